@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   set up, then run the main job on the shipped samples
+#   make test   set up, then run every check and test (what CI runs)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck unit test-mlflow bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python samples/demo.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check schemakit tests bench samples
+	$(BIN)/ruff format --check schemakit
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict schemakit
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not mlflow"
+
+test-mlflow: $(STAMP)
+	$(BIN)/python -m pytest -q -m mlflow
+
+test: lint typecheck $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/payloads.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

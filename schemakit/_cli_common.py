@@ -1,0 +1,87 @@
+"""Pieces every command shares: source options, loading with one-line errors, JSON output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from ._exceptions import NotServingSchemaError
+from ._load import DEFAULT_MAX_BYTES, LoadOptions
+from ._model import EndpointSchema
+from ._resolve import load
+
+__all__ = ["echo_json", "format_option", "load_options", "load_schema", "source_options"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def source_options(func: F) -> F:
+    """Options that say how to read http(s) sources and references."""
+    decorators = [
+        click.option(
+            "--header",
+            "headers",
+            multiple=True,
+            metavar="NAME:VALUE",
+            help="HTTP header for URL sources (repeatable). Sent only to the URL's own host.",
+        ),
+        click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for a URL."),
+        click.option(
+            "--max-bytes",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_BYTES,
+            show_default=True,
+            help="Refuse documents larger than this.",
+        ),
+        click.option(
+            "--allow-remote-refs",
+            is_flag=True,
+            help="Follow $refs that point outside the document (refused by default).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def load_options(
+    headers: tuple[str, ...] = (),
+    timeout: float = 30.0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_remote_refs: bool = False,
+    **_: Any,
+) -> LoadOptions:
+    parsed: dict[str, str] = {}
+    for header in headers:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME:VALUE, got {name.strip()!r}", param_hint="--header")
+        parsed[name.strip()] = value.strip()
+    return LoadOptions(headers=parsed, timeout=timeout, max_bytes=max_bytes, allow_remote_refs=allow_remote_refs)
+
+
+def load_schema(source: str, options: LoadOptions | None = None, *, need_models: bool = True) -> EndpointSchema:
+    """Load and resolve; a document without served models cannot be used by most commands."""
+    schema = load(source, options)
+    if need_models and not schema.models:
+        reasons = "; ".join(d.message for d in schema.errors) or "no served models"
+        raise NotServingSchemaError(f"{source}: not a serving endpoint schema: {reasons}")
+    return schema
+
+
+def echo_json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())

@@ -1,0 +1,103 @@
+"""Checking a document: OpenAPI structure, then the serving rules.
+
+`validate_document` never stops at the first problem: it returns every finding
+as a `Diagnostic` with a stable code, a severity, a JSON pointer and a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._load import LoadOptions, check_openapi, load_document
+from ._model import Diagnostic, EndpointSchema
+from ._resolve import resolve
+
+__all__ = ["DocumentReport", "check_structure", "validate_document"]
+
+_MAX_STRUCTURE_FINDINGS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentReport:
+    """Everything known about one document."""
+
+    schema: EndpointSchema
+    diagnostics: tuple[Diagnostic, ...]
+    strict: bool = False
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        if self.strict:
+            return self.diagnostics
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.schema.source,
+            "title": self.schema.title,
+            "version": self.schema.version,
+            "ok": self.ok,
+            "strict": self.strict,
+            "errors": sum(1 for d in self.diagnostics if d.severity == "error"),
+            "warnings": len(self.warnings),
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+        }
+
+
+def validate_document(
+    source: str | Mapping[str, Any], *, strict: bool = False, options: LoadOptions | None = None
+) -> DocumentReport:
+    """Check a document (a source string or a parsed document) and resolve it."""
+    if isinstance(source, str):
+        document = load_document(source, options)
+        name = source
+    else:
+        document = dict(source)
+        name = "<document>"
+    schema = resolve(document, source=name, allow_remote_refs=bool(options and options.allow_remote_refs))
+    structure = check_structure(document) if not any(d.code == "ref-cycle" for d in schema.diagnostics) else []
+    ordered = sorted((*structure, *schema.diagnostics), key=lambda d: (d.severity != "error", d.pointer, d.code))
+    return DocumentReport(schema, tuple(ordered), strict)
+
+
+def check_structure(document: Mapping[str, Any]) -> list[Diagnostic]:
+    """OpenAPI structure findings from openapi-spec-validator (3.0 or 3.1 by the document's version)."""
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+    version = str(check_openapi(document, "<document>")["openapi"])
+    validator_class = OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
+    findings: list[Diagnostic] = []
+    try:
+        for error in validator_class(dict(document)).iter_errors():
+            path = list(getattr(error, "absolute_path", []) or [])
+            pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+            message = str(getattr(error, "message", error)).strip().splitlines()[0]
+            findings.append(Diagnostic("openapi-structure", "error", pointer, _shorten(message)))
+            if len(findings) >= _MAX_STRUCTURE_FINDINGS:
+                break
+    except RecursionError:
+        findings.append(Diagnostic("openapi-structure", "error", "", "the document is too deeply self-referencing"))
+    except Exception as exc:  # the validator's own failures must not hide our findings
+        findings.append(
+            Diagnostic(
+                "openapi-structure",
+                "error",
+                "",
+                _shorten(f"structure check failed: {type(exc).__name__}: {exc}"),
+            )
+        )
+    return findings
+
+
+def _shorten(text: str, limit: int = 240) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
