@@ -17,7 +17,7 @@ def samples() -> Path:
     return SAMPLES
 
 
-def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def _run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run `python -m schemakit ARGS` as a user would; returns the completed process (text mode)."""
     return subprocess.run(
         [sys.executable, "-m", "schemakit", *args],
@@ -28,3 +28,9 @@ def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None =
         env=env,
         check=False,
     )
+
+
+@pytest.fixture
+def run_cli() -> object:
+    """`run_cli("inspect", path)` runs `python -m schemakit inspect PATH`; returns CompletedProcess (text)."""
+    return _run_cli
