@@ -59,10 +59,37 @@ from ._validate import DocumentReport, validate_document
 
 # Each feature adds its public names below, in its own block, and to __all__.
 # -- payload validation (issue 3) --
+from ._check import (
+    SERVING_RULES,
+    EndpointReport,
+    EndpointValidator,
+    PayloadValidator,
+    check_payload,
+    compile_endpoint_validator,
+    compile_validator,
+    make_plan,
+    validates_payload,
+)
+from ._engine import PayloadReport, Problem
+from ._middleware import PayloadValidationASGIMiddleware, PayloadValidationWSGIMiddleware
 # -- emulator (issue 6) --
+from ._mock_server import MockServer
 # -- workspace client (issue 7) --
+from ._workspace import EndpointStatus, Permissions, RetryPolicy, ServedEntity, TrafficRoute, Workspace
 # -- code generation (issue 4) --
 # -- schema diff (issue 5) --
+from ._diff import RULES as DIFF_RULES
+from ._diff import (
+    DiffReport,
+    Finding,
+    FindingLocation,
+    IgnoredFinding,
+    IgnoreEntry,
+    apply_ignores,
+    diff_schemas,
+    load_ignore_file,
+    render_diff,
+)
 # -- MLflow bridge (issue 8) --
 
 __all__ = [
@@ -70,42 +97,72 @@ __all__ = [
     "CodegenError",
     "Column",
     "CredentialsError",
+    "DIFF_RULES",
     "DataType",
     "Diagnostic",
+    "DiffReport",
     "DocumentReport",
     "EndpointNotFoundError",
     "EndpointNotReadyError",
+    "EndpointReport",
     "EndpointSchema",
-    "InvalidPayloadError",
+    "EndpointStatus",
+    "EndpointValidator",
+    "Finding",
+    "FindingLocation",
     "FormatKind",
+    "IgnoreEntry",
+    "IgnoredFinding",
     "InputFormat",
+    "InvalidPayloadError",
     "Kind",
     "LoadOptions",
     "MlflowError",
+    "MockServer",
     "NotOpenAPIError",
     "NotServingSchemaError",
     "Param",
     "ParseError",
+    "PayloadReport",
+    "PayloadValidationASGIMiddleware",
+    "PayloadValidationWSGIMiddleware",
+    "PayloadValidator",
     "PermissionDeniedError",
+    "Permissions",
+    "Problem",
     "RateLimitedError",
     "RefError",
     "RemoteFetchError",
     "RemoteRefError",
     "ResponseSchema",
+    "RetryPolicy",
+    "SERVING_RULES",
     "SchemaUnavailableError",
     "SchemakitError",
+    "ServedEntity",
     "ServedModel",
     "SourceError",
     "SourceNotFound",
     "TooLargeError",
+    "TrafficRoute",
     "TransportError",
     "UnknownModelError",
     "UnsupportedVersionError",
+    "Workspace",
     "WorkspaceError",
     "__version__",
+    "apply_ignores",
+    "check_payload",
+    "compile_endpoint_validator",
+    "compile_validator",
     "describe",
+    "diff_schemas",
     "load",
     "load_document",
+    "load_ignore_file",
+    "make_plan",
+    "render_diff",
     "resolve",
     "validate_document",
+    "validates_payload",
 ]

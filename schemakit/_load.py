@@ -13,6 +13,8 @@ Every failure is a `SourceError` with one line that says what and where.
 
 from __future__ import annotations
 
+import base64
+import datetime
 import json
 import os
 import subprocess
@@ -106,17 +108,45 @@ def parse_text(data: bytes | str, where: str, options: LoadOptions | None = None
     stripped = raw.lstrip()
     if not stripped:
         raise ParseError(f"{where}: empty input, expected a JSON or YAML document", line=1, column=1)
-    looks_like_json = stripped[:1] in (b"{", b"[", b'"') or where.endswith(".json")
+    # A YAML flow mapping (`{openapi: 3.1.0, ...}`) starts like JSON; a .yaml name says which it is.
+    looks_like_json = (stripped[:1] in (b"{", b"[", b'"') and not where.endswith((".yaml", ".yml"))) or where.endswith(
+        ".json"
+    )
+    from_yaml = False
     try:
         value: Any = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):
+            raise TooLargeError(f"{where}: nested more than {opts.max_depth} levels deep") from None
         if looks_like_json:
             raise _json_error(raw, where) from None
-        value = _parse_yaml(raw, where)
+        value = _parse_yaml(raw, where, opts.max_depth)
+        from_yaml = True
     except RecursionError:
         raise TooLargeError(f"{where}: nested more than {opts.max_depth} levels deep") from None
     check_shape(value, where, opts.max_depth, opts.max_nodes)
+    return _json_compatible(value) if from_yaml else value
+
+
+def _json_compatible(value: Any) -> Any:
+    """YAML's extra types as the JSON a server would send: `200:` keys become "200", dates ISO-8601 text."""
+    if isinstance(value, dict):
+        return {_json_key(k): _json_compatible(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_compatible(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     return value
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool):
+        return json.dumps(key)
+    return str(_json_compatible(key))
 
 
 def check_shape(value: Any, where: str, max_depth: int, max_nodes: int) -> None:
@@ -162,9 +192,13 @@ def _display_name(source: str) -> str:
     if source == "-":
         return "<stdin>"
     if source.startswith(("http://", "https://")):
-        parts = urlsplit(source)
-        # A URL may carry credentials or signed query strings; name only host and path.
-        return f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
+        # A URL may carry credentials or signed query strings; name only host, port and path.
+        try:
+            parts = urlsplit(source)
+            port = f":{parts.port}" if parts.port is not None else ""
+        except ValueError:
+            return source.split("://", 1)[0] + "://(invalid URL)"
+        return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
     return source
 
 
@@ -190,11 +224,13 @@ def _json_error(raw: bytes, where: str) -> ParseError:
     return ParseError(f"{where}: not valid JSON (invalid UTF-8, or a number JSON cannot hold)")
 
 
-def _parse_yaml(raw: bytes, where: str) -> Any:
+def _parse_yaml(raw: bytes, where: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(raw, Loader=loader)  # noqa: S506 - a safe loader, chosen above
     except yaml.MarkedYAMLError as exc:
+        if "maximum nesting depth" in str(exc.problem or ""):
+            raise TooLargeError(f"{where}: nested more than {max_depth} levels deep") from None
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         column = mark.column + 1 if mark is not None else None
@@ -273,7 +309,14 @@ def _read_url(url: str, opts: LoadOptions) -> bytes:
 
     where = _display_name(url)
     headers = dict(opts.headers or {})
-    current = httpx.URL(url)
+    try:
+        parts = urlsplit(url)
+        valid = bool(parts.hostname) and (parts.port is None or 0 < parts.port < 65536)
+        current = httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        valid = False
+    if not valid:
+        raise SourceError(f"{where}: not a valid http(s) URL (expected http[s]://HOST[:PORT]/PATH)")
     origin = (current.scheme, current.host, current.port)
     try:
         with httpx.Client(timeout=opts.timeout, follow_redirects=False) as client:

@@ -20,6 +20,9 @@ __all__ = ["escape_token", "inline_refs", "refuse_remote_refs", "resolve_pointer
 #: Inlining copies referenced subtrees; a chain of references can multiply a small
 #: document. Past this many nodes the document is refused as too large.
 MAX_INLINED_NODES = 2_000_000
+#: References can also nest a schema ever deeper (A holds B holds C ...); past this many
+#: levels the document is refused, as a deeply nested file is when it is read.
+MAX_INLINED_DEPTH = 128
 
 Fetch = Callable[[str], Any]
 
@@ -95,12 +98,16 @@ def inline_refs(
             external[uri] = fetch(uri)
         return external[uri]
 
-    def walk(node: Any, pointer: str, active: tuple[str, ...], root: Any, root_uri: str) -> Any:
+    def walk(node: Any, pointer: str, active: tuple[str, ...], root: Any, root_uri: str, depth: int = 1) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
             raise TooLargeError(f"{where}: references expand the document past {MAX_INLINED_NODES:,} values")
+        if (depth > MAX_INLINED_DEPTH or len(active) > MAX_INLINED_DEPTH) and isinstance(node, (dict, list)):
+            raise TooLargeError(
+                f"{where}: references nest the schema more than {MAX_INLINED_DEPTH} levels deep (at {pointer})"
+            )
         if isinstance(node, list):
-            return [walk(item, f"{pointer}/{i}", active, root, root_uri) for i, item in enumerate(node)]
+            return [walk(item, f"{pointer}/{i}", active, root, root_uri, depth + 1) for i, item in enumerate(node)]
         if not isinstance(node, dict):
             return node
         ref = node.get("$ref")
@@ -126,16 +133,18 @@ def inline_refs(
                     Diagnostic("ref-unresolved", "error", pointer, f"$ref {ref!r} points at nothing in the document")
                 )
                 return {}
-            resolved = walk(target, pointer, (*active, key), target_root, target_uri)
+            resolved = walk(target, pointer, (*active, key), target_root, target_uri, depth)
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             if siblings and isinstance(resolved, dict):
                 # OpenAPI 3.1 allows keywords beside $ref; they add to the referenced schema.
                 merged = dict(resolved)
                 for k, v in siblings.items():
-                    merged[k] = walk(v, f"{pointer}/{escape_token(k)}", active, root, root_uri)
+                    merged[k] = walk(v, f"{pointer}/{escape_token(str(k))}", active, root, root_uri, depth + 1)
                 return merged
             return copy.copy(resolved) if isinstance(resolved, dict) else resolved
-        return {k: walk(v, f"{pointer}/{escape_token(k)}", active, root, root_uri) for k, v in node.items()}
+        return {
+            k: walk(v, f"{pointer}/{escape_token(str(k))}", active, root, root_uri, depth + 1) for k, v in node.items()
+        }
 
     out = dict(document)
     if "paths" in document:

@@ -10,9 +10,21 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from ._load import LoadOptions, check_openapi, load_document
+from ._load import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_NODES,
+    LoadOptions,
+    _display_name,
+    check_openapi,
+    check_shape,
+    load_document,
+    parse_text,
+    read_source_bytes,
+)
 from ._model import (
     KEYED_FORMATS,
     Column,
@@ -90,10 +102,30 @@ def load(source: str, options: LoadOptions | None = None) -> EndpointSchema:
     if opts.allow_remote_refs:
 
         def fetch(uri: str) -> Any:
-            return load_document(uri, LoadOptions(**{**_options_dict(opts), "allow_remote_refs": False}))
+            # A referenced file is a fragment, not an OpenAPI document; the caller's headers
+            # (a token) go only to the document's own origin, never to a host a document names.
+            same_origin = _origin(uri) == _origin(source)
+            fetch_options = LoadOptions(
+                **{**_options_dict(opts), "headers": opts.headers if same_origin else None, "allow_remote_refs": False}
+            )
+            return parse_text(read_source_bytes(uri, fetch_options), _display_name(uri), fetch_options)
 
-    base = source if source.startswith(("http://", "https://")) else None
+    base: str | None = None
+    if source.startswith(("http://", "https://")):
+        base = source
+    elif source != "-" and ":" not in source.split("/")[0]:
+        # A file: relative references are relative to the file, as a browser resolves them.
+        base = str(Path(source).resolve())
     return resolve(document, source=source, allow_remote_refs=opts.allow_remote_refs, fetch=fetch, base_uri=base)
+
+
+def _origin(uri: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(uri)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme, parts.hostname, port
 
 
 def _options_dict(opts: LoadOptions) -> dict[str, Any]:
@@ -115,8 +147,11 @@ def resolve(
     base_uri: str | None = None,
 ) -> EndpointSchema:
     """Resolve a parsed OpenAPI document into an `EndpointSchema`."""
-    where = source or "<document>"
+    where = _display_name(source) if source else "<document>"
     original = check_openapi(document, where)
+    # A document handed in as a Python value was never read through the loader's limits;
+    # resolving walks it recursively, so hold it to the same depth limit here.
+    check_shape(original, where, DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES)
     inlined, ref_diagnostics = inline_refs(
         original, where=where, allow_remote=allow_remote_refs, fetch=fetch, base_uri=base_uri
     )
@@ -894,7 +929,7 @@ def _datatype(schema: Any, resolver: _Resolver, pointer: str) -> DataType:
         if fmt in ("date-time", "datetime"):
             return DataType(Kind.DATETIME, **common)
         return DataType(Kind.STRING, **common)
-    if kind_name in _SCALAR_KINDS:
+    if isinstance(kind_name, str) and kind_name in _SCALAR_KINDS:
         return DataType(_SCALAR_KINDS[kind_name], **common)
     if kind_name == "array":
         items = schema.get("items")

@@ -65,7 +65,10 @@ def validate_document(
         document = dict(source)
         name = "<document>"
     schema = resolve(document, source=name, allow_remote_refs=bool(options and options.allow_remote_refs))
-    structure = check_structure(document) if not any(d.code == "ref-cycle" for d in schema.diagnostics) else []
+    # The structure validator follows references itself and fails with the whole document in its
+    # message on a broken one; the resolver has already reported those in one line each.
+    broken_refs = any(d.code in ("ref-cycle", "ref-unresolved") for d in schema.diagnostics)
+    structure = check_structure(document) if not broken_refs else []
     ordered = sorted((*structure, *schema.diagnostics), key=lambda d: (d.severity != "error", d.pointer, d.code))
     return DocumentReport(schema, tuple(ordered), strict)
 
@@ -81,7 +84,7 @@ def check_structure(document: Mapping[str, Any]) -> list[Diagnostic]:
         for error in validator_class(dict(document)).iter_errors():
             path = list(getattr(error, "absolute_path", []) or [])
             pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-            message = str(getattr(error, "message", error)).strip().splitlines()[0]
+            message = _without_instance(str(getattr(error, "message", error)).strip().splitlines()[0], version)
             findings.append(Diagnostic("openapi-structure", "error", pointer, _shorten(message)))
             if len(findings) >= _MAX_STRUCTURE_FINDINGS:
                 break
@@ -97,6 +100,17 @@ def check_structure(document: Mapping[str, Any]) -> list[Diagnostic]:
             )
         )
     return findings
+
+
+def _without_instance(message: str, version: str) -> str:
+    # jsonschema starts some messages with the offending value, which can be the whole request body.
+    if not message.startswith(("{", "[")):
+        return message
+    for tail in (" is not valid under any of the given schemas", " is not valid under any of the schemas listed"):
+        at = message.rfind(tail)
+        if at > 0:
+            return "this value" + message[at:]
+    return f"this value does not fit the OpenAPI {version} schema for this location"
 
 
 def _shorten(text: str, limit: int = 240) -> str:

@@ -1,0 +1,72 @@
+"""Test helpers: a local serving-endpoints workspace for your tests.
+
+Run your client against the emulator instead of a workspace::
+
+    from schemakit.testing import MockServer
+
+    def test_my_client():
+        with MockServer(["schema.json"], token="dapi-test") as server:
+            client = MyClient(host=server.url, token=server.token)
+            assert client.predict("example-endpoint", rows)["predictions"]
+
+or with the pytest fixture, which stops every server it started when the test
+ends. Enable it with `pytest_plugins = ["schemakit.testing"]` in `conftest.py`
+(or import `mock_server` into it)::
+
+    def test_retries(mock_server):
+        server = mock_server("schema.json", throttle_queries=2, retry_after=1)
+        ...
+
+`MockServer` is documented in `schemakit._mock_server`; what the emulator
+answers is in `docs/mock.md`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._mock import ADMIN_USER, RecordedRequest
+from ._mock_server import DEFAULT_TOKEN, MockServer
+from ._mock_state import PERMISSION_LEVELS, EndpointSettings
+from ._model import EndpointSchema
+
+__all__ = [
+    "ADMIN_USER",
+    "DEFAULT_TOKEN",
+    "PERMISSION_LEVELS",
+    "EndpointSettings",
+    "MockServer",
+    "RecordedRequest",
+    "mock_server",
+]
+
+MockServerFactory = Callable[..., MockServer]
+
+
+@pytest.fixture
+def mock_server() -> Iterator[MockServerFactory]:
+    """A factory: `mock_server(*sources, token=..., **settings)` starts a MockServer on a free port.
+
+    Every server it started is stopped when the test ends (and a request that made
+    the emulator fail internally fails the test).
+    """
+    started: list[MockServer] = []
+
+    def start(*sources: str | Path | EndpointSchema, **kwargs: Any) -> MockServer:
+        server = MockServer(list(sources), **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    errors: list[BaseException] = []
+    for server in reversed(started):
+        try:
+            server.stop()
+        except RuntimeError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]

@@ -1,0 +1,109 @@
+"""The generated sync and async clients against the local emulator (real sockets on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from schemakit.testing import MockServer
+
+from .conftest import SAMPLES, GeneratePackage
+
+TOKEN = "dapi-test"
+
+
+@pytest.fixture
+def server() -> MockServer:
+    with MockServer([SAMPLES / "docs-example-dataframe.json"], token=TOKEN) as running:
+        yield running
+
+
+def _base(server: MockServer) -> str:
+    return f"{server.url}/serving-endpoints/example-endpoint"
+
+
+def test_sync_client_predicts_and_retries_429(generated: GeneratePackage, server: MockServer) -> None:
+    pkg = generated("docs-example-dataframe.json", "pydantic")
+    model = pkg.vanilla_simple_model_2
+    payload = model.to_dataframe_split([model.Row(int_col=1, float_col=0.5, string_col="a")])
+    server.configure("example-endpoint", throttle_queries=1, retry_after=0)
+    with pkg.Client(_base(server), token=TOKEN, backoff=0.01) as client:
+        response = client.predict_vanilla_simple_model_2(payload)
+        assert isinstance(response, model.Response)
+        assert isinstance(response.predictions, list)
+        assert len(response.predictions) == 1
+        assert all(isinstance(p, float) for p in response.predictions)
+        assert client.predict(payload).predictions is not None  # endpoint-level /invocations
+    throttled = [r for r in server.requests if r.path.endswith("/invocations")]
+    assert len(throttled) == 3  # one 429, then two successes
+
+
+def test_token_comes_from_the_environment(
+    generated: GeneratePackage, server: MockServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = generated("docs-example-dataframe.json", "dataclasses")
+    monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+    model = pkg.vanilla_simple_model_2
+    with pkg.Client(_base(server)) as client:
+        assert TOKEN not in repr(client)
+        result = client.predict_vanilla_simple_model_2(
+            model.to_dataframe_records([model.Row(int_col=1, float_col=2.0, string_col="x")])
+        )
+        assert len(result.predictions) == 1
+    monkeypatch.delenv("DATABRICKS_TOKEN")
+    with pytest.raises(pkg.MissingTokenError, match="DATABRICKS_TOKEN"):
+        pkg.Client(_base(server))
+
+
+def test_errors_carry_the_server_message(generated: GeneratePackage, server: MockServer) -> None:
+    pkg = generated("docs-example-dataframe.json", "msgspec")
+    model = pkg.vanilla_simple_model_2
+    bad = {"dataframe_split": {"columns": ["int_col"], "data": [["not a number"]]}}
+    with pkg.Client(_base(server), token=TOKEN) as client:
+        with pytest.raises(pkg.InvalidPayloadError) as invalid:
+            client.predict_vanilla_simple_model_2(bad)  # validated before sending
+        assert not invalid.value.report.ok
+        with pytest.raises(pkg.BadRequestError) as rejected:
+            client.predict_vanilla_simple_model_2(bad, validate=False)
+        assert rejected.value.status == 400
+        assert rejected.value.message
+        assert "stopped" in str(rejected.value)  # says a stopped endpoint also answers 400
+        httpx.post(
+            f"{server.url}/api/2.0/serving-endpoints/example-endpoint/config:stop",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ).raise_for_status()
+        good = model.to_dataframe_split([{"int_col": 1, "float_col": 1.0, "string_col": "s"}])
+        with pytest.raises(pkg.EndpointStoppedError, match="stopped"):
+            client.predict_vanilla_simple_model_2(good)
+    with pkg.Client(_base(server), token="wrong") as client, pytest.raises(pkg.EndpointError) as denied:
+        client.predict_vanilla_simple_model_2(good)
+    assert denied.value.status in (401, 403)
+    assert "wrong" not in str(denied.value)
+
+
+def test_async_client_retries_503_and_429(generated: GeneratePackage, server: MockServer) -> None:
+    pkg = generated("docs-example-dataframe.json", "typeddict")
+    model = pkg.vanilla_simple_model_2
+    payload = model.to_dataframe_split([{"int_col": 1, "float_col": 0.5, "string_col": "a"}], as_bytes=True)
+    server.configure("example-endpoint", throttle_queries=1, unavailable_queries=1, retry_after=0)
+
+    async def run() -> object:
+        async with pkg.AsyncClient(_base(server), token=TOKEN, backoff=0.01) as client:
+            return await client.predict_vanilla_simple_model_2(payload)
+
+    response = asyncio.run(run())
+    assert isinstance(response["predictions"], list)
+
+
+def test_retries_run_out(generated: GeneratePackage, server: MockServer) -> None:
+    pkg = generated("docs-example-dataframe.json", "pydantic")
+    model = pkg.vanilla_simple_model_2
+    server.configure("example-endpoint", throttle_queries=5, retry_after=0)
+    payload = model.to_dataframe_split([model.Row(int_col=1, float_col=0.5, string_col="a")])
+    with (
+        pkg.Client(_base(server), token=TOKEN, max_retries=1, backoff=0.01) as client,
+        pytest.raises(pkg.RateLimitedError, match="rate limit"),
+    ):
+        client.predict_vanilla_simple_model_2(payload)

@@ -1,0 +1,210 @@
+"""Import generated packages and use them: build, validate, parse, as an app would."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timezone
+
+import pytest
+from jsonschema import Draft202012Validator
+
+import schemakit
+from schemakit._check import check_payload
+from schemakit._codegen import MODEL_TYPES
+
+from .conftest import SAMPLES, GeneratePackage
+
+DOCS = SAMPLES / "docs-example-dataframe.json"
+ALL_TYPES = SAMPLES / "all-types.json"
+
+
+def _both_accept(source: object, model_name: str, payload: dict[str, object]) -> None:
+    schema = schemakit.load(str(source))
+    served = schema.model(model_name)
+    report = check_payload(schema, payload, model=model_name)
+    assert report.ok, report.to_text()
+    assert list(Draft202012Validator(dict(served.request_schema)).iter_errors(payload)) == []
+
+
+def _row(mod: object, model_type: str, **values: object) -> object:
+    return dict(values) if model_type == "typeddict" else mod.Row(**values)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("model_type", list(MODEL_TYPES))
+def test_docs_example_rows_and_columns_build_valid_payloads(generated: GeneratePackage, model_type: str) -> None:
+    pkg = generated("docs-example-dataframe.json", model_type)
+    model = pkg.vanilla_simple_model_2
+    rows = [
+        _row(model, model_type, int_col=3, float_col=10.4, string_col="abc"),
+        _row(model, model_type, int_col=2, float_col=20, string_col="xyz"),
+    ]
+    split = model.to_dataframe_split(rows, params={"sentiment": 0.7})
+    assert split == {
+        "dataframe_split": {
+            "columns": ["int_col", "float_col", "string_col"],
+            "data": [[3, 10.4, "abc"], [2, 20, "xyz"]],
+        },
+        "params": {"sentiment": 0.7},
+    }
+    records = model.to_dataframe_records(rows)
+    assert records == {
+        "dataframe_records": [
+            {"int_col": 3, "float_col": 10.4, "string_col": "abc"},
+            {"int_col": 2, "float_col": 20, "string_col": "xyz"},
+        ]
+    }
+    columns = model.split_from_columns({"int_col": [3, 2], "float_col": [10.4, 20], "string_col": ["abc", "xyz"]})
+    assert columns["dataframe_split"] == split["dataframe_split"]
+    for payload in (split, records, columns):
+        _both_accept(DOCS, "vanilla_simple_model-2", payload)
+        assert model.validate(payload).ok
+    as_bytes = model.to_dataframe_split(rows, as_bytes=True)
+    assert json.loads(as_bytes) == {"dataframe_split": split["dataframe_split"]}
+    assert model.validate_json(as_bytes).ok
+
+
+def test_params_type_has_the_document_defaults(generated: GeneratePackage) -> None:
+    model = generated("docs-example-dataframe.json", "pydantic").vanilla_simple_model_2
+    assert model.Params().sentiment == 0.5  # the document says "0.5" (a string); resolved to 0.5
+    payload = model.to_dataframe_split([model.Row(int_col=1, float_col=1.0, string_col="a")], params=model.Params())
+    assert payload["params"] == {"sentiment": 0.5}
+
+
+def test_split_from_a_pandas_dataframe(generated: GeneratePackage) -> None:
+    pandas = pytest.importorskip("pandas")
+    model = generated("docs-example-dataframe.json", "dataclasses").vanilla_simple_model_2
+    frame = pandas.DataFrame({"int_col": [1, 2], "float_col": [0.5, float("nan")], "string_col": ["a", "b"]})
+    payload = model.split_from_columns(frame)
+    assert payload["dataframe_split"]["data"] == [[1, 0.5, "a"], [2, None, "b"]]
+    assert type(payload["dataframe_split"]["data"][0][0]) is int  # numpy scalars became Python values
+    report = model.validate(payload)
+    assert not report.ok  # null in a non-nullable double column: the same verdict as schemakit check
+    assert [p.code for p in report.problems] == [p.code for p in check_payload(str(DOCS), payload).problems]
+
+
+@pytest.mark.parametrize("model_type", list(MODEL_TYPES))
+def test_all_types_round_trip_real_python_types(generated: GeneratePackage, model_type: str) -> None:
+    pkg = generated("all-types.json", model_type)
+    model = pkg.all_types_model_1
+    when = datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
+    location = (
+        {"lat": 1.5, "lon": 2.5, "name": "x"}
+        if model_type == "typeddict"
+        else pkg.models.AllTypesModel1RowLocation(lat=1.5, lon=2.5, name="x")
+    )
+    row = _row(
+        model,
+        model_type,
+        flag=True,
+        small_int=1,
+        big_int=2**40,
+        ratio=0.5,
+        score=1.25,
+        label="a",
+        blob=b"\x00\xffbytes",
+        created_at=when,
+        tags=["t"],
+        matrix=[[1.0, 2.0]],
+        location=location,
+        counts={"k": 3},
+        rating=None,
+        category="news",
+        extra={"any": "thing"},
+        nickname="n",
+    )
+    split = model.to_dataframe_split([row])
+    records = model.to_dataframe_records([row])
+    record = records["dataframe_records"][0]
+    assert record["blob"] == base64.b64encode(b"\x00\xffbytes").decode()
+    assert record["created_at"] == "2024-05-01T12:30:00+00:00"
+    assert record["location"] == {"lat": 1.5, "lon": 2.5, "name": "x"}
+    assert record["rating"] is None  # nullable and required: sent as null
+    for payload in (split, records):
+        _both_accept(ALL_TYPES, "all_types_model-1", payload)
+        assert model.validate(payload).ok
+
+
+def test_generated_types_are_the_right_python_types(generated: GeneratePackage) -> None:
+    import typing
+
+    pkg = generated("all-types.json", "dataclasses")
+    hints = typing.get_type_hints(pkg.models.AllTypesModel1Row)
+    assert hints["flag"] is bool
+    assert hints["small_int"] is int
+    assert hints["big_int"] is int
+    assert hints["ratio"] is float
+    assert hints["score"] is float
+    assert hints["label"] is str
+    assert hints["blob"] == bytes | None
+    assert hints["created_at"] is datetime
+    assert hints["tags"] == list[str] | None
+    assert hints["matrix"] == list[list[float]] | None
+    assert hints["location"] == pkg.models.AllTypesModel1RowLocation | None
+    assert hints["counts"] == dict[str, int] | None
+    assert hints["nickname"] == str | None
+    assert hints["rating"] == int | None
+
+
+def test_response_predictions_are_typed(generated: GeneratePackage) -> None:
+    pkg = generated("all-types.json", "pydantic")
+    response = pkg.all_types_model_1.parse_response(b'{"predictions": [{"label": "a", "probability": 0.25}]}')
+    assert response.predictions[0].label == "a"
+    assert response.predictions[0].probability == 0.25
+    docs = generated("docs-example-dataframe.json", "msgspec").vanilla_simple_model_2
+    assert docs.parse_response('{"predictions": [0.5, 1]}').predictions == [0.5, 1]
+
+
+BROKEN = [
+    {"dataframe_split": {"columns": ["int_col", "float_col", "string_col"], "data": [[3.5, "abc", 1]]}},
+    {"dataframe_split": {"columns": ["int_col"], "data": [[1, 2]]}, "dataframe_records": []},
+    {"dataframe_records": [{"float_col": 1.0, "string_col": None}], "params": {"sentiment": "high", "nope": 1}},
+    {"instances": [1, 2]},
+    {"dataframe_split": {"columns": ["float_col"], "data": [[9223372036854775808]]}},
+]
+
+
+@pytest.mark.parametrize("payload", BROKEN)
+def test_broken_payloads_give_the_same_problems_as_schemakit_check(generated: GeneratePackage, payload: object) -> None:
+    model = generated("docs-example-dataframe.json", "typeddict").vanilla_simple_model_2
+    ours = model.validate(payload)
+    theirs = check_payload(str(DOCS), payload)
+    assert not ours.ok
+    assert not theirs.ok
+    assert ours.to_json() == theirs.to_json()
+    assert ours.to_text() == theirs.to_text()
+    raw = json.dumps(payload).encode()
+    assert model.validate_json(raw).to_json() == check_payload(str(DOCS), raw).to_json()
+    with pytest.raises(ValueError, match="payload rejected"):
+        model.assert_valid(payload)
+
+
+def test_tensor_and_columnar_builders(generated: GeneratePackage) -> None:
+    digits = generated("tensor-model.json", "pydantic").mnist_cnn_4
+    image = [[0.0] * 28 for _ in range(28)]
+    payload = digits.to_instances([image])
+    assert payload == {"instances": [image]}
+    assert digits.validate(payload).ok
+    churn = generated("columnar-inputs.json", "msgspec").churn_model_2
+    rows = [churn.Row(age=30, income=1.5), churn.Row(age=40, income=2.5, city="Oslo")]
+    inputs = churn.to_inputs(rows)
+    assert inputs == {"inputs": {"age": [30, 40], "income": [1.5, 2.5], "city": [None, "Oslo"]}} or inputs == {
+        "inputs": {"age": [30, 40], "income": [1.5, 2.5]}
+    }
+    ok = churn.inputs_from_columns({"age": [30], "income": [1.5]})
+    assert ok == {"inputs": {"age": [30], "income": [1.5]}}
+    _both_accept(SAMPLES / "columnar-inputs.json", "churn_model-2", ok)
+    instances = churn.to_instances(rows)
+    assert instances == {"instances": [{"age": 30, "income": 1.5}, {"age": 40, "income": 2.5, "city": "Oslo"}]}
+    _both_accept(SAMPLES / "columnar-inputs.json", "churn_model-2", instances)
+
+
+def test_chat_request_object(generated: GeneratePackage) -> None:
+    pkg = generated("foundation-model-chat.json", "pydantic")
+    chat = pkg.meta_llama_v3_1_8b_instruct_4
+    request = chat.Request(
+        messages=[pkg.models.MetaLlamaV318bInstruct4RequestMessagesItem(role="user", content="hi")], max_tokens=5
+    )
+    body = chat.to_request(request)
+    assert body == {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
+    _both_accept(SAMPLES / "foundation-model-chat.json", "meta_llama_v3_1_8b_instruct-4", body)
