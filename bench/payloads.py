@@ -150,6 +150,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows per payload (default 1,000,000)")
     parser.add_argument("--wide-rows", type=int, default=None, help="rows for the 50-column payloads (default --rows)")
     parser.add_argument("--jsonschema-rows", type=int, default=200_000, help="rows for jsonschema, scaled up")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs for the fast measurements")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc passes")
     args = parser.parse_args()
 
@@ -175,10 +176,10 @@ def main() -> None:
         small_rows = min(rows, args.jsonschema_rows)
         small_split, small_records = payloads("docs" if label == "docs" else "wide", small_rows)
         for shape, data, small in (("split", split, small_split), ("records", records, small_records)):
-            t_parse, _ = timed(partial(orjson.loads, data))
-            t_sk, report = timed(partial(validator.validate_json, data))
+            t_parse, _ = timed(partial(orjson.loads, data), args.repeat)
+            t_sk, report = timed(partial(validator.validate_json, data), args.repeat)
             assert report.ok, report.to_text()
-            t_rs, ok_rs = timed(partial(parse_then, fast.is_valid, data))
+            t_rs, ok_rs = timed(partial(parse_then, fast.is_valid, data), args.repeat)
             t_js_small, ok_js = timed(partial(parse_then, reference.is_valid, small))
             assert ok_js
             assert ok_rs

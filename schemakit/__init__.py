@@ -77,6 +77,8 @@ from ._mock_server import MockServer
 # -- workspace client (issue 7) --
 from ._workspace import EndpointStatus, Permissions, RetryPolicy, ServedEntity, TrafficRoute, Workspace
 # -- code generation (issue 4) --
+from ._codegen import MODEL_TYPES as CODEGEN_MODEL_TYPES
+from ._codegen import CodegenResult, GeneratedFile, GeneratedPackage, generate_package, write_package
 # -- schema diff (issue 5) --
 from ._diff import RULES as DIFF_RULES
 from ._diff import (
@@ -94,7 +96,9 @@ from ._diff import (
 
 __all__ = [
     "AuthenticationError",
+    "CODEGEN_MODEL_TYPES",
     "CodegenError",
+    "CodegenResult",
     "Column",
     "CredentialsError",
     "DIFF_RULES",
@@ -111,6 +115,8 @@ __all__ = [
     "Finding",
     "FindingLocation",
     "FormatKind",
+    "GeneratedFile",
+    "GeneratedPackage",
     "IgnoreEntry",
     "IgnoredFinding",
     "InputFormat",
@@ -157,6 +163,7 @@ __all__ = [
     "compile_validator",
     "describe",
     "diff_schemas",
+    "generate_package",
     "load",
     "load_document",
     "load_ignore_file",
@@ -165,4 +172,5 @@ __all__ = [
     "resolve",
     "validate_document",
     "validates_payload",
+    "write_package",
 ]

@@ -140,6 +140,7 @@ def resolve_credentials(
     *,
     auth_type: str | None = None,
     environ: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
 ) -> Credentials:
     """Credentials for one workspace, from arguments, the environment and the configuration file."""
     env = os.environ if environ is None else environ
@@ -193,7 +194,7 @@ def resolve_credentials(
         f"auth_type '{auth_setting.value}' (from {auth_setting.source})" if auth_setting else None
     )
     if sdk_installed and (other is not None or host_setting is not None or token_setting is not None):
-        return _sdk_credentials(host_setting, token_setting, chosen, config_path, auth_setting, env, secrets)
+        return _sdk_credentials(host_setting, token_setting, chosen, config_path, auth_setting, secrets, timeout, other)
     if other is not None:
         raise _missing_extra(other)
     if host_setting is not None:
@@ -226,15 +227,21 @@ def _sdk_credentials(
     chosen: _Profile | None,
     config_path: Path,
     auth_setting: _Setting | None,
-    env: Mapping[str, str],
     secrets: frozenset[str],
+    timeout: float,
+    other: str | None,
 ) -> Credentials:
     try:
         from databricks.sdk.core import Config
     except ImportError as exc:
         raise CredentialsError(f"databricks-sdk is installed but cannot be imported ({exc}); {_EXTRA_HINT}") from None
 
-    kwargs: dict[str, Any] = {"config_file": str(config_path)}
+    # Bounded: by default the SDK keeps retrying an unreachable host for five minutes.
+    kwargs: dict[str, Any] = {
+        "config_file": str(config_path),
+        "http_timeout_seconds": max(1, round(timeout)),
+        "retry_timeout_seconds": max(1, min(round(timeout), 10)),
+    }
     if host_setting is not None:
         kwargs["host"] = host_setting.value
     if token_setting is not None:
@@ -249,7 +256,14 @@ def _sdk_credentials(
         config = Config(**kwargs)
         config.authenticate()
     except ValueError as exc:
-        first = scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else "not configured", secrets)
+        first = scrub(_sdk_reason(exc), secrets)
+        if other is None and token_setting is None and host_setting is not None:
+            # Only a host: the SDK looked for CLI logins (databricks, az, gcloud) and found none.
+            raise CredentialsError(
+                f"no token for {host_setting.value} (host from {host_setting.source}): pass --token, set "
+                "DATABRICKS_TOKEN or add token to the profile; databricks-sdk found no other login either "
+                f"({first})"
+            ) from None
         raise CredentialsError(f"databricks-sdk could not authenticate: {first}") from None
     except Exception as exc:
         first = scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, secrets)
@@ -268,6 +282,13 @@ def _sdk_credentials(
         header_factory=config.authenticate,
         secrets=secrets,
     )
+
+
+def _sdk_reason(exc: BaseException) -> str:
+    """The SDK's first line, without the "Config: ..." debug dump it appends (host, file, env names)."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else "not configured"
+    return first.split(". Config:", 1)[0].split(". Env:", 1)[0].rstrip(".")
 
 
 def _config_path(config_file: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:

@@ -18,6 +18,7 @@ from . import __version__
 from ._cli_common import echo_json, format_option, load_options, load_schema, source_options
 from ._exceptions import SchemakitError
 from ._inspect import describe, render_text
+from ._load import _display_name as display_name
 from ._validate import validate_document
 
 __all__ = ["cli", "main"]
@@ -75,15 +76,17 @@ def validate(spec: str, strict: bool, output_format: str, **source: Any) -> None
     if output_format == "json":
         echo_json(report.to_json())
     else:
+        # A URL may carry credentials or a signed query string: name it without them.
+        name = display_name(spec)
         for diagnostic in report.diagnostics:
             click.echo(
-                f"{spec}: {diagnostic.severity} [{diagnostic.code}] {diagnostic.pointer or '/'}: {diagnostic.message}"
+                f"{name}: {diagnostic.severity} [{diagnostic.code}] {diagnostic.pointer or '/'}: {diagnostic.message}"
             )
         errors = sum(1 for d in report.diagnostics if d.severity == "error")
         verdict = "ok" if report.ok else "invalid"
         models = len(report.schema.models)
         click.echo(
-            f"{spec}: {verdict}: {models} served model(s), {errors} error(s), {len(report.warnings)} warning(s)"
+            f"{name}: {verdict}: {models} served model(s), {errors} error(s), {len(report.warnings)} warning(s)"
             + (" (strict: warnings count as errors)" if strict and report.warnings else "")
         )
     sys.exit(0 if report.ok else 1)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ._cli_common import load_options, load_schema, source_options
-from ._codegen import MODEL_TYPES, generate_package, write_package
+from ._codegen import MODEL_TYPES, TARGETS, generate_package, write_package
 
 __all__ = ["codegen"]
 
@@ -31,18 +31,27 @@ __all__ = ["codegen"]
     show_default=True,
     help="Library for the row, params and response types.",
 )
+@click.option(
+    "--target",
+    type=click.Choice(list(TARGETS)),
+    default="python",
+    show_default=True,
+    help="python: the typed package; typescript: an index.ts of row, params, payload and response types.",
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing the files that would change.")
 @source_options
-def codegen(spec: str, output_dir: str, package: str | None, model_type: str, check: bool, **source: Any) -> None:
+def codegen(
+    spec: str, output_dir: str, package: str | None, model_type: str, target: str, check: bool, **source: Any
+) -> None:
     """Generate a typed Python package for an endpoint: row and params types,
     payload builders, a validator (same verdicts as `schemakit check`) and sync
-    and async clients.
+    and async clients (or, with --target typescript, TypeScript types).
 
     Output is deterministic. With --check, exits 0 when the package on disk is up to
     date and 1 (listing the files) when it is not.
     """
     schema = load_schema(spec, load_options(**source))
-    generated = generate_package(schema, package=package, model_type=model_type)
+    generated = generate_package(schema, package=package, model_type=model_type, target=target)
     result = write_package(generated, output_dir, check=check)
     if check:
         if result.up_to_date:

@@ -67,6 +67,7 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
     "--ready-after-seconds", type=click.FloatRange(min=0), help="Stay NOT_READY for N seconds after start-up."
 )
 @click.option("--deployment-failed", is_flag=True, default=None, help="The update ends in UPDATE_FAILED.")
+@click.option("--failure-message", help="The deployment_state_message (and build-log tail) of a failed update.")
 @click.option("--no-schema", is_flag=True, default=None, help="Served models have no signature: /openapi fails.")
 @click.option("--throttle-queries", type=click.IntRange(min=0), help="Answer the first K queries with 429.")
 @click.option("--retry-after", type=click.IntRange(min=0), help="Retry-After seconds on 429 answers [default: 1].")
@@ -121,6 +122,7 @@ def mock(
         "ready_after_polls",
         "ready_after_seconds",
         "deployment_failed",
+        "failure_message",
         "no_schema",
         "throttle_queries",
         "retry_after",

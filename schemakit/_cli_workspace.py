@@ -61,14 +61,27 @@ def workspace_options(func: F) -> F:
             metavar="SECONDS",
             help="Give up on one HTTP request after this long (retries on 429/503 come on top).",
         ),
+        click.option(
+            "--retries",
+            type=click.IntRange(min=0, max=20),
+            default=4,
+            show_default=True,
+            help="Retries after HTTP 429/503 (and, for reads, dropped connections), with exponential backoff.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
 
 
-def _open(host: str | None, token: str | None, profile: str | None, request_timeout: float) -> Workspace:
-    return Workspace(host=host, token=token, profile=profile, timeout=request_timeout)
+def _open(options: dict[str, Any]) -> Workspace:
+    return Workspace(
+        host=options["host"],
+        token=options["token"],
+        profile=options["profile"],
+        timeout=options["request_timeout"],
+        retries=options["retries"],
+    )
 
 
 def _fail(exc: SchemakitError) -> NoReturn:
@@ -118,10 +131,7 @@ def fetch(
     wait: float | None,
     poll: float,
     check: bool,
-    host: str | None,
-    token: str | None,
-    profile: str | None,
-    request_timeout: float,
+    **connection: Any,
 ) -> None:
     """Fetch ENDPOINT's query schema from the workspace, check it, and write it.
 
@@ -137,7 +147,7 @@ def fetch(
         raise click.UsageError("--check needs -o FILE: the committed file to compare with")
     from ._validate import validate_document
 
-    with _open(host, token, profile, request_timeout) as workspace:
+    with _open(connection) as workspace:
         status = _ready_status(workspace, endpoint_name, wait, poll)
         document = workspace.get_openapi(endpoint_name)
     report = validate_document(document)
@@ -266,11 +276,9 @@ def endpoint() -> None:
 @click.argument("name")
 @format_option("text", "json")
 @workspace_options
-def status(
-    name: str, output_format: str, host: str | None, token: str | None, profile: str | None, request_timeout: float
-) -> None:
+def status(name: str, output_format: str, **connection: Any) -> None:
     """Show NAME's state, served entities, traffic routes and pending configuration."""
-    with _open(host, token, profile, request_timeout) as workspace:
+    with _open(connection) as workspace:
         current = workspace.get_endpoint(name)
     if output_format == "json":
         echo_json(current.to_json())
@@ -282,11 +290,9 @@ def status(
 @click.argument("name")
 @format_option("text", "json")
 @workspace_options
-def stop(
-    name: str, output_format: str, host: str | None, token: str | None, profile: str | None, request_timeout: float
-) -> None:
+def stop(name: str, output_format: str, **connection: Any) -> None:
     """Stop NAME: its compute shuts down and queries get HTTP 400 until it is started."""
-    with _open(host, token, profile, request_timeout) as workspace:
+    with _open(connection) as workspace:
         current = workspace.stop(name) or workspace.get_endpoint(name)
     _report_lifecycle(current, f"stopped endpoint '{name}'", output_format)
 
@@ -307,13 +313,10 @@ def start(
     wait: float | None,
     poll: float,
     output_format: str,
-    host: str | None,
-    token: str | None,
-    profile: str | None,
-    request_timeout: float,
+    **connection: Any,
 ) -> None:
     """Start a stopped endpoint NAME (with --wait, until it is READY)."""
-    with _open(host, token, profile, request_timeout) as workspace:
+    with _open(connection) as workspace:
         started = workspace.start(name)
         if wait:
             try:
@@ -334,13 +337,10 @@ def delete(
     name: str,
     yes: bool,
     output_format: str,
-    host: str | None,
-    token: str | None,
-    profile: str | None,
-    request_timeout: float,
+    **connection: Any,
 ) -> None:
     """Delete endpoint NAME (asks first, unless --yes). This cannot be undone."""
-    with _open(host, token, profile, request_timeout) as workspace:
+    with _open(connection) as workspace:
         # Read it first: a typo should say "no such endpoint" before anyone is asked to confirm.
         current = workspace.get_endpoint(name)
         if not yes:
@@ -369,13 +369,10 @@ def logs(
     config_version: int | None,
     tail: int | None,
     output_format: str,
-    host: str | None,
-    token: str | None,
-    profile: str | None,
-    request_timeout: float,
+    **connection: Any,
 ) -> None:
     """Show the model server logs of served model MODEL on endpoint NAME."""
-    with _open(host, token, profile, request_timeout) as workspace:
+    with _open(connection) as workspace:
         text = workspace.logs(name, model, config_version)
     _emit_logs(name, model, text, tail, output_format, config_version)
 
@@ -393,13 +390,10 @@ def build_logs(
     config_version: int | None,
     tail: int | None,
     output_format: str,
-    host: str | None,
-    token: str | None,
-    profile: str | None,
-    request_timeout: float,
+    **connection: Any,
 ) -> None:
     """Show the container build logs of served model MODEL on endpoint NAME."""
-    with _open(host, token, profile, request_timeout) as workspace:
+    with _open(connection) as workspace:
         text = workspace.build_logs(name, model, config_version)
     _emit_logs(name, model, text, tail, output_format, config_version)
 
@@ -419,14 +413,11 @@ def permissions(
     name: str,
     grants: tuple[str, ...],
     output_format: str,
-    host: str | None,
-    token: str | None,
-    profile: str | None,
-    request_timeout: float,
+    **connection: Any,
 ) -> None:
     """Show who may do what on endpoint NAME; --grant USER=LEVEL adds a permission."""
     parsed = [_parse_grant(text) for text in grants]
-    with _open(host, token, profile, request_timeout) as workspace:
+    with _open(connection) as workspace:
         acl: Permissions | None = None
         for kind, principal, level in parsed:
             acl = workspace.grant(name, principal, level, kind=kind)

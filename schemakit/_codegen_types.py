@@ -9,6 +9,7 @@ exist without parsing generated code.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,8 +55,10 @@ class ModelPlan:
     instances_columns: tuple[FieldPlan, ...] = ()
 
 
-def docstring_text(text: str | None) -> str | None:
-    """Text safe inside a generated triple-quoted docstring: no closing quotes, no escapes, no control characters."""
+def docstring_text(text: str | None, *, escape_backslashes: bool = False, one_line: bool = False) -> str | None:
+    """Text safe inside a generated triple-quoted docstring: no double quotes (so no closing
+    triple quote), no control characters, and backslashes doubled when the caller writes the
+    docstring itself (datamodel-code-generator escapes them on its own)."""
     if not text:
         return None
     cleaned = []
@@ -64,7 +67,11 @@ def docstring_text(text: str | None) -> str | None:
             cleaned.append(ch)
         else:
             cleaned.append(" ")
-    out = "".join(cleaned).replace("\\", "\\\\").replace('"', "'").strip()
+    out = "".join(cleaned).replace('"', "'").strip()
+    if one_line:
+        out = " ".join(out.split())
+    if escape_backslashes:
+        out = out.replace("\\", "\\\\")
     return out or None
 
 
@@ -114,15 +121,21 @@ class TypePlanner:
         plan = ClassPlan(name, "Inference parameters, sent as `params` beside the input.", [])
         self.classes[name] = plan
         for param in params:
+            fits = param.has_default and _default_fits(param.type, param.default)
+            description = param.description or param.type.description
+            if param.has_default and not fits:
+                # A default Python cannot hold as written (a datetime given as text): say what the server uses.
+                note = f"Server default: {json.dumps(param.default, ensure_ascii=False)}."
+                description = f"{description}\n\n{note}" if description else note
             plan.fields.append(
                 FieldPlan(
                     key=param.name,
                     ident=idents[param.name],
                     type=param.type,
                     required=param.required,
-                    description=docstring_text(param.description or param.type.description),
+                    description=docstring_text(description),
                     default=param.default,
-                    has_default=param.has_default and _default_fits(param.type, param.default),
+                    has_default=fits,
                 )
             )
         for fld in plan.fields:

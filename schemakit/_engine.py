@@ -1352,6 +1352,12 @@ def msgspec_annotated(base: type, low: float, high: float) -> Any:
     return Annotated[base, msgspec.Meta(ge=low, le=high)]
 
 
+#: Rows are decoded in chunks of about this many bytes.
+_CHUNK_BYTES = 1 << 20
+_ARRAY_ROW_END = re.compile(rb"\]\s*,\s*\[")
+_OBJECT_ROW_END = re.compile(rb"\}\s*,\s*\{")
+
+
 class _FastFormat:
     """The typed decoder's view of one keyed format, and the checks left after decoding."""
 
@@ -1369,7 +1375,8 @@ class _FastFormat:
         value_schema = properties[self.key]
         self.posts: list[tuple[str, str]] = []
         self.column_names: list[str] | None = None
-        self.split_rows = False
+        self.rows: Any = None  # decoder of a list of rows, for formats decoded in chunks
+        self.row_end: re.Pattern[bytes] | None = None
         if self.key == "dataframe_split":
             self.type = self._split(value_schema, fmt, builder, rules)
         elif self.key in ("dataframe_records", "instances"):
@@ -1422,10 +1429,11 @@ class _FastFormat:
         row_type = msgspec.defstruct(
             builder.name("SplitRow"), fields, array_like=True, forbid_unknown_fields=True, gc=False
         )
-        self.split_rows = True
+        self.rows = msgspec.json.Decoder(list[row_type])  # type: ignore[valid-type]
+        self.row_end = _ARRAY_ROW_END
         split_fields: list[Any] = [
             ("columns", list[str] | msgspec.UnsetType, msgspec.UNSET),
-            ("data", list[row_type] | msgspec.UnsetType, msgspec.UNSET),  # type: ignore[valid-type]
+            ("data", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET),
             ("index", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET),
         ]
         return msgspec.defstruct(
@@ -1443,7 +1451,9 @@ class _FastFormat:
         struct, self.posts = builder.struct(
             row["properties"], row.get("required") or [], "unknown-column" in rules, top=True
         )
-        return list[struct]  # type: ignore[valid-type]
+        self.rows = msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
+        self.row_end = _OBJECT_ROW_END
+        return msgspec.Raw
 
     def accepts(self, value: Any, others: Mapping[str, Any]) -> bool:
         """The checks the types could not express; False sends the payload down the exact path."""
@@ -1463,9 +1473,45 @@ class _FastFormat:
                 return False
             if value.columns is not msgspec.UNSET and value.columns != self.column_names:
                 return False
-            rows = value.data
-        else:
-            rows = value
+            return self._rows_accepted(value.data)
+        if self.rows is not None:
+            return self._rows_accepted(value)
+        return True
+
+    def _rows_accepted(self, raw: Any) -> bool:
+        """Decode the rows a chunk at a time, so memory holds one chunk of rows, not all of them.
+
+        A chunk ends at a row's closing bracket followed by a comma. If that bracket was
+        inside a string or closed a nested value, the chunk does not decode; then the
+        rows are decoded in one piece instead, which is exact, only larger.
+        """
+        view = memoryview(raw)
+        size = len(view)
+        if size <= _CHUNK_BYTES or self.row_end is None:
+            return self._rows_pass(view)
+        start = 1
+        while True:
+            found = self.row_end.search(view, min(start + _CHUNK_BYTES, size))
+            end = found.start() + 1 if found is not None else size - 1
+            try:
+                rows = self.rows.decode(b"[" + view[start:end] + b"]")
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                return self._rows_pass(view)
+            if not self._texts_pass(rows):
+                return False
+            del rows
+            if found is None:
+                return True
+            start = found.end() - 1
+
+    def _rows_pass(self, view: memoryview) -> bool:
+        try:
+            rows = self.rows.decode(view)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return False
+        return self._texts_pass(rows)
+
+    def _texts_pass(self, rows: list[Any]) -> bool:
         return all(_all_texts_pass(list(map(attrgetter(attr), rows)), post) for attr, post in self.posts)
 
 
@@ -1508,12 +1554,16 @@ class _FastPath:
         if collect:
             gc.disable()  # millions of fresh containers would trigger pointless collections
         try:
-            request = self.decoder.decode(data)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            return None
+            return self._accepts(data)
         finally:
             if collect:
                 gc.enable()
+
+    def _accepts(self, data: bytes | str) -> str | None:
+        try:
+            request = self.decoder.decode(data)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
         present = [key for key, attr in self.attrs.items() if getattr(request, attr) is not msgspec.UNSET]
         if len(present) != 1 or present[0] not in self.formats:
             return None

@@ -77,6 +77,7 @@ _LEVEL_DESCRIPTION = {
     "CAN_QUERY": "Can view the endpoint and send queries to it.",
     "CAN_MANAGE": "Can stop, start and delete the endpoint and change its permissions.",
 }
+_SECRET_HEADERS = frozenset({"authorization", "cookie", "x-databricks-azure-sp-management-token"})
 _ENTITY_VERSION = re.compile(r"^(?P<entity>.+?)-(?P<version>\d+)$")
 
 
@@ -116,7 +117,9 @@ class Headers(Mapping[str, str]):
         return len(self._lower)
 
     def __repr__(self) -> str:
-        return f"Headers({dict(self)!r})"
+        # A failing assert prints this: never show a credential.
+        shown = {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in self.items()}
+        return f"Headers({shown!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +355,12 @@ class MockWorkspace:
         if unknown and config is not None and any(n in config.endpoints for n in unknown):
             names = ", ".join(n for n in unknown if n in config.endpoints)
             raise SourceError(f"config names endpoint(s) that no document defines: {names}")
+        if self._state_file is not None and not self._state_file.exists():
+            # Write it now: a path that cannot be written fails here, not at the first stop.
+            try:
+                self._persist()
+            except OSError as exc:
+                raise SourceError(f"{self._state_file}: cannot write the state file: {exc.strerror or exc}") from None
 
     # -- configuration (the Python API of `schemakit.testing` goes through these) --
 
@@ -948,7 +957,15 @@ class MockWorkspace:
             with self._lock:
                 endpoint.validators.setdefault(model.name, validator)
         # schemakit's validator reads the bytes itself, so text that is not JSON gets its line and column.
-        report = validator.validate_json(body)
+        try:
+            report = validator.validate_json(body)
+        except RecursionError:
+            raise _ApiError(
+                400,
+                "BAD_REQUEST",
+                "Failed to parse input from JSON: the document nests too deeply. Send rows of plain values.",
+                [("served-model-name", model.name)],
+            ) from None
         header = [("served-model-name", model.name)]
         if not report.ok:
             log("[INFO] 400 POST /invocations: payload rejected")
@@ -1216,16 +1233,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # Malformed request lines, unsupported methods, oversized headers: answer JSON like every other error.
-        error_code = {400: "BAD_REQUEST", 414: "BAD_REQUEST", 431: "BAD_REQUEST", 501: "METHOD_NOT_ALLOWED"}.get(
-            code, "BAD_REQUEST"
-        )
+        # http.server says 501 for a method it has no handler for; to a client that is a method not allowed.
         status = 405 if code == 501 else code
+        error_code = "METHOD_NOT_ALLOWED" if status == 405 else "BAD_REQUEST"
         self.close_connection = True
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
             # An unreadable request line leaves the version at 0.9, which would suppress the status line.
             self.request_version = "HTTP/1.1"
-        text = message or http.HTTPStatus(code).phrase if code in http.HTTPStatus._value2member_map_ else "Bad request"
-        self._send(error_response(status, error_code, str(text)), getattr(self, "command", None) or "GET")
+        if not message:
+            try:
+                message = http.HTTPStatus(code).phrase
+            except ValueError:
+                message = "Bad request"
+        self._send(error_response(status, error_code, message), getattr(self, "command", None) or "GET")
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.access_log is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,7 +25,14 @@ _CREATED = 1_700_000_000
 
 def row_seed(model_name: str, row: Any) -> bytes:
     """A stable 16-byte digest of one input row, for the model that answers it."""
-    canonical = orjson.dumps(row, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    try:
+        canonical = orjson.dumps(row, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        # orjson stops at 254 levels (and at integers beyond 64 bits); the standard library goes further.
+        try:
+            canonical = json.dumps(row, sort_keys=True, default=repr).encode()
+        except (RecursionError, ValueError):
+            canonical = f"{type(row).__name__}:{len(row) if hasattr(row, '__len__') else 0}".encode()
     return hashlib.blake2b(model_name.encode() + b"\0" + canonical, digest_size=16).digest()
 
 
@@ -128,10 +136,14 @@ class _Generator:
             return const
         seed = self._sub(path)
         if t.enum:
+            if path.endswith("role") and "assistant" in t.enum:
+                # A chat answer comes from the assistant, whatever else the enum allows.
+                return "assistant"
             choices: list[JSONValue] = [v for v in t.enum if v is not None] or list(t.enum)
             return choices[int.from_bytes(seed[:4], "big") % len(choices)]
         kind = t.kind
-        if kind is Kind.NULL:
+        if kind is Kind.NULL or (kind is Kind.ANY and t.nullable):
+            # e.g. `logprobs`: servers answer null unless asked for more.
             return None
         if kind is Kind.BOOLEAN:
             return bool(seed[0] & 1)
@@ -229,8 +241,11 @@ class _Generator:
         max_items = schema.get("maxItems")
         if isinstance(max_items, int) and max_items < count:
             count = max_items
-        if path.endswith("choices") or path.endswith(".data"):
-            count = max(count, _requested_count(self.payload, path))
+        name = path.rsplit(".", 1)[-1]
+        if name in ("choices", "data"):
+            count = max(count, _requested_count(self.payload, name))
+        elif name == "embedding" and not t.shape:
+            count = max(count, 8)  # a short vector, still recognisably one
         item = t.items or DataType(Kind.DOUBLE)
         return [self._indexed(item, f"{path}[{i}]", i) for i in range(count)]
 
@@ -295,7 +310,7 @@ def _requested_count(payload: Any, path: str) -> int:
     """How many results an object request asks for: `n` choices, or one embedding per `input`."""
     if not isinstance(payload, Mapping):
         return 1
-    if path.endswith("choices"):
+    if path == "choices":
         n = payload.get("n")
         return n if isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 16 else 1
     inputs = payload.get("input")

@@ -121,7 +121,12 @@ def inline_refs(
                 fragment = "#" + fragment
             key = f"{target_uri}{fragment}"
             if key in active:
-                chain = " -> ".join((*active[active.index(key) :], key))
+                # References within the document read as written (`#/components/...`), not as absolute URIs.
+                home = base_uri or ""
+                chain = " -> ".join(
+                    k[len(home) :] if home and k.startswith(home + "#") else k
+                    for k in (*active[active.index(key) :], key)
+                )
                 diagnostics.append(
                     Diagnostic("ref-cycle", "error", pointer, f"$ref cycle {chain}; treated as any value here")
                 )

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._load import LoadOptions, check_openapi, load_document
+from ._load import LoadOptions, _display_name, check_openapi
 from ._model import Diagnostic, EndpointSchema
-from ._resolve import resolve
+from ._resolve import load, resolve
 
 __all__ = ["DocumentReport", "check_structure", "validate_document"]
 
@@ -43,7 +43,7 @@ class DocumentReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "source": self.schema.source,
+            "source": _display_name(self.schema.source) if self.schema.source else "<document>",
             "title": self.schema.title,
             "version": self.schema.version,
             "ok": self.ok,
@@ -59,12 +59,12 @@ def validate_document(
 ) -> DocumentReport:
     """Check a document (a source string or a parsed document) and resolve it."""
     if isinstance(source, str):
-        document = load_document(source, options)
-        name = source
+        # Through `load`, so that --allow-remote-refs can fetch what the document references.
+        schema = load(source, options)
+        document = dict(schema.source_document)
     else:
         document = dict(source)
-        name = "<document>"
-    schema = resolve(document, source=name, allow_remote_refs=bool(options and options.allow_remote_refs))
+        schema = resolve(document, source="<document>", allow_remote_refs=bool(options and options.allow_remote_refs))
     # The structure validator follows references itself and fails with the whole document in its
     # message on a broken one; the resolver has already reported those in one line each.
     broken_refs = any(d.code in ("ref-cycle", "ref-unresolved") for d in schema.diagnostics)

@@ -16,16 +16,18 @@ How it talks to the workspace, on purpose:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import email.utils
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import orjson
 
@@ -395,6 +397,8 @@ class _Reply:
     headers: httpx.Headers
     body: bytes
     url: str
+    #: False when a redirect took the request to another host, where credentials are never sent.
+    authenticated: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,7 +428,7 @@ class Workspace:
         host: str | None = None,
         token: str | None = None,
         profile: str | None = None,
-        config_file: str | None = None,
+        config_file: str | os.PathLike[str] | None = None,
         timeout: float = 30.0,
         retries: int | RetryPolicy = 4,
         *,
@@ -436,7 +440,7 @@ class Workspace:
             raise ValueError("timeout must be > 0 seconds")
         import httpx  # here, not at module level: `import schemakit` must stay fast for the command line
 
-        self._credentials = resolve_credentials(host, token, profile, config_file, auth_type=auth_type)
+        self._credentials = resolve_credentials(host, token, profile, config_file, auth_type=auth_type, timeout=timeout)
         self._policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries=retries)
         self._timeout = timeout
         self._max_bytes = max_bytes
@@ -678,6 +682,15 @@ class Workspace:
             return
         code, message = self._server_error(reply)
         said = f": {message}" if message else ""
+        if not reply.authenticated and reply.status in (401, 403):
+            target = _origin_text(reply.url)
+            raise AuthenticationError(
+                f"{self.host} redirected the request {_doing(call)} to {target}, which answered HTTP "
+                f"{reply.status}{said}; credentials are never sent to another host, so that cannot work: "
+                "use the workspace's own URL as the host",
+                status=reply.status,
+                error_code=code,
+            )
         if reply.status == 401:
             raise AuthenticationError(
                 f"{self.host} rejected the {self.auth_description} (HTTP 401{said}); it is wrong, expired or "
@@ -835,7 +848,7 @@ class Workspace:
             reply = self._exchange(method, url, headers, content, call)
             location = reply.headers.get("location")
             if reply.status not in _REDIRECTS or not location:
-                return reply
+                return reply if authenticated else dataclasses.replace(reply, authenticated=False)
             target = url.join(location)
             if target.scheme not in ("http", "https"):
                 raise TransportError(f"{self.host} redirected {_doing(call)} to a non-HTTP location")
@@ -968,6 +981,12 @@ def _endpoint_path(name: str) -> str:
     if not name or not name.strip():
         raise ValueError("the endpoint name is empty")
     return f"/api/2.0/serving-endpoints/{quote(name.strip(), safe='')}"
+
+
+def _origin_text(url: str) -> str:
+    """`scheme://host[:port]` of a URL, for messages (never its path or query, which may be signed)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 
 import httpx
 import pytest
@@ -105,5 +106,35 @@ def test_retries_run_out(generated: GeneratePackage, server: MockServer) -> None
     with (
         pkg.Client(_base(server), token=TOKEN, max_retries=1, backoff=0.01) as client,
         pytest.raises(pkg.RateLimitedError, match="rate limit"),
+    ):
+        client.predict_vanilla_simple_model_2(payload)
+
+
+def test_retry_delay_honours_retry_after(generated: GeneratePackage) -> None:
+    import email.utils
+    from datetime import datetime, timedelta, timezone
+
+    client = importlib.import_module(generated("docs-example-dataframe.json", "pydantic").__name__ + ".client")
+    assert client.retry_delay(httpx.Response(429, headers={"Retry-After": "7"}), 0, 0.5, 30.0) == 7.0
+    assert client.retry_delay(httpx.Response(429, headers={"Retry-After": "600"}), 0, 0.5, 30.0) == 120.0
+    later = email.utils.format_datetime(datetime.now(timezone.utc) + timedelta(seconds=50), usegmt=True)
+    assert 40 < client.retry_delay(httpx.Response(503, headers={"Retry-After": later}), 0, 0.5, 30.0) <= 50
+    assert client.retry_delay(httpx.Response(503), 3, 0.5, 30.0) == 4.0  # no header: exponential
+    assert client.retry_delay(httpx.Response(503, headers={"Retry-After": "soon"}), 10, 0.5, 30.0) == 30.0
+
+
+def test_connection_refused_is_a_transport_error(generated: GeneratePackage) -> None:
+    import socket
+
+    pkg = generated("docs-example-dataframe.json", "dataclasses")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port any more.
+    model = pkg.vanilla_simple_model_2
+    payload = model.to_dataframe_records([model.Row(int_col=1, float_col=0.5, string_col="a")])
+    with (
+        pkg.Client(f"http://127.0.0.1:{port}/serving-endpoints/x", token=TOKEN, max_retries=1, backoff=0.01) as client,
+        pytest.raises(pkg.TransportError, match="cannot connect"),
     ):
         client.predict_vanilla_simple_model_2(payload)

@@ -5,6 +5,7 @@ Regenerate after an intended change with `SCHEMAKIT_REGEN_GOLDEN=1 pytest tests/
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -14,10 +15,11 @@ import pytest
 import schemakit
 from schemakit._codegen import MODEL_TYPES, GeneratedPackage, generate_package, write_package
 
-from .conftest import GOLDEN, SAMPLES
+from .conftest import GOLDEN, SAMPLES, GeneratePackage
 
 # A fixed list, so samples added later do not change this test until they are added here.
 GOLDEN_SAMPLES = [
+    "all-types-refs.json",
     "all-types.json",
     "columnar-inputs.json",
     "docs-example-dataframe.json",
@@ -31,15 +33,21 @@ GOLDEN_SAMPLES = [
 ]
 
 REGEN = os.environ.get("SCHEMAKIT_REGEN_GOLDEN") == "1"
+NOT_GOLDEN = frozenset({"_engine.py", "_plans.py"})
 
 
-@pytest.mark.parametrize("model_type", list(MODEL_TYPES))
+@pytest.mark.parametrize("model_type", [*MODEL_TYPES, "typescript"])
 @pytest.mark.parametrize("sample", GOLDEN_SAMPLES)
 def test_generated_package_matches_golden(sample: str, model_type: str) -> None:
     golden = GOLDEN / Path(sample).stem / model_type
-    full = generate_package(schemakit.load(str(SAMPLES / sample)), model_type=model_type)
-    # The engine is schemakit's own file, copied verbatim (tested below); the goldens leave it out.
-    package = GeneratedPackage(full.name, full.model_type, tuple(f for f in full.files if f.path != "_engine.py"))
+    schema = schemakit.load(str(SAMPLES / sample))
+    if model_type == "typescript":
+        full = generate_package(schema, target="typescript")
+    else:
+        full = generate_package(schema, model_type=model_type)
+    # The engine and the validation plans are the payload validator's (copied verbatim, and
+    # compiled by `schemakit._check.make_plan`; both tested below): the goldens leave them out.
+    package = GeneratedPackage(full.name, full.model_type, tuple(f for f in full.files if f.path not in NOT_GOLDEN))
     if REGEN:
         shutil.rmtree(golden, ignore_errors=True)
         write_package(package, golden)
@@ -68,3 +76,12 @@ def test_engine_is_copied_byte_for_byte() -> None:
     engine = (Path(schemakit.__file__).parent / "_engine.py").read_bytes()
     package = generate_package(schemakit.load(str(SAMPLES / "docs-example-dataframe.json")))
     assert package.file("_engine.py").endswith(engine)
+
+
+def test_plans_are_make_plan_output(generated: GeneratePackage) -> None:
+    from schemakit._check import make_plan
+
+    pkg = generated("multi-model.json", "pydantic")
+    schema = schemakit.load(str(SAMPLES / "multi-model.json"))
+    plans = importlib.import_module(f"{pkg.__name__}._plans").PLANS
+    assert plans == {m.name: make_plan(m) for m in schema.models}

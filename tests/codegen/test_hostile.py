@@ -33,7 +33,7 @@ HOSTILE_COLUMNS = [
 def _document(canary: Path) -> dict[str, object]:
     inject = INJECT.replace("CANARY", str(canary))
     columns = [inject if c == INJECT else c for c in HOSTILE_COLUMNS]
-    props = {c: {"type": "string", "description": f'desc """ {inject} \\ end'} for c in columns}
+    props = {c: {"type": "string", "description": f'desc """ {inject} \\ end\x00\u2028 \\'} for c in columns}
     return {
         "openapi": "3.1.0",
         "info": {"title": f'evil"""\n{inject}', "version": "1\n" + inject},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from schemakit._codegen import MODEL_TYPES, generate_package, write_package
 
 from .conftest import SAMPLES
 from .test_golden import GOLDEN_SAMPLES
+from .test_hostile import _document as hostile_document
 
 MYPY_CONFIG = """\
 [mypy]
@@ -27,12 +29,26 @@ RUFF_RULES = "E,F,W,I,B,UP,SIM,RUF,C4"
 
 def test_generated_code_passes_mypy_strict_and_ruff(tmp_path: Path) -> None:
     packages: list[str] = []
+    examples: list[str] = []
+    hostile, _columns = hostile_document(tmp_path / "canary")
+    (tmp_path / "hostile.json").write_text(json.dumps(hostile))
+    for model_type in ("pydantic", "dataclasses", "typeddict"):
+        name = f"hostile_{model_type}"
+        schema = schemakit.load(str(tmp_path / "hostile.json"))
+        write_package(generate_package(schema, package=name, model_type=model_type), tmp_path)
+        packages.append(name)
     for model_type in MODEL_TYPES:
         for index, sample in enumerate(GOLDEN_SAMPLES):
             name = f"pkg_{model_type}_{index}"
             schema = schemakit.load(str(SAMPLES / sample))
-            write_package(generate_package(schema, package=name, model_type=model_type), tmp_path)
+            generated = generate_package(schema, package=name, model_type=model_type)
+            write_package(generated, tmp_path)
             packages.append(name)
+            # The usage example in the package's README must type-check too.
+            readme = generated.file("README.md").decode()
+            example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+            (tmp_path / f"example_{name}.py").write_text(example)
+            examples.append(f"example_{name}.py")
     ruff = subprocess.run(
         [
             sys.executable,

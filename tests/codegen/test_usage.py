@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -208,3 +209,92 @@ def test_chat_request_object(generated: GeneratePackage) -> None:
     body = chat.to_request(request)
     assert body == {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
     _both_accept(SAMPLES / "foundation-model-chat.json", "meta_llama_v3_1_8b_instruct-4", body)
+
+
+def test_nullable_columns_of_openapi_3_0_documents_are_optional_types(generated: GeneratePackage) -> None:
+    import typing
+
+    pkg = generated("openapi-3.0-nullable.json", "msgspec")
+    hints = typing.get_type_hints(pkg.models.Recommender9Row)
+    assert hints["user_id"] is int
+    assert int in typing.get_args(hints["age"])
+    assert type(None) in typing.get_args(hints["age"])
+
+
+def test_closed_prefix_items_become_tuples(generated: GeneratePackage, tmp_path: Path) -> None:
+    import typing
+
+    pair = {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}], "items": False}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "tuples", "version": "1"},
+        "servers": [{"url": "https://example.com/serving-endpoints/tuples"}],
+        "paths": {
+            "/served-models/m/invocations": {
+                "post": {
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "dataframe_records": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "properties": {"pair": pair},
+                                                "required": ["pair"],
+                                            },
+                                        }
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    spec = tmp_path / "tuples.json"
+    spec.write_text(json.dumps(document))
+    pkg = generated(spec, "dataclasses")
+    assert typing.get_type_hints(pkg.models.MRow)["pair"] == tuple[int, str]
+    payload = pkg.m.to_dataframe_records([pkg.m.Row(pair=(1, "a"))])
+    assert payload == {"dataframe_records": [{"pair": [1, "a"]}]}
+    assert pkg.m.validate(payload).ok
+
+
+BLOCKED_IMPORT = """
+import sys
+
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"schemakit", "jinja2", "datamodel_code_generator", "pydantic"}:
+            raise ImportError(f"{name} is not installed")
+        return None
+
+sys.meta_path.insert(0, Blocker())
+sys.path.insert(0, sys.argv[1])
+from example_endpoint_client import vanilla_simple_model_2 as model
+
+payload = model.to_dataframe_split([model.Row(int_col=1, float_col=0.5, string_col="a")])
+print(model.validate(payload).ok)
+print(model.validate({"dataframe_split": {"columns": ["int_col"], "data": [[3.5]]}}).to_text())
+"""
+
+
+def test_generated_package_runs_without_schemakit(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from schemakit._codegen import generate_package, write_package
+
+    schema = schemakit.load(str(DOCS))
+    write_package(generate_package(schema, model_type="dataclasses"), tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCKED_IMPORT, str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    expected = check_payload(schema, {"dataframe_split": {"columns": ["int_col"], "data": [[3.5]]}}).to_text()
+    assert result.stdout == f"True\n{expected}\n"

@@ -650,3 +650,19 @@ def test_public_model_types_are_exported() -> None:
     assert issubclass(InputFormat, object)
     assert Column("a", DataType(Kind.ANY)).required is False
     assert str(Diagnostic("c", "warning", "", "m")) == "warning c at /: m"
+
+
+def test_reference_bomb_is_refused(docs: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten references to ten references to ...: a small document that inlines to billions of nodes."""
+    import schemakit._refs
+
+    monkeypatch.setattr(schemakit._refs, "MAX_INLINED_NODES", 20_000)
+    components = {
+        f"L{i}": {"type": "array", "prefixItems": [{"$ref": f"#/components/schemas/L{i + 1}"}] * 10} for i in range(9)
+    }
+    components["L9"] = {"type": "string"}
+    document = docs.endpoint(
+        docs.records({"x": {"$ref": "#/components/schemas/L0"}}), components={"schemas": components}
+    )
+    with pytest.raises(schemakit.TooLargeError, match="references expand the document past 20,000 values"):
+        schemakit.resolve(document)

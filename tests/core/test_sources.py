@@ -267,3 +267,53 @@ def test_git_source_outside_a_repository(tmp_path: Path) -> None:
 def test_malformed_url(run_cli: Any, url: str, shown: str) -> None:
     line = one_error_line(run_cli("inspect", url))
     assert line == f"schemakit: error: {shown}: not a valid http(s) URL (expected http[s]://HOST[:PORT]/PATH)"
+
+
+def test_remote_refs_get_headers_only_on_the_documents_origin(
+    http_server: Any, second_http_server: Any, route: Any, docs: SimpleNamespace, run_cli: Any
+) -> None:
+    document = docs.endpoint(
+        docs.records(
+            {
+                "id": {"$ref": "ids.json#/Id"},
+                "amount": {"$ref": f"{second_http_server.url('/money.json')}#/Amount"},
+            },
+            ["id"],
+        )
+    )
+    http_server.routes["/doc.json"] = route(200, json.dumps(document).encode())
+    http_server.routes["/ids.json"] = route(200, json.dumps({"Id": docs.LONG}).encode())
+    second_http_server.routes["/money.json"] = route(200, json.dumps({"Amount": docs.DOUBLE}).encode())
+    result = run_cli(
+        "validate", http_server.url("/doc.json"), "--allow-remote-refs", "--header", f"Authorization: {SECRET}"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p for p, _ in http_server.requests) == ["/doc.json", "/ids.json"]
+    assert all(h["authorization"] == SECRET for _, h in http_server.requests)
+    [(path, headers)] = second_http_server.requests
+    assert path == "/money.json"
+    assert "authorization" not in headers
+
+
+def test_validate_output_names_a_url_without_its_secrets(served: Any, run_cli: Any) -> None:
+    url = f"http://user:hunter2@127.0.0.1:{served.port}/schema.json?sig=signed-secret"
+    text = run_cli("validate", url)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines()[-1] == (
+        f"http://127.0.0.1:{served.port}/schema.json: ok: 1 served model(s), 0 error(s), 7 warning(s)"
+    )
+    as_json = run_cli("validate", url, "--format", "json")
+    assert json.loads(as_json.stdout)["source"] == f"http://127.0.0.1:{served.port}/schema.json"
+    for output in (text.stdout + text.stderr, as_json.stdout + as_json.stderr):
+        assert "hunter2" not in output
+        assert "signed-secret" not in output
+
+
+def test_url_gzip_bomb_is_capped_after_decompression(http_server: Any, route: Any) -> None:
+    import gzip
+
+    bomb = gzip.compress(b" " * 50_000_000, compresslevel=9)
+    assert len(bomb) < 100_000
+    http_server.routes["/bomb.json"] = route(200, bomb, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(TooLargeError, match=r"/bomb\.json: over the 1,000,000-byte limit"):
+        schemakit.load(http_server.url("/bomb.json"), LoadOptions(max_bytes=1_000_000))

@@ -188,6 +188,9 @@ def test_relative_file_ref_followed_only_when_allowed(tmp_path: Path, docs: Simp
     assert allowed.returncode == 0, allowed.stderr
     columns = json.loads(allowed.stdout)["models"][0]["columns"]
     assert [(c["name"], c["type"]) for c in columns] == [("id", "long"), ("amount", "double")]
+    validated = run_cli("validate", str(tmp_path / "doc.json"), "--allow-remote-refs")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert validated.stdout.endswith(": ok: 1 served model(s), 0 error(s), 0 warning(s)\n")
 
 
 # -- every rule, on small documents (library) --------------------------------------------------------

@@ -6,10 +6,9 @@ off, and model servers listen on 127.0.0.1 only.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +166,8 @@ def make_model(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def mlflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for MLflow subprocesses: a local file store, no telemetry, nothing from the user's setup."""
-    store = tmp_path_factory.mktemp("mlflow-store")
+    # A folder MLflow creates itself: it sets up the default experiment only in a new store.
+    store = tmp_path_factory.mktemp("mlflow-store") / "mlruns"
     env = {
         key: value
         for key, value in os.environ.items()
@@ -189,24 +189,3 @@ def mlflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         }
     )
     return env
-
-
-def run_python(code: str, env: dict[str, str], timeout: float = 180) -> Any:
-    """Run a Python snippet in a fresh interpreter; return its last stdout line parsed as JSON."""
-    import subprocess
-
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout, check=False
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="session")
-def python_runner() -> Callable[..., Any]:
-    return run_python
-
-
-@pytest.fixture(scope="session")
-def cli_env(mlflow_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    yield mlflow_env

@@ -60,7 +60,10 @@ class EchoModel(mlflow.pyfunc.PythonModel):
                 json.dumps(
                     {
                         "tensors": {
-                            name: {"dtype": str(np.asarray(model_input[name]).dtype), "value": plain(model_input[name][i])}
+                            name: {
+                                "dtype": str(np.asarray(model_input[name]).dtype),
+                                "value": plain(model_input[name][i]),
+                            }
                             for name in names
                         },
                         "params": echoed_params,

@@ -221,7 +221,9 @@ CASES: list[Case] = [
         raw=json.dumps(records(row(ratio64=float("nan")))).encode(),
     ),
     Case("tensor: 1e40 in a float32 tensor", "tensor", "changed", {"inputs": [[1e40, 1.0, 2.0]]}),
-    Case("named tensors: 2.5 in an int64 tensor", "named", "changed", {"inputs": {"pair": [[1, 2.5]], "weight": [0.5]}}),
+    Case(
+        "named tensors: 2.5 in an int64 tensor", "named", "changed", {"inputs": {"pair": [[1, 2.5]], "weight": [0.5]}}
+    ),
     Case("records: numeric text in a long column", "columns", "changed", records(row(count64="7"))),
     Case("records: numeric text in a double column", "columns", "changed", records(row(ratio64="2.5"))),
     Case("tensor: null in a float32 tensor", "tensor", "changed", {"inputs": [[None, 1.0, 2.0]]}),
@@ -278,7 +280,12 @@ CASES: list[Case] = [
     Case("not JSON", "columns", "rejected", raw=b'{"dataframe_records": [{"flag": tru'),
     Case("tensor: wrong width", "tensor", "rejected", {"inputs": [[1.0, 2.0]]}),
     Case("tensor: text in a float32 tensor", "tensor", "rejected", {"inputs": [["a", 1.0, 2.0]]}),
-    Case("tensor: two formats at once", "tensor", "rejected", {"inputs": [[1.0, 2.0, 3.0]], "instances": [[1.0, 2.0, 3.0]]}),
+    Case(
+        "tensor: two formats at once",
+        "tensor",
+        "rejected",
+        {"inputs": [[1.0, 2.0, 3.0]], "instances": [[1.0, 2.0, 3.0]]},
+    ),
     Case("tensor: ragged rows", "tensor", "rejected", {"instances": [[1.0, 2.0, 3.0], [1.0]]}),
     Case("named tensors: one missing", "named", "rejected", {"inputs": {"pair": [[1, 2]]}}),
     Case("named tensors: wrong inner shape", "named", "rejected", {"inputs": {"pair": [[1, 2, 3]], "weight": [0.5]}}),
@@ -443,7 +450,7 @@ def _short(value: Any) -> str:
 
 def _rendered(got: Any) -> str:
     if isinstance(got, dict) and len(got) == 1:
-        (tag, inner), = got.items()
+        ((tag, inner),) = got.items()
         return {"null": "null", "float": str(inner), "bytes": f"bytes {inner!r}", "datetime": str(inner)}.get(
             tag, _short(got)
         )
@@ -554,7 +561,9 @@ def _observe(servers: dict[str, Server], case: Case) -> dict[str, Any]:
         outcome["mlflow"] = "rejected"
         outcome["detail"] = _mlflow_reason(response)
     assert server.validator is not None
-    report = server.validator.validate_json(case.raw) if case.raw is not None else server.validator.validate(case.payload)
+    report = (
+        server.validator.validate_json(case.raw) if case.raw is not None else server.validator.validate(case.payload)
+    )
     outcome["schemakit"] = "accepts" if report.ok else "rejects"
     if case.id in KNOWN_GAPS:
         outcome["gap"] = KNOWN_GAPS[case.id]
@@ -630,3 +639,100 @@ def _mlflow_version() -> str:
     from importlib.metadata import version
 
     return version("mlflow-skinny")
+
+
+# -- payloads built by the generated client --------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def generated(servers: dict[str, Server], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The `schemakit codegen` package of each model's `mlflow:` document, imported."""
+    import importlib
+
+    out = tmp_path_factory.mktemp("generated-clients")
+    for name, server in servers.items():
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "schemakit",
+                "codegen",
+                f"mlflow:{server.model_dir}",
+                "-o",
+                str(out),
+                "--package",
+                f"agreement_{name}_client",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    sys.path.insert(0, str(out))
+    try:
+        return {name: importlib.import_module(f"agreement_{name}_client.{name}") for name in servers}
+    finally:
+        sys.path.remove(str(out))
+
+
+def _generated_payloads(generated: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    columns, tensor, named = generated["columns"], generated["tensor"], generated["named"]
+    rows = [
+        columns.Row(
+            flag=True,
+            count32=7,
+            count64=2**40,
+            ratio32=0.5,
+            ratio64=2.25,
+            text="hello",
+            blob=b"\x00raw bytes\xff",
+            when=datetime.datetime(2024, 5, 6, 7, 8, 9),
+            ids=[1, 2],
+            point={"x": 1, "label": "a"},
+            scores={"a": 0.5},
+            anything={"k": [1, "two"]},
+            note="n",
+        ),
+        columns.Row(
+            flag=False,
+            count32=-(2**31),
+            count64=2**63 - 1,
+            ratio32=-0.25,
+            ratio64=1e300,
+            text="wörld",
+            blob=b"",
+            when=datetime.datetime(1999, 12, 31, 23, 59, 59),
+            ids=[],
+            point={"x": -5},
+            scores={},
+            anything=None,
+        ),
+    ]
+    params = {"temperature": 0.7, "top_k": 2, "stop": ["x", "y"], "verbose": False}
+    by_column = {name: [getattr(r, name) for r in rows] for name in ORDER}
+    named_rows = [named.Row(pair=[1, 2], weight=0.5), named.Row(pair=[-3, 4], weight=1.5)]
+    return [
+        ("columns", "to_dataframe_split", columns.to_dataframe_split(rows, params=params)),
+        ("columns", "to_dataframe_records", columns.to_dataframe_records(rows, params=params)),
+        ("columns", "split_from_columns", columns.split_from_columns(by_column)),
+        ("tensor", "to_instances", tensor.to_instances([[1.0, 2.0, 3.0], [4.5, 5.5, 6.5]], params={"threshold": 0.2})),
+        ("tensor", "to_inputs", tensor.to_inputs(np.arange(6, dtype=np.float32).reshape(2, 3))),
+        ("named", "to_instances", named.to_instances(named_rows)),
+        ("named", "to_inputs", named.to_inputs(named_rows)),
+    ]
+
+
+def test_payloads_built_by_the_generated_client_reach_the_model_as_built(
+    servers: dict[str, Server], generated: dict[str, Any]
+) -> None:
+    payloads = _generated_payloads(generated)
+    assert len(payloads) == 7
+    for model, builder, payload in payloads:
+        assert generated[model].validate(payload).ok, (builder, generated[model].validate(payload).to_text())
+        case = Case(f"generated {model} {builder}", model, "accepted", payload)
+        response = _send(servers[model], case)
+        assert response.status_code == 200, (builder, response.text[:500])
+        predictions = response.json()["predictions"]
+        assert len(predictions) == len(_rows_sent(case) or []) == 2, builder
+        assert _echo_differences(case, predictions) == ([], []), builder

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from openapi_spec_validator import validate as validate_openapi
 
 from schemakit import load
+from schemakit._cli import cli as main_cli
 from schemakit._mlflow import document_from_mlflow, document_from_mlflow_source
 from schemakit._validate import validate_document
 
@@ -20,9 +22,18 @@ REFERENCE = ROOT / "samples" / "docs-example-dataframe.json"
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a new process: for exit codes and one-line errors."""
     return subprocess.run(
         [sys.executable, "-m", "schemakit", *args], capture_output=True, text=True, timeout=120, env=env, check=False
     )
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """The click command in this process (fast), with the same result shape as `cli`."""
+    result = CliRunner().invoke(main_cli, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 # -- expectations derived from the signature JSON, independently of the code under test ---------
@@ -64,7 +75,10 @@ def expected_params(signature: dict[str, Any]) -> list[dict[str, Any]]:
     params = []
     for spec in json.loads(signature["params"] or "[]"):
         display = mlflow_display(spec)
-        entry: dict[str, Any] = {"name": spec["name"], "type": display if spec["shape"] is None else f"array<{display}>"}
+        entry: dict[str, Any] = {
+            "name": spec["name"],
+            "type": display if spec["shape"] is None else f"array<{display}>",
+        }
         entry["default"] = spec["default"]
         if spec["shape"] is not None:
             entry["shape"] = spec["shape"]
@@ -73,7 +87,7 @@ def expected_params(signature: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def inspect_json(source: str) -> dict[str, Any]:
-    result = cli("inspect", source, "--format", "json")
+    result = run("inspect", source, "--format", "json")
     assert result.returncode == 0, result.stderr
     described: dict[str, Any] = json.loads(result.stdout)
     return described
@@ -89,11 +103,12 @@ def broken_model(setup: str, tmp_path: Path) -> Path:
         "no_signature": "flavors:\n  python_function: {}\n",
         "bad_yaml": "flavors: [unclosed\n",
         "bad_json": "signature:\n  inputs: '[{oops'\n",
-        "unknown_type": "signature:\n  inputs: '[{\"type\": \"complex\", \"name\": \"a\"}]'\n",
-        "mixed": "signature:\n  inputs: '" + column[:-1]
+        "unknown_type": 'signature:\n  inputs: \'[{"type": "complex", "name": "a"}]\'\n',
+        "mixed": "signature:\n  inputs: '"
+        + column[:-1]
         + ', {"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}]\'\n',
         "no_inputs": "signature:\n  outputs: '" + column + "'\n",
-        "bad_shape": "signature:\n  inputs: '" + column + "'\n  params: '[{\"name\": \"k\", \"type\": \"long\", "
+        "bad_shape": "signature:\n  inputs: '" + column + '\'\n  params: \'[{"name": "k", "type": "long", '
         '"default": [1], "shape": [2, 2]}]\'\n',
         "not_mapping": "- just\n- a list\n",
     }
@@ -131,9 +146,10 @@ def test_document_has_the_shape_of_a_databricks_document(model_dirs: dict[str, P
     # (a documented bug of that document) and its `format: unknown` column (a type our signature lacks).
     missing = {p for p in theirs - ours if "examples" not in p and p[-1] != "format"}
     assert missing == set()
-    # What it adds: a title per branch, the format key required, the split object closed, optional index.
+    # What it adds: a title per branch, the format key required, the split object closed (with its optional
+    # index), at least one record when columns are required.
     added = {p[-1] for p in ours - theirs}
-    assert added <= {"title", "required", "additionalProperties", "index", "[]"}
+    assert added <= {"title", "required", "additionalProperties", "index", "minItems", "[]"}
     assert document["openapi"] == "3.1.0"
     assert document["info"] == {"title": "example-endpoint", "version": "1"}
     assert document["servers"] == [{"url": "https://workspace.invalid/serving-endpoints/example-endpoint"}]
@@ -178,13 +194,13 @@ def test_every_document_passes_strict_validation_and_openapi_spec_validator(
     name: str, model_dirs: dict[str, Path], tmp_path: Path
 ) -> None:
     out = tmp_path / "schema.json"
-    result = cli("from-mlflow", str(model_dirs[name]), "-o", str(out))
+    result = run("from-mlflow", str(model_dirs[name]), "-o", str(out))
     assert result.returncode == 0, result.stderr
     validate_openapi(json.loads(out.read_text()))
     report = validate_document(str(out), strict=True)
     assert report.diagnostics == ()
     assert report.ok
-    strict = cli("validate", "--strict", str(out))
+    strict = run("validate", "--strict", str(out))
     assert strict.returncode == 0, strict.stdout + strict.stderr
     assert "0 error(s), 0 warning(s)" in strict.stdout
 
@@ -268,7 +284,7 @@ def test_round_trip_gives_back_columns_types_required_flags_and_params(
     name: str, model_dirs: dict[str, Path], signatures: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
     out = tmp_path / f"{name}.json"
-    assert cli("from-mlflow", str(model_dirs[name]), "-o", str(out)).returncode == 0
+    assert run("from-mlflow", str(model_dirs[name]), "-o", str(out)).returncode == 0
     model = inspect_json(str(out))["models"][0]
     signature = signatures[name]
     columns = [{k: c[k] for k in ("name", "type", "required", "nullable")} for c in model["columns"]]
@@ -297,7 +313,11 @@ def test_unnamed_columns_are_positional_split_rows(model_dirs: dict[str, Path]) 
 
 def test_signature_from_type_hints_accepts_inputs_only(make_model: Any) -> None:
     folder = make_model(
-        {"inputs": '[{"type": "array", "items": {"type": "string"}, "required": true}]', "outputs": None, "params": None},
+        {
+            "inputs": '[{"type": "array", "items": {"type": "string"}, "required": true}]',
+            "outputs": None,
+            "params": None,
+        },
         is_signature_from_type_hint=True,
     )
     model = load(f"mlflow:{folder}").models[0]
@@ -347,9 +367,9 @@ def test_output_file_is_written_and_summarized(model_dirs: dict[str, Path], tmp_
 
 def test_mlflow_source_works_in_other_commands(model_dirs: dict[str, Path]) -> None:
     source = f"mlflow:{model_dirs['docs_example']}"
-    validated = cli("validate", "--strict", source)
+    validated = run("validate", "--strict", source)
     assert validated.returncode == 0, validated.stdout + validated.stderr
-    text = cli("inspect", source)
+    text = run("inspect", source)
     assert text.returncode == 0
     assert "int_col" in text.stdout
     assert "sentiment  double  default 0.5" in text.stdout

@@ -61,9 +61,14 @@ def test_prints_the_url_serves_and_stops_on_sigint_with_exit_0() -> None:
         assert f"{url}/serving-endpoints/{EP}/invocations" in err
 
 
-def test_sigterm_stops_cleanly() -> None:
-    with mock_process(DOCS_EXAMPLE) as (process, url):
-        assert httpx.get(f"{url}/api/2.0/serving-endpoints", headers={"Authorization": "Bearer dapi-mock-token"}).status_code == 200
+def test_sigterm_stops_cleanly_and_failure_flags() -> None:
+    with mock_process(DOCS_EXAMPLE, "--deployment-failed", "--failure-message", "boom", "--no-schema") as (process, url):
+        headers = {"Authorization": "Bearer dapi-mock-token"}
+        details = httpx.get(f"{url}/api/2.0/serving-endpoints/{EP}", headers=headers).json()
+        assert details["state"]["config_update"] == "UPDATE_FAILED"
+        assert details["pending_config"]["served_entities"][0]["state"]["deployment_state_message"] == "boom"
+        openapi = httpx.get(f"{url}/api/2.0/serving-endpoints/{EP}/openapi", headers=headers)
+        assert "has no model signature" in openapi.json()["message"]
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
         assert process.returncode == 0

@@ -318,6 +318,7 @@ def test_requests_are_recorded_with_headers(server: MockServer, admin: httpx.Cli
     assert (request.method, request.path, request.query, request.status) == ("GET", f"/api/2.0/serving-endpoints/{EP}", "x=1", 200)
     assert request.headers["authorization"] == "Bearer dapi-test"
     assert request.headers["Authorization"] == "Bearer dapi-test"
+    assert "dapi-test" not in repr(request)  # a failing assert never prints the token
 
 
 def test_python_api_rejects_bad_settings(server: MockServer) -> None:

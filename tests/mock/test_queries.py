@@ -308,3 +308,14 @@ def test_keep_alive_serves_many_requests_on_one_connection(server: MockServer) -
         while chunk := sock.recv(65536):
             data += chunk
     assert data.count(b"HTTP/1.1 200 OK") == 4
+
+
+def test_embeddings_answer_one_vector_per_input(mock_server) -> None:  # type: ignore[no-untyped-def]
+    server = mock_server(SAMPLES / "foundation-model-embeddings.json", SAMPLES / "foundation-model-completions.json")
+    with server.client() as client:
+        body = client.post("/serving-endpoints/embeddings-endpoint/invocations", json={"input": ["a", "b", "c"]}).json()
+        assert [d["index"] for d in body["data"]] == [0, 1, 2]
+        assert len({tuple(d["embedding"]) for d in body["data"]}) == 3
+        completion = client.post("/serving-endpoints/completions-endpoint/invocations", json={"prompt": "hi", "n": 2}).json()
+        assert [c["index"] for c in completion["choices"]] == [0, 1]
+        assert completion["object"] == "text_completion"

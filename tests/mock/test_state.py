@@ -139,3 +139,18 @@ def test_endpoint_schema_objects_are_sources() -> None:
         assert admin.get(f"/api/2.0/serving-endpoints/{EP}/openapi").json()["info"]["title"] == EP
         assert server.url.startswith("http://127.0.0.1:")
         assert server.endpoint_url(EP) == f"{server.url}/serving-endpoints/{EP}"
+
+
+def test_a_state_file_that_cannot_be_written_fails_at_start(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    with pytest.raises(schemakit.SourceError, match=r"not-a-directory/state.json: cannot (read|write)"):
+        MockServer([DOCS_EXAMPLE], state_file=blocker / "state.json")
+
+
+def test_a_new_state_file_is_written_at_start(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with MockServer([DOCS_EXAMPLE], state_file=state):
+        saved = json.loads(state.read_text())
+    assert saved["endpoints"][EP]["stopped"] is False
+    assert saved["endpoints"][EP]["permissions"] == [{"permission_level": "CAN_MANAGE", "user_name": "admin@example.com"}]

@@ -47,7 +47,8 @@ def test_each_server_gets_its_own_free_port() -> None:
 def test_the_fixture_starts_servers_and_stops_them(mock_server) -> None:  # type: ignore[no-untyped-def]
     first = mock_server(DOCS_EXAMPLE, token="a")
     second = mock_server(DOCS_EXAMPLE, SAMPLES / "multi-model.json", token="b", latency=0.0)
-    assert first.running and second.running
+    assert first.running
+    assert second.running
     assert second.endpoints == [EP, "ads-ranking"]
     assert first.invocations_url(EP) == f"{first.url}/serving-endpoints/{EP}/invocations"
     assert second.invocations_url("ads-ranking", "ads-2").endswith("/serving-endpoints/ads-ranking/served-models/ads-2/invocations")

@@ -14,9 +14,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ws_helpers import ADMIN_TOKEN, SAMPLE, AMBIENT_PREFIXES, Handler, StubServer  # noqa: E402
+from ws_helpers import ADMIN_TOKEN, AMBIENT_PREFIXES, SAMPLE, Handler, StubServer
 
-from schemakit.testing import MockServer  # noqa: E402
+from schemakit.testing import MockServer
 
 
 @pytest.fixture(autouse=True)

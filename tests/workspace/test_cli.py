@@ -14,8 +14,11 @@ from ws_helpers import (
     ALICE_TOKEN,
     ENDPOINT,
     ROOT,
+    Seen,
     StubServer,
     cli_env,
+    forward,
+    json_reply,
     oidc_handler,
     run_cli,
     write_config,
@@ -339,7 +342,28 @@ def test_oauth_m2m_through_databricks_sdk(server: MockServer, stub: Callable[...
     assert [s.path for s in oidc.seen] == ["/oidc/.well-known/oauth-authorization-server", "/oidc/v1/token"]
     assert "sp-secret-value" not in result.stderr
 
-    bad_secret = run_cli("fetch", ENDPOINT, env={**env, "DATABRICKS_CLIENT_SECRET": "wrong-secret"})
-    assert bad_secret.returncode == 2
-    assert bad_secret.stderr.startswith("schemakit: error: ")
-    assert "wrong-secret" not in bad_secret.stderr
+
+def test_cli_retries_429_then_succeeds(server: MockServer, stub: Callable[..., StubServer]) -> None:
+    answered = {"n": 0}
+
+    def throttle_twice(request: Seen, _: StubServer) -> tuple[int, dict[str, str], bytes]:
+        answered["n"] += 1
+        if answered["n"] <= 2:
+            return json_reply(
+                429, '{"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "slow down"}', **{"Retry-After": "0"}
+            )
+        return forward(server.url, request)
+
+    front = stub(throttle_twice)
+    result = CliRunner().invoke(cli, ["endpoint", "status", ENDPOINT, "--host", front.url, "--token", ADMIN_TOKEN])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == "state           READY, config update NOT_UPDATING"
+    assert answered["n"] == 3
+
+    answered["n"] = -100  # now it never stops throttling: the command gives up after --retries
+    given_up = CliRunner().invoke(
+        cli, ["endpoint", "status", ENDPOINT, "--host", front.url, "--token", ADMIN_TOKEN, "--retries", "1"]
+    )
+    assert given_up.exception is not None
+    assert "is still rate limited (HTTP 429)" in str(given_up.exception)
+    assert "after 2 attempts" in str(given_up.exception)

@@ -120,7 +120,9 @@ def test_no_signature_is_schema_unavailable(server: MockServer) -> None:
 def test_stop_start_delete(server: MockServer) -> None:
     with admin(server) as ws:
         stopped = ws.stop(ENDPOINT)
-        assert stopped is not None and stopped.is_stopped and stopped.is_terminal
+        assert stopped is not None
+        assert stopped.is_stopped
+        assert stopped.is_terminal
         with pytest.raises(EndpointNotReadyError, match="it is stopped"):
             ws.fetch_schema(ENDPOINT)
         assert ws.start(ENDPOINT) is not None
@@ -150,6 +152,10 @@ def test_grant_then_permission_denied(server: MockServer) -> None:
         with admin(server) as ws:
             acl = ws.grant(ENDPOINT, "alice", "can_query")
         assert acl.levels_of("alice") == ("CAN_QUERY",)
+        with admin(server) as ws:
+            assert ws.grant(ENDPOINT, "users", "CAN_VIEW", kind="group").levels_of("users") == ("CAN_VIEW",)
+            with pytest.raises(ValueError, match="unknown permission level 'OWNER'"):
+                ws.grant(ENDPOINT, "alice", "owner")
         assert alice.get_openapi(ENDPOINT)["info"]["title"] == ENDPOINT
         with pytest.raises(PermissionDeniedError) as caught:
             alice.stop(ENDPOINT)
@@ -158,7 +164,7 @@ def test_grant_then_permission_denied(server: MockServer) -> None:
         f"permission denied to stop endpoint '{ENDPOINT}': that needs CAN_MANAGE, "
         "which the token from --token does not have (HTTP 403: User alice does not have Can Manage permission"
     )
-    assert message.endswith(f"--grant USER=CAN_MANAGE")
+    assert message.endswith("--grant USER=CAN_MANAGE")
 
 
 def test_bad_token_names_its_source(server: MockServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,7 +177,9 @@ def test_bad_token_names_its_source(server: MockServer, monkeypatch: pytest.Monk
     )
 
 
-def throttling(upstream: str, failures: int, status: int, retry_after: str | None) -> Callable[[Seen, StubServer], tuple[int, dict[str, str], bytes]]:
+def throttling(
+    upstream: str, failures: int, status: int, retry_after: str | None
+) -> Callable[[Seen, StubServer], tuple[int, dict[str, str], bytes]]:
     """Answer `status` (with Retry-After) to the first `failures` requests, then pass them to `upstream`."""
     count = {"n": 0}
 
@@ -292,7 +300,8 @@ def test_same_host_redirects_keep_the_token_and_chains_that_leave_never_regain_i
             ws.build_logs(ENDPOINT, MODEL)
     assert "authorization" not in other.seen[0].headers
     back = [s for s in front.seen if s.path.startswith("/after-bounce/")]
-    assert back and "authorization" not in back[0].headers
+    assert back
+    assert "authorization" not in back[0].headers
 
 
 def test_too_many_redirects(stub: Callable[..., StubServer]) -> None:
@@ -330,9 +339,11 @@ def test_timeout_is_one_line(stub: Callable[..., StubServer]) -> None:
         return json_reply(200, "{}")
 
     front = stub(slow)
-    with Workspace(host=front.url, token=ADMIN_TOKEN, timeout=0.2, retries=0) as ws:
-        with pytest.raises(TransportError) as caught:
-            ws.get_endpoint(ENDPOINT)
+    with (
+        Workspace(host=front.url, token=ADMIN_TOKEN, timeout=0.2, retries=0) as ws,
+        pytest.raises(TransportError) as caught,
+    ):
+        ws.get_endpoint(ENDPOINT)
     assert caught.value.format_message() == (
         f"{front.url} did not answer within 0.2 s (asked to read endpoint '{ENDPOINT}')"
     )

@@ -35,7 +35,9 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m schemakit ARGS`, as a user runs it."""
     return subprocess.run(
         [sys.executable, "-m", "schemakit", *args],
@@ -165,7 +167,9 @@ def oidc_handler(access_token: str, client_id: str, client_secret: str) -> Handl
         if request.method == "POST" and request.path == "/oidc/v1/token":
             if request.headers.get("authorization") != expected or b"grant_type=client_credentials" not in request.body:
                 return json_reply(401, '{"error": "invalid_client"}')
-            return json_reply(200, json.dumps({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600}))
+            return json_reply(
+                200, json.dumps({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600})
+            )
         return json_reply(404, '{"error": "not found"}')
 
     return handle

@@ -22,6 +22,9 @@ class AllTypesModel1Params:
     mode: Literal["fast", "exact"] = "fast"
     stop_words: list[str] = field(default_factory=lambda: ["the", "a"])
     cutoff: datetime | None = None
+    """
+    Server default: '2024-01-01T00:00:00Z'.
+    """
 
 
 @dataclass(kw_only=True)

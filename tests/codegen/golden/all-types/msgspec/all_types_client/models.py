@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from msgspec import UNSET, Struct, UnsetType, field
+from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 
 class AllTypesModel1Params(Struct):
@@ -21,7 +21,10 @@ class AllTypesModel1Params(Struct):
     verbose: bool | UnsetType = False
     mode: Literal["fast", "exact"] | UnsetType = "fast"
     stop_words: list[str] | UnsetType = field(default_factory=lambda: ["the", "a"])
-    cutoff: datetime | UnsetType = UNSET
+    cutoff: Annotated[datetime, Meta(description="Server default: '2024-01-01T00:00:00Z'.")] | UnsetType = UNSET
+    """
+    Server default: '2024-01-01T00:00:00Z'.
+    """
 
 
 class AllTypesModel1Response(Struct):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class AllTypesModel1Params(BaseModel):
@@ -15,9 +15,6 @@ class AllTypesModel1Params(BaseModel):
     Inference parameters, sent as `params` beside the input.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     temperature: float = 0.7
     max_items: int = 10
     seed: int | None = None
@@ -25,6 +22,9 @@ class AllTypesModel1Params(BaseModel):
     mode: Literal["fast", "exact"] = "fast"
     stop_words: list[str] = ["the", "a"]
     cutoff: datetime | None = None
+    """
+    Server default: '2024-01-01T00:00:00Z'.
+    """
 
 
 class AllTypesModel1Response(BaseModel):
@@ -32,16 +32,10 @@ class AllTypesModel1Response(BaseModel):
     What served model all_types_model-1 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     predictions: list[AllTypesModel1ResponsePredictionsItem] | None = None
 
 
 class AllTypesModel1ResponsePredictionsItem(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     label: str
     probability: float
 
@@ -51,9 +45,6 @@ class AllTypesModel1Row(BaseModel):
     One row of input for served model all_types_model-1.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     flag: bool
     small_int: int
     big_int: int
@@ -73,9 +64,6 @@ class AllTypesModel1Row(BaseModel):
 
 
 class AllTypesModel1RowLocation(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     lat: float
     lon: float
     name: str | None = None

@@ -22,6 +22,9 @@ class AllTypesModel1Params(TypedDict):
     mode: NotRequired[Literal["fast", "exact"]]
     stop_words: NotRequired[list[str]]
     cutoff: NotRequired[datetime]
+    """
+    Server default: '2024-01-01T00:00:00Z'.
+    """
 
 
 class AllTypesModel1Response(TypedDict):

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class ChurnModel2Response(BaseModel):
@@ -12,9 +12,6 @@ class ChurnModel2Response(BaseModel):
     What served model churn_model-2 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     predictions: list[bool] | None = None
 
 
@@ -23,9 +20,6 @@ class ChurnModel2Row(BaseModel):
     One row of input for served model churn_model-2.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     age: int
     income: float
     city: str | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class VanillaSimpleModel2Params(BaseModel):
@@ -14,9 +14,6 @@ class VanillaSimpleModel2Params(BaseModel):
     Inference parameters, sent as `params` beside the input.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     sentiment: float = 0.5
 
 
@@ -25,9 +22,6 @@ class VanillaSimpleModel2Response(BaseModel):
     What served model vanilla_simple_model-2 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     predictions: list[float] | None = None
 
 
@@ -36,9 +30,6 @@ class VanillaSimpleModel2Row(BaseModel):
     One row of input for served model vanilla_simple_model-2.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     int_col: int
     float_col: float
     string_col: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class MetaLlamaV318bInstruct4Request(BaseModel):
@@ -14,9 +14,6 @@ class MetaLlamaV318bInstruct4Request(BaseModel):
     The request body of served model meta_llama_v3_1_8b_instruct-4.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     messages: list[MetaLlamaV318bInstruct4RequestMessagesItem] | None = None
     n: int | None = None
     max_tokens: int | None = None
@@ -28,9 +25,6 @@ class MetaLlamaV318bInstruct4Request(BaseModel):
 
 
 class MetaLlamaV318bInstruct4RequestMessagesItem(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     role: Literal["user", "assistant"] | None = None
     content: str | None = None
 
@@ -40,9 +34,6 @@ class MetaLlamaV318bInstruct4Response(BaseModel):
     What served model meta_llama_v3_1_8b_instruct-4 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     model: str | None = None
     choices: list[MetaLlamaV318bInstruct4ResponseChoicesItem] | None = None
     usage: MetaLlamaV318bInstruct4ResponseUsage | None = None
@@ -52,26 +43,17 @@ class MetaLlamaV318bInstruct4Response(BaseModel):
 
 
 class MetaLlamaV318bInstruct4ResponseChoicesItem(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     index: int | None = None
     message: MetaLlamaV318bInstruct4ResponseChoicesItemMessage | None = None
     finish_reason: str | None = None
 
 
 class MetaLlamaV318bInstruct4ResponseChoicesItemMessage(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     role: Literal["user", "assistant"] | None = None
     content: str | None = None
 
 
 class MetaLlamaV318bInstruct4ResponseUsage(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ENDPOINT",
     "AuthenticationError",
     "BadRequestError",
     "ClientError",
@@ -22,6 +23,10 @@ __all__ = [
     "ServiceUnavailableError",
     "TransportError",
 ]
+
+
+#: The endpoint's name, as the document gives it.
+ENDPOINT = "completions-endpoint"
 
 
 class ClientError(Exception):
@@ -77,10 +82,10 @@ class EndpointStoppedError(BadRequestError):
     """400 from a stopped endpoint: start it (`POST /api/2.0/serving-endpoints/NAME/config:start`) and retry."""
 
     def _describe(self) -> str:
-        return (
-            f"the endpoint is stopped (HTTP 400 from {self.url}): {self.message}; "
-            "start it with POST /api/2.0/serving-endpoints/<name>/config:start"
-        )
+        text = f"endpoint {ENDPOINT!r} is stopped (HTTP 400 from {self.url}): {self.message}"
+        if "config:start" not in self.message:
+            text += f"; start it with POST /api/2.0/serving-endpoints/{ENDPOINT}/config:start"
+        return text
 
 
 class AuthenticationError(EndpointError):

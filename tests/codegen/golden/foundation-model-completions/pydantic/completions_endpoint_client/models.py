@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class Mpt7bInstruct3Request(BaseModel):
@@ -14,9 +14,6 @@ class Mpt7bInstruct3Request(BaseModel):
     The request body of served model mpt_7b_instruct-3.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     prompt: str | list[str]
     max_tokens: int | None = None
     temperature: float | None = None
@@ -33,9 +30,6 @@ class Mpt7bInstruct3Response(BaseModel):
     What served model mpt_7b_instruct-3 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     id: str | None = None
     object: Literal["text_completion"] | None = None
     created: int | None = None
@@ -45,9 +39,6 @@ class Mpt7bInstruct3Response(BaseModel):
 
 
 class Mpt7bInstruct3ResponseChoicesItem(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     index: int | None = None
     text: str | None = None
     finish_reason: str | None = None
@@ -55,9 +46,6 @@ class Mpt7bInstruct3ResponseChoicesItem(BaseModel):
 
 
 class Mpt7bInstruct3ResponseUsage(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None

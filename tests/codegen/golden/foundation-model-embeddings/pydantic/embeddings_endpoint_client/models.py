@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class BgeLargeEnV152Request(BaseModel):
@@ -14,9 +14,6 @@ class BgeLargeEnV152Request(BaseModel):
     The request body of served model bge_large_en_v1_5-2.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     input: str | list[str]
     instruction: str | None = None
 
@@ -26,9 +23,6 @@ class BgeLargeEnV152Response(BaseModel):
     What served model bge_large_en_v1_5-2 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     object: Literal["list"] | None = None
     model: str | None = None
     data: list[BgeLargeEnV152ResponseDataItem] | None = None
@@ -36,18 +30,12 @@ class BgeLargeEnV152Response(BaseModel):
 
 
 class BgeLargeEnV152ResponseDataItem(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     object: Literal["embedding"] | None = None
     index: int | None = None
     embedding: list[float] | None = None
 
 
 class BgeLargeEnV152ResponseUsage(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class HousePriceRegressor5Params(BaseModel):
@@ -14,9 +14,6 @@ class HousePriceRegressor5Params(BaseModel):
     Inference parameters, sent as `params` beside the input.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     currency: str = "USD"
     round_to: int = 1000
     include_interval: bool = True
@@ -27,9 +24,6 @@ class HousePriceRegressor5Response(BaseModel):
     What served model house_price_regressor-5 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     predictions: list[float] | None = None
 
 
@@ -38,9 +32,6 @@ class HousePriceRegressor5Row(BaseModel):
     One row of input for served model house_price_regressor-5.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     sqft: float
     bedrooms: int
     zipcode: str

@@ -5,9 +5,7 @@
 Served models (one module each):
 
 - `ads_1`: ads-1 (dataframe_split, dataframe_records)
-
 - `ads_2`: ads-2 (dataframe_split, dataframe_records)
-
 - `ctr_calibrator`: ctr_calibrator (dataframe_records)
 """
 

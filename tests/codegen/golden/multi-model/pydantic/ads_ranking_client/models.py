@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class Ads1Response(BaseModel):
@@ -14,9 +14,6 @@ class Ads1Response(BaseModel):
     What served model ads-1 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     predictions: list[float] | None = None
 
 
@@ -25,9 +22,6 @@ class Ads1Row(BaseModel):
     One row of input for served model ads-1.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     user_id: int
     ad_id: int
     hour: int
@@ -38,9 +32,6 @@ class Ads2Params(BaseModel):
     Inference parameters, sent as `params` beside the input.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     threshold: float = 0.5
 
 
@@ -49,9 +40,6 @@ class Ads2Response(BaseModel):
     What served model ads-2 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     predictions: list[float] | None = None
 
 
@@ -60,9 +48,6 @@ class Ads2Row(BaseModel):
     One row of input for served model ads-2.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     user_id: int
     ad_id: int
     hour: int
@@ -75,9 +60,6 @@ class CtrCalibratorResponse(BaseModel):
     What served model ctr_calibrator answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     predictions: list[float] | None = None
 
 
@@ -86,7 +68,4 @@ class CtrCalibratorRow(BaseModel):
     One row of input for served model ctr_calibrator.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     raw_score: float

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class Recommender9Params(BaseModel):
@@ -14,9 +14,6 @@ class Recommender9Params(BaseModel):
     Inference parameters, sent as `params` beside the input.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     top_k: int | None = 5
 
 
@@ -25,9 +22,6 @@ class Recommender9Response(BaseModel):
     What served model recommender-9 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     predictions: list[list[int]] | None = None
 
 
@@ -36,9 +30,6 @@ class Recommender9Row(BaseModel):
     One row of input for served model recommender-9.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     user_id: int
     age: int | None = None
     segment: Literal["new", "returning"] | None = None

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class MnistCnn4Response(BaseModel):
@@ -12,7 +12,4 @@ class MnistCnn4Response(BaseModel):
     What served model mnist_cnn-4 answers.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     predictions: list[list[float]] | None = None
