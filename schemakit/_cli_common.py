@@ -10,6 +10,7 @@ import orjson
 
 from ._exceptions import NotServingSchemaError
 from ._load import DEFAULT_MAX_BYTES, LoadOptions
+from ._load import _display_name as display_name
 from ._model import EndpointSchema
 from ._resolve import load
 
@@ -79,7 +80,7 @@ def load_schema(source: str, options: LoadOptions | None = None, *, need_models:
     schema = load(source, options)
     if need_models and not schema.models:
         reasons = "; ".join(d.message for d in schema.errors) or "no served models"
-        raise NotServingSchemaError(f"{source}: not a serving endpoint schema: {reasons}")
+        raise NotServingSchemaError(f"{display_name(source)}: not a serving endpoint schema: {reasons}")
     return schema
 
 

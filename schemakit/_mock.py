@@ -15,6 +15,7 @@ rejects (with schemakit's report as the message).
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import hmac
 import http.server
@@ -1286,7 +1287,29 @@ class MockHTTPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.access_log = access_log
         self.on_error = on_error
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         super().__init__((host, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Close the listening socket and every open connection, so nothing answers after a stop."""
+        super().server_close()
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            # The handler thread sees end-of-stream and finishes; it closes the socket itself.
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind looks up the host's FQDN, which can take seconds; skip it.

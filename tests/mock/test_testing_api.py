@@ -35,6 +35,15 @@ def test_start_and_stop_without_a_with_block() -> None:
         httpx.get(f"{url}/api/2.0/serving-endpoints", timeout=5)
 
 
+def test_stop_closes_open_keep_alive_connections() -> None:
+    server = MockServer([DOCS_EXAMPLE]).start()
+    with server.client() as client:
+        assert client.get(f"/api/2.0/serving-endpoints/{EP}").status_code == 200  # a pooled connection stays open
+        server.stop()
+        with pytest.raises(httpx.TransportError):
+            client.get(f"/api/2.0/serving-endpoints/{EP}")
+
+
 def test_each_server_gets_its_own_free_port() -> None:
     with MockServer([DOCS_EXAMPLE]) as one, MockServer([DOCS_EXAMPLE]) as two:
         assert one.port != two.port

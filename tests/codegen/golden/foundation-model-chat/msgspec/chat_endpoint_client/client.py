@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -40,6 +41,9 @@ SERVED_MODELS: dict[str, str] = {
     "meta_llama_v3_1_8b_instruct-4": "/served-models/meta_llama_v3_1_8b_instruct-4/invocations",
 }
 
+# Characters left as they are in a path; everything else (spaces, `#`, `?`) is percent-encoded.
+_PATH_SAFE = "/:@-._~!$&'()*+,;="
+
 #: Answers worth retrying: throttled, or temporarily unavailable (scaling up from zero).
 RETRY_STATUSES = frozenset({429, 503})
 
@@ -53,8 +57,11 @@ _ERRORS: dict[int, type[EndpointError]] = {
 }
 
 
-def retry_delay(response: httpx.Response, attempt: int, backoff: float, max_backoff: float) -> float:
-    """Seconds to wait before the next attempt: the server's Retry-After when it sends one, else exponential."""
+def retry_delay(
+    response: httpx.Response, attempt: int, backoff: float, max_backoff: float, max_retry_after: float = 120.0
+) -> float:
+    """Seconds to wait before the next attempt: the server's Retry-After (seconds or an HTTP date, up to
+    `max_retry_after`) when it sends one, else exponential backoff up to `max_backoff`."""
     header = response.headers.get("Retry-After")
     if header is not None:
         header = header.strip()
@@ -67,7 +74,7 @@ def retry_delay(response: httpx.Response, attempt: int, backoff: float, max_back
                 when = None
             seconds = (when - datetime.now(timezone.utc)).total_seconds() if when is not None and when.tzinfo else -1.0
         if seconds >= 0:
-            return float(min(seconds, max_backoff))
+            return float(min(seconds, max_retry_after))
     return float(min(backoff * (2**attempt), max_backoff))
 
 
@@ -106,8 +113,9 @@ class Client:
     """Client for endpoint chat-endpoint.
 
     The token comes from `token` or the DATABRICKS_TOKEN environment variable and is
-    sent only to `base_url`'s host (redirects are not followed). Answers 429 and 503
-    are retried with exponential backoff, honouring Retry-After; other errors raise
+    sent only to `base_url`'s host (redirects are not followed). Answers 429 and 503,
+    and connections refused before anything was sent, are retried up to `max_retries`
+    times with exponential backoff, honouring Retry-After; other errors raise
     EndpointError subclasses carrying the server's message.
     """
 
@@ -120,6 +128,7 @@ class Client:
         max_retries: int = 4,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
         validate: bool = True,
         http_client: httpx.Client | None = None,
     ) -> None:
@@ -133,6 +142,7 @@ class Client:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
         self.validate = validate
         self._token = resolved_token
         self._owns_http = http_client is None
@@ -166,7 +176,7 @@ class Client:
                 validation.assert_valid(payload, served_model=name)
         path = SERVED_MODELS[served_model] if served_model is not None else "/invocations"
         body = payload if isinstance(payload, bytes) else _codec.dumps(payload)
-        url = self.base_url + path
+        url = self.base_url + quote(path, safe=_PATH_SAFE)
         headers = {
             "Authorization": f"Bearer {self._token}",
             "Content-Type": "application/json",
@@ -176,12 +186,21 @@ class Client:
         while True:
             try:
                 response = self._http.post(url, content=body, headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached the server, so sending again cannot run the model twice.
+                if attempt < self.max_retries:
+                    time.sleep(min(self.backoff * (2**attempt), self.max_backoff))
+                    attempt += 1
+                    continue
+                raise TransportError(f"cannot connect to {url}: {type(exc).__name__}") from None
             except httpx.TimeoutException as exc:
                 raise TransportError(f"timed out calling {url}: {type(exc).__name__}") from None
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}") from None
             if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
-                time.sleep(retry_delay(response, attempt, self.backoff, self.max_backoff))
+                time.sleep(
+                    retry_delay(response, attempt, self.backoff, self.max_backoff, self.max_retry_after)
+                )
                 attempt += 1
                 continue
             return parse_answer(response, url)
@@ -201,8 +220,9 @@ class AsyncClient:
     """Asynchronous client for endpoint chat-endpoint.
 
     The token comes from `token` or the DATABRICKS_TOKEN environment variable and is
-    sent only to `base_url`'s host (redirects are not followed). Answers 429 and 503
-    are retried with exponential backoff, honouring Retry-After; other errors raise
+    sent only to `base_url`'s host (redirects are not followed). Answers 429 and 503,
+    and connections refused before anything was sent, are retried up to `max_retries`
+    times with exponential backoff, honouring Retry-After; other errors raise
     EndpointError subclasses carrying the server's message.
     """
 
@@ -215,6 +235,7 @@ class AsyncClient:
         max_retries: int = 4,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
         validate: bool = True,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -228,6 +249,7 @@ class AsyncClient:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
         self.validate = validate
         self._token = resolved_token
         self._owns_http = http_client is None
@@ -261,7 +283,7 @@ class AsyncClient:
                 validation.assert_valid(payload, served_model=name)
         path = SERVED_MODELS[served_model] if served_model is not None else "/invocations"
         body = payload if isinstance(payload, bytes) else _codec.dumps(payload)
-        url = self.base_url + path
+        url = self.base_url + quote(path, safe=_PATH_SAFE)
         headers = {
             "Authorization": f"Bearer {self._token}",
             "Content-Type": "application/json",
@@ -271,12 +293,21 @@ class AsyncClient:
         while True:
             try:
                 response = await self._http.post(url, content=body, headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached the server, so sending again cannot run the model twice.
+                if attempt < self.max_retries:
+                    await asyncio.sleep(min(self.backoff * (2**attempt), self.max_backoff))
+                    attempt += 1
+                    continue
+                raise TransportError(f"cannot connect to {url}: {type(exc).__name__}") from None
             except httpx.TimeoutException as exc:
                 raise TransportError(f"timed out calling {url}: {type(exc).__name__}") from None
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}") from None
             if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
-                await asyncio.sleep(retry_delay(response, attempt, self.backoff, self.max_backoff))
+                await asyncio.sleep(
+                    retry_delay(response, attempt, self.backoff, self.max_backoff, self.max_retry_after)
+                )
                 attempt += 1
                 continue
             return parse_answer(response, url)
