@@ -93,6 +93,7 @@ from ._diff import (
     render_diff,
 )
 # -- MLflow bridge (issue 8) --
+from ._mlflow import document_from_mlflow, document_from_mlflow_source, document_from_signature
 
 __all__ = [
     "AuthenticationError",
@@ -163,6 +164,9 @@ __all__ = [
     "compile_validator",
     "describe",
     "diff_schemas",
+    "document_from_mlflow",
+    "document_from_mlflow_source",
+    "document_from_signature",
     "generate_package",
     "load",
     "load_document",

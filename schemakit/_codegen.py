@@ -114,6 +114,8 @@ def generate_package(
     if not schema.models:
         raise CodegenError(f"{schema.source or schema.title}: no served models to generate code for")
     name = package if package is not None else module_name(schema.title, fallback="endpoint") + "_client"
+    if package is None and not name.isascii():
+        name = "endpoint_client"
     if not name.isidentifier() or keyword.iskeyword(name) or not name.isascii():
         raise CodegenError(f"--package {name!r} is not a valid Python package name (use letters, digits and _)")
 

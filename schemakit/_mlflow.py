@@ -11,7 +11,9 @@ plain JSON Schema picks exactly one branch, and `default`s have their parameter'
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -38,6 +40,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 #: MLflow's `MLmodel` files are small; a multi-megabyte one is not an MLmodel file.
 _MAX_MLMODEL_BYTES = 16 * 1024 * 1024
+#: Input examples are a few rows; a large one would bloat every document built from the model.
+_MAX_EXAMPLE_BYTES = 256 * 1024
 
 #: The largest finite float32 and float16 values.
 _FLOAT32_MAX = 3.4028234663852886e38
@@ -96,15 +100,16 @@ def document_from_mlflow(
     """
     text = str(model)
     if isinstance(model, str) and _is_uri(text):
-        mlmodel, names = _download_mlmodel(text)
+        mlmodel, names, example = _download_mlmodel(text)
         where = f"{text} (MLmodel)"
     else:
         path = Path(model)
         mlmodel = _read_mlmodel_file(path)
         names = _names_from_path(path)
+        example = _read_serving_example(mlmodel, path if path.is_dir() else path.parent)
         where = str(path / "MLmodel" if path.is_dir() else path)
     default_endpoint, default_served, version = names
-    return document_from_signature(
+    document = document_from_signature(
         _parse_mlmodel(mlmodel, where),
         where=where,
         endpoint=endpoint or default_endpoint,
@@ -113,6 +118,9 @@ def document_from_mlflow(
         host=host,
         from_type_hints=_is_type_hint_signature(mlmodel),
     )
+    if example is not None:
+        _attach_example(document, example)
+    return document
 
 
 def document_from_mlflow_source(spec: str) -> dict[str, Any]:
@@ -242,7 +250,48 @@ def _names_from_path(path: Path) -> tuple[str, str, str]:
     return name, name, "1"
 
 
-def _download_mlmodel(uri: str) -> tuple[Any, tuple[str, str, str]]:
+def _serving_example_name(mlmodel: Any) -> str | None:
+    info = mlmodel.get("saved_input_example_info") if isinstance(mlmodel, dict) else None
+    name = info.get("serving_input_path") if isinstance(info, dict) else None
+    # A bare file name: the MLmodel file must not point schemakit anywhere else on the disk.
+    return name if isinstance(name, str) and name and Path(name).name == name else None
+
+
+def _read_serving_example(mlmodel: Any, folder: Path) -> Any:
+    """The payload MLflow saved beside the model when it was logged with an input example, if any."""
+    name = _serving_example_name(mlmodel)
+    if name is None:
+        return None
+    target = folder / name
+    try:
+        if not target.is_file() or target.stat().st_size > _MAX_EXAMPLE_BYTES:
+            return None
+        # MLflow writes missing values as NaN, which strict JSON parsers refuse; Python's reads it.
+        example = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None  # the example is a courtesy: a bad one must not stop the document
+    return _without_nan(example) if isinstance(example, dict) else None
+
+
+def _without_nan(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_without_nan(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_nan(item) for key, item in value.items()}
+    return value
+
+
+def _attach_example(document: dict[str, Any], example: dict[str, Any]) -> None:
+    for item in document["paths"].values():
+        branches = item["post"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+        for branch in branches:
+            if branch["required"][0] in example:
+                branch["examples"] = [example]
+
+
+def _download_mlmodel(uri: str) -> tuple[Any, tuple[str, str, str], Any]:
     try:
         import mlflow.artifacts
     except ImportError:
@@ -263,7 +312,13 @@ def _download_mlmodel(uri: str) -> tuple[Any, tuple[str, str, str]]:
             except Exception:
                 raise MlflowError(f"{uri}: cannot resolve through MLflow: {_first_line(first_error)}") from None
         mlmodel = _read_mlmodel_file(Path(local))
-    return mlmodel, _names_from_uri(base)
+        folder = Path(local) if Path(local).is_dir() else Path(local).parent
+        example_name = _serving_example_name(mlmodel)
+        if example_name is not None and not (folder / example_name).exists():
+            with contextlib.suppress(Exception):  # the example is optional; MLflow's errors vary
+                mlflow.artifacts.download_artifacts(artifact_uri=f"{base}/{example_name}", dst_path=str(folder))
+        example = _read_serving_example(mlmodel, folder)
+    return mlmodel, _names_from_uri(base), example
 
 
 def _names_from_uri(uri: str) -> tuple[str, str, str]:

@@ -78,6 +78,8 @@ _MODEL_ATTRIBUTES = frozenset(
     }
 )
 
+_PROTECTED_PREFIXES = ("model_validate", "model_dump")
+
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NOT_WORD = re.compile(r"[^0-9A-Za-z]+")
 
@@ -110,6 +112,9 @@ def field_name(text: str, *, fallback: str = "col") -> str:
     name = "_".join(words) or fallback
     if name[0].isdigit() or not name[0].isidentifier():
         # A leading underscore would make pydantic treat the field as private.
+        name = f"{fallback}_{name}"
+    if name.startswith(_PROTECTED_PREFIXES):
+        # pydantic warns about fields in its protected namespaces, whatever follows.
         name = f"{fallback}_{name}"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _SHADOWED or name in _MODEL_ATTRIBUTES:
         name = f"{name}_"
@@ -150,7 +155,7 @@ def unique_names(
         candidate = base
         counter = 2
         while candidate in used:
-            candidate = f"{base}_{counter}" if style == "field" else f"{base}{counter}"
+            candidate = f"{base}_{counter}"
             counter += 1
         used.add(candidate)
         result[name] = candidate

@@ -798,7 +798,7 @@ class Workspace:
             code, message = self._server_error(reply)
             retry_after = _retry_after_seconds(reply.headers.get("retry-after"))
             what = "rate limited (HTTP 429)" if reply.status == 429 else f"unavailable (HTTP {reply.status})"
-            said = f": {message}" if message else ""
+            said = f": {message.rstrip('.')}" if message else ""
             if retry_after is not None and retry_after > policy.max_retry_after:
                 raise RateLimitedError(
                     f"{self.host} is {what} {_doing(call)} and asks to retry after {retry_after:.0f} s, more than "

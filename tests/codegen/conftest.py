@@ -19,6 +19,9 @@ SAMPLES = ROOT / "samples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 _counter = itertools.count()
 
+# Golden packages are data, never tests, whatever their modules are called.
+collect_ignore_glob = ["golden/*"]
+
 GeneratePackage = Callable[..., ModuleType]
 
 

@@ -408,3 +408,46 @@ def test_bad_names_are_refused(model_dirs: dict[str, Path]) -> None:
     assert "invalid served model name 'a/b'" in result.stderr
     with pytest.raises(Exception, match="unknown option 'model'"):
         document_from_mlflow_source(f"{model_dirs['docs_example']}#model=x")
+
+
+def test_the_logged_input_example_becomes_the_branch_example(make_model: Any, tmp_path: Path) -> None:
+    folder = make_model(
+        {
+            "inputs": '[{"type": "long", "name": "a", "required": true}, '
+            '{"type": "string", "name": "b", "required": false}]',
+            "outputs": None,
+            "params": '[{"name": "t", "default": 0.5, "shape": null, "type": "double"}]',
+        },
+        saved_input_example_info={
+            "artifact_path": "input_example.json",
+            "pandas_orient": "split",
+            "serving_input_path": "serving_input_example.json",
+        },
+    )
+    # As MLflow writes it: a missing value is NaN, which is not JSON.
+    (folder / "serving_input_example.json").write_text(
+        '{"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x"], [2, NaN]]}, "params": {"t": 0.7}}'
+    )
+    document = document_from_mlflow(folder)
+    branches = document["paths"]["/served-models/model/invocations"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["schema"]["oneOf"]
+    example = {"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x"], [2, None]]}, "params": {"t": 0.7}}
+    assert branches[0]["examples"] == [example]
+    assert "examples" not in branches[1]
+    assert validate_document(document, strict=True).diagnostics == ()
+    payload = tmp_path / "example.json"
+    payload.write_text(json.dumps(example))
+    assert cli("check", f"mlflow:{folder}", str(payload)).returncode == 0
+
+
+def test_an_example_path_outside_the_model_folder_is_ignored(make_model: Any, tmp_path: Path) -> None:
+    (tmp_path / "secret.json").write_text('{"dataframe_split": {"columns": ["a"], "data": [[1]]}}')
+    folder = make_model(
+        {"inputs": '[{"type": "long", "name": "a", "required": true}]', "outputs": None, "params": None},
+        saved_input_example_info={"serving_input_path": "../secret.json"},
+    )
+    branches = document_from_mlflow(folder)["paths"]["/served-models/model/invocations"]["post"]["requestBody"][
+        "content"
+    ]["application/json"]["schema"]["oneOf"]
+    assert all("examples" not in branch for branch in branches)

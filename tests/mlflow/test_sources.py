@@ -119,9 +119,15 @@ signature = ModelSignature(
     Schema([ColSpec("double")]),
     ParamSchema([ParamSpec("sentiment", "double", 0.5)]),
 )
+import pandas as pd
+
 with mlflow.start_run() as run:
     mlflow.pyfunc.log_model(
-        name="model", python_model=sys.argv[1], signature=signature, registered_model_name="ads"
+        name="model",
+        python_model=sys.argv[1],
+        signature=signature,
+        registered_model_name="ads",
+        input_example=(pd.DataFrame({"int_col": [1, 2], "note": ["a", None]}), {"sentiment": 0.7}),
     )
 print(json.dumps({"run_id": run.info.run_id}))
 """
@@ -155,6 +161,17 @@ def test_models_uri_is_read_through_mlflow(logged_model: dict[str, str], mlflow_
         ("note", "string", False),
     ]
     assert model["params"] == [{"name": "sentiment", "type": "double", "default": 0.5}]
+    # The logged input example comes along (it is a separate artifact, fetched on its own).
+    document = json.loads(cli("from-mlflow", "models:/ads/1", env=mlflow_env).stdout)
+    split_branch = document["paths"]["/served-models/ads-1/invocations"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["schema"]["oneOf"][0]
+    assert split_branch["examples"] == [
+        {
+            "dataframe_split": {"columns": ["int_col", "note"], "data": [[1, "a"], [2, None]]},
+            "params": {"sentiment": 0.7},
+        }
+    ]
 
 
 def test_runs_uri_is_read_through_mlflow(logged_model: dict[str, str], mlflow_env: dict[str, str]) -> None:
