@@ -26,7 +26,7 @@ from typing import Any
 from ._codegen_types import ClassPlan, FieldPlan, ModelPlan, TypePlanner, docstring_text
 from ._exceptions import CodegenError
 from ._io import atomic_write_bytes
-from ._model import DataType, EndpointSchema, FormatKind, Kind
+from ._model import DataType, EndpointSchema, FormatKind, Kind, ServedModel
 from ._naming import module_name, unique_names
 
 __all__ = [
@@ -149,7 +149,7 @@ def generate_package(
     }
     env = _environment(planner)
     files: dict[str, str] = {}
-    for template_name, target in (
+    for template_name, output in (
         ("__init__.py.j2", "__init__.py"),
         ("_codec.py.j2", "_codec.py"),
         ("_plans.py.j2", "_plans.py"),
@@ -158,7 +158,7 @@ def generate_package(
         ("client.py.j2", "client.py"),
         ("README.md.j2", "README.md"),
     ):
-        files[target] = env.get_template(f"python/{template_name}").render(context)
+        files[output] = env.get_template(f"python/{template_name}").render(context)
     model_template = env.get_template("python/model.py.j2")
     for plan in plans:
         files[f"{plan.module}.py"] = model_template.render({**context, "plan": plan})
@@ -271,7 +271,7 @@ def _plan_models(schema: EndpointSchema, planner: TypePlanner) -> list[ModelPlan
     return plans
 
 
-def _format_fields(served: Any, kind: FormatKind, by_key: dict[str, FieldPlan]) -> tuple[FieldPlan, ...]:
+def _format_fields(served: ServedModel, kind: FormatKind, by_key: dict[str, FieldPlan]) -> tuple[FieldPlan, ...]:
     """The format's own columns (its order, required set and nullability), named as the row names them."""
     fmt = served.format(kind)
     if fmt is None or not fmt.columns:

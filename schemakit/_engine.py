@@ -1918,8 +1918,12 @@ class Engine:
         if key is not None and parts and parts[0] == key:
             row, located = self._locate(key, parts[1:], payload)
         missing = code in ("required", "dependent-required")
-        # A missing property names a column only inside a row; elsewhere it is a plain property.
-        where_column = column if column is not None and (row is not None or not missing) else located
+        # A missing property is a missing *column* only where a row (or the columnar inputs
+        # object) is the object that lacks it; deeper down it is a field of a column's value.
+        missing_column = missing and (
+            (row is not None and located is None) or (key == "inputs" and parts == ["inputs"])
+        )
+        where_column = column if column is not None and (missing_column or not missing) else located
         path_text = _path_text(parts)
         if row is not None and where_column is not None:
             where = f"row {row}, column {where_column} ({path_text})"
@@ -1932,8 +1936,7 @@ class Engine:
         else:
             where = path_text
         if missing:
-            noun = "column" if row is not None else "property"
-            text = f"missing required {noun}" if row is not None else f"missing required {noun} {column!r}"
+            text = "missing required column" if missing_column else f"missing required property {column!r}"
             if code == "dependent-required":
                 text += f" ({detail})"
         elif found is not None and expected is not None:
@@ -1950,8 +1953,12 @@ class Engine:
                 if len(rest) >= 3 and isinstance(rest[2], int):
                     return row, self._split_column_name(rest[2], payload)
                 return row, None
-            if len(rest) >= 2 and rest[0] == "columns" and isinstance(rest[1], int):
-                return None, None
+            if len(rest) == 2 and rest[0] == "columns" and isinstance(rest[1], int):
+                try:
+                    name = payload["dataframe_split"]["columns"][rest[1]]
+                except (KeyError, IndexError, TypeError):
+                    return None, None
+                return None, name if isinstance(name, str) else None
             return None, None
         if key in ("dataframe_records", "instances"):
             if rest and isinstance(rest[0], int):

@@ -4,9 +4,11 @@ An `MLmodel` file is YAML whose `signature` holds `inputs`, `outputs` and `param
 Reading a model directory or an `MLmodel` file needs only PyYAML; `models:/` and `runs:/` URIs (and
 other artifact URIs) are downloaded through MLflow when it is installed (`schemakit[mlflow]`).
 
-The document is shaped like the ones Databricks Model Serving publishes (see `docs/mlflow.md`), with
-two deliberate differences: each `oneOf` branch requires its own format key and has a `title`, so
-plain JSON Schema picks exactly one branch, and `default`s have their parameter's JSON type.
+The document is shaped like the ones Databricks Model Serving publishes, with differences that make it
+say exactly what MLflow's scoring server accepts (listed in `docs/mlflow.md`): each `oneOf` branch requires
+its own format key and has a `title`, so plain JSON Schema picks exactly one branch; `default`s have their
+parameter's JSON type; float32 values carry float32's range. `tests/mlflow/test_agreement.py` checks the
+result against the real scoring server.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
+from urllib.request import url2pathname
 
 import yaml
 
@@ -99,6 +102,9 @@ def document_from_mlflow(
     Raises `MlflowError` (exit 2) when the model or its signature cannot be read.
     """
     text = str(model)
+    if isinstance(model, str) and text.startswith("file:"):
+        # A local file URI (as MLflow prints artifact locations) is a path: no MLflow needed.
+        model = Path(url2pathname(urlsplit(text).path))
     if isinstance(model, str) and _is_uri(text):
         mlmodel, names, example = _download_mlmodel(text)
         where = f"{text} (MLmodel)"

@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
+
+from schemakit._cli import cli
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 DOCS = str(SAMPLES / "docs-example-dataframe.json")
@@ -101,13 +104,28 @@ def test_several_models_report_per_model(run_cli: Any) -> None:
     assert "no served model named 'nope'" in unknown.stderr
 
 
-def test_sample_invalid_payloads_name_row_and_column(run_cli: Any) -> None:
-    spec = str(SAMPLES / "all-types.json")
-    folder = SAMPLES / "payloads" / "all-types"
-    for path in sorted(folder.glob("invalid-*.json")):
-        result = run_cli("check", spec, str(path))
-        assert result.returncode == 1, path.name
-        if "param" not in path.name:
-            assert "row " in result.stdout, (path.name, result.stdout)
-    for path in sorted(folder.glob("valid-*.json")):
-        assert run_cli("check", spec, str(path)).returncode == 0, path.name
+def sample_payloads() -> list[tuple[str, Path]]:
+    cases = []
+    for folder in sorted((SAMPLES / "payloads").iterdir()):
+        specs = sorted(SAMPLES.glob(f"{folder.name}.*"))
+        if specs:
+            cases.extend((str(specs[0]), path) for path in sorted(folder.glob("*.json")))
+    return cases
+
+
+@pytest.mark.parametrize(("spec", "payload"), sample_payloads(), ids=lambda v: getattr(v, "name", None))
+def test_sample_payloads(spec: str, payload: Path) -> None:
+    """Every shipped payload: valid ones exit 0, invalid ones exit 1 naming where (row and column in tables)."""
+    args = ["check", spec, str(payload)]
+    model = next((m for m in ("ads-1", "ads-2", "ctr_calibrator") if f"-{m}-" in payload.name), None)
+    if model is not None and payload.name.startswith("valid-"):
+        args += ["--model", model]
+    result = CliRunner().invoke(cli, args)
+    if payload.name.startswith("valid-"):
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 1, result.output
+    first = next(line for line in result.output.splitlines() if " error [" in line)
+    tabular = any(k in payload.read_text() for k in ("dataframe_", '"instances"', '"inputs"'))
+    if tabular and "param" not in payload.name and not any(w in payload.name for w in ("format", "bare", "extra-key")):
+        assert "row " in first or "column " in first, first

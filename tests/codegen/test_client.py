@@ -138,3 +138,15 @@ def test_connection_refused_is_a_transport_error(generated: GeneratePackage) -> 
         pytest.raises(pkg.TransportError, match="cannot connect"),
     ):
         client.predict_vanilla_simple_model_2(payload)
+
+
+def test_unknown_served_model_and_bad_response(generated: GeneratePackage, server: MockServer) -> None:
+    pkg = generated("docs-example-dataframe.json", "dataclasses")
+    with (
+        pkg.Client(_base(server), token=TOKEN) as client,
+        pytest.raises(ValueError, match="no served model named 'nope'"),
+    ):
+        client.invoke({"dataframe_split": {"columns": [], "data": []}}, served_model="nope")
+    client_module = importlib.import_module(pkg.__name__ + ".client")
+    with pytest.raises(pkg.ResponseError, match="does not fit"):
+        client_module._parsed(pkg.vanilla_simple_model_2.parse_response, ["not", "an", "object"])

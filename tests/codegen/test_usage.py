@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -124,6 +125,9 @@ def test_all_types_round_trip_real_python_types(generated: GeneratePackage, mode
     for payload in (split, records):
         _both_accept(ALL_TYPES, "all_types_model-1", payload)
         assert model.validate(payload).ok
+    codec = importlib.import_module(pkg.__name__ + "._codec")
+    decoded = codec.decode_object(json.loads(json.dumps(record)), "AllTypesModel1Row")
+    assert decoded == row  # bytes, datetimes and nested objects come back as they went in
 
 
 def test_generated_types_are_the_right_python_types(generated: GeneratePackage) -> None:
@@ -147,13 +151,19 @@ def test_generated_types_are_the_right_python_types(generated: GeneratePackage) 
     assert hints["rating"] == int | None
 
 
-def test_response_predictions_are_typed(generated: GeneratePackage) -> None:
-    pkg = generated("all-types.json", "pydantic")
+@pytest.mark.parametrize("model_type", list(MODEL_TYPES))
+def test_response_predictions_are_typed(generated: GeneratePackage, model_type: str) -> None:
+    pkg = generated("all-types.json", model_type)
     response = pkg.all_types_model_1.parse_response(b'{"predictions": [{"label": "a", "probability": 0.25}]}')
-    assert response.predictions[0].label == "a"
-    assert response.predictions[0].probability == 0.25
-    docs = generated("docs-example-dataframe.json", "msgspec").vanilla_simple_model_2
-    assert docs.parse_response('{"predictions": [0.5, 1]}').predictions == [0.5, 1]
+    if model_type == "typeddict":
+        assert response == {"predictions": [{"label": "a", "probability": 0.25}]}
+    else:
+        first = response.predictions[0]
+        assert isinstance(first, pkg.models.AllTypesModel1ResponsePredictionsItem)
+        assert (first.label, first.probability) == ("a", 0.25)
+    docs = generated("docs-example-dataframe.json", model_type).vanilla_simple_model_2
+    parsed = docs.parse_response('{"predictions": [0.5, 1]}')
+    assert (parsed["predictions"] if model_type == "typeddict" else parsed.predictions) == [0.5, 1]
 
 
 BROKEN = [
@@ -224,7 +234,12 @@ def test_nullable_columns_of_openapi_3_0_documents_are_optional_types(generated:
 def test_closed_prefix_items_become_tuples(generated: GeneratePackage, tmp_path: Path) -> None:
     import typing
 
-    pair = {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}], "items": False}
+    pair = {
+        "type": "array",
+        "prefixItems": [{"type": "integer"}, {"type": "string"}],
+        "items": False,
+        "description": "An id and its label.",
+    }
     document = {
         "openapi": "3.1.0",
         "info": {"title": "tuples", "version": "1"},
@@ -260,6 +275,8 @@ def test_closed_prefix_items_become_tuples(generated: GeneratePackage, tmp_path:
     spec.write_text(json.dumps(document))
     pkg = generated(spec, "dataclasses")
     assert typing.get_type_hints(pkg.models.MRow)["pair"] == tuple[int, str]
+    models_source = Path(pkg.models.__file__).read_text()
+    assert 'pair: tuple[int, str]\n    """\n    An id and its label.\n    """' in models_source  # docstring from the document
     payload = pkg.m.to_dataframe_records([pkg.m.Row(pair=(1, "a"))])
     assert payload == {"dataframe_records": [{"pair": [1, "a"]}]}
     assert pkg.m.validate(payload).ok

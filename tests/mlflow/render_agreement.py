@@ -24,7 +24,7 @@ END = "<!-- agreement-table:end -->"
 _MLFLOW = {
     "accepted": "200, reached the model as sent",
     "dropped": "200, dropped silently",
-    "changed": "200, **silently changed**",
+    "changed": "200, **silently changed or let through**",
     "rejected": "rejected",
 }
 

@@ -2,7 +2,7 @@
 
 Run in its own interpreter (MLflow's pyfunc module warns on import and keeps global state), with the
 MLflow environment of `conftest.mlflow_env`. The models are `echo_model.py` (models from code: nothing
-is pickled) with the signatures below.
+is pickled) with the signatures below: every column type, unnamed (positional) columns, a tensor, named tensors.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def signatures() -> dict[str, object]:
                 ]
             ),
         ),
+        "positional": ModelSignature(Schema([ColSpec("string"), ColSpec("double")]), echo),
         "tensor": ModelSignature(
             Schema([TensorSpec(np.dtype("float32"), (-1, 3))]),
             echo,

@@ -26,6 +26,7 @@ import datetime
 import json
 import math
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -47,7 +48,7 @@ pytestmark = pytest.mark.mlflow
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "agreement-results.json"
-MODELS = ("columns", "tensor", "named")
+MODELS = ("columns", "positional", "tensor", "named")
 
 # -- the models' signatures, as the echo comparison needs them (save_models.py has the MLflow form) ----
 
@@ -66,6 +67,9 @@ COLUMNS: dict[str, tuple[str, bool]] = {
     "anything": ("any", True),
     "note": ("string", False),
 }
+#: The positional model's unnamed columns, as the server names them (by position).
+POSITIONAL: dict[str, tuple[str, bool]] = {"0": ("string", True), "1": ("double", True)}
+TABLES = {"columns": COLUMNS, "positional": POSITIONAL}
 PARAMS: dict[str, str] = {
     "temperature": "double",
     "top_k": "long",
@@ -190,6 +194,10 @@ CASES: list[Case] = [
     Case("params: integer for a double", "columns", "accepted", records(ROW, params={"temperature": 1})),
     Case("params: empty list", "columns", "accepted", records(ROW, params={"stop": []})),
     Case("params: none sent, defaults used", "columns", "accepted", {**split(ROW), "params": {}}),
+    Case(
+        "positional: split rows without columns", "positional", "accepted", {"dataframe_split": {"data": [["x", 1.5]]}}
+    ),
+    Case("positional: an integer for the double", "positional", "accepted", {"dataframe_split": {"data": [["x", 2]]}}),
     Case("tensor: instances", "tensor", "accepted", {"instances": [[1.5, 2.5, 3.5], [4.0, 5.0, 6.0]]}),
     Case("tensor: inputs", "tensor", "accepted", {"inputs": [[0.25, -1.0, 2.0]]}),
     Case("tensor: integers in a float32 tensor", "tensor", "accepted", {"inputs": [[1, 2, 3]]}),
@@ -210,6 +218,7 @@ CASES: list[Case] = [
     Case("split: null in a required string column", "columns", "changed", split(row(text=None))),
     Case("records: a row without a required key", "columns", "changed", records(ROW, row(text=DROP))),
     Case("records: binary with no base64 letters", "columns", "changed", records(row(blob="@@@@"))),
+    Case("positional: a number for the string", "positional", "changed", {"dataframe_split": {"data": [[5, 1.5]]}}),
     Case("records: 1 in a boolean column", "columns", "changed", records(row(flag=1))),
     Case("records: number in a string column", "columns", "changed", records(row(text=5))),
     Case("records: true in a long column", "columns", "changed", records(row(count64=True))),
@@ -278,6 +287,8 @@ CASES: list[Case] = [
     Case("params: text for a boolean", "columns", "rejected", records(ROW, params={"verbose": "yes"})),
     Case("params: not a datetime", "columns", "rejected", records(ROW, params={"as_of": "soon"})),
     Case("not JSON", "columns", "rejected", raw=b'{"dataframe_records": [{"flag": tru'),
+    Case("positional: text for the double", "positional", "rejected", {"dataframe_split": {"data": [["x", "y"]]}}),
+    Case("positional: row too short", "positional", "rejected", {"dataframe_split": {"data": [["x"]]}}),
     Case("tensor: wrong width", "tensor", "rejected", {"inputs": [[1.0, 2.0]]}),
     Case("tensor: text in a float32 tensor", "tensor", "rejected", {"inputs": [["a", 1.0, 2.0]]}),
     Case(
@@ -448,13 +459,25 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _untag(value: Any) -> Any:
+    """The echo's tagged values ({"float": "inf"}, {"null": ...}, {"bytes": ...}) as plain values for display."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, inner),) = value.items()
+        if tag == "float":
+            return float(inner)
+        if tag == "null":
+            return None
+        if tag in ("bytes", "datetime"):
+            return f"{tag} {inner}" if inner else f"empty {tag}"
+    if isinstance(value, dict):
+        return {k: _untag(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_untag(v) for v in value]
+    return value
+
+
 def _rendered(got: Any) -> str:
-    if isinstance(got, dict) and len(got) == 1:
-        ((tag, inner),) = got.items()
-        return {"null": "null", "float": str(inner), "bytes": f"bytes {inner!r}", "datetime": str(inner)}.get(
-            tag, _short(got)
-        )
-    return _short(got)
+    return _short(_untag(got))
 
 
 def _rows_sent(case: Case) -> list[dict[str, Any]] | None:
@@ -470,7 +493,7 @@ def _rows_sent(case: Case) -> list[dict[str, Any]] | None:
         return [r if isinstance(r, dict) else {} for r in payload["dataframe_records"]]
     part = payload.get("dataframe_split")
     if isinstance(part, dict) and isinstance(part.get("data"), list):
-        names = part.get("columns") or []
+        names = part.get("columns") or list(TABLES.get(case.model, {}))
         return [dict(zip(names, r, strict=False)) for r in part["data"]]
     for key in ("instances", "inputs"):
         value = payload.get(key)
@@ -492,20 +515,27 @@ def _echo_differences(case: Case, predictions: list[Any]) -> tuple[list[str], li
     if len(echoes) != len(rows):
         return [f"{len(rows)} row(s) sent, {len(echoes)} prediction(s) returned"], dropped
     for index, (sent_row, echo) in enumerate(zip(rows, echoes, strict=True)):
-        if case.model == "columns":
+        if case.model in TABLES:
+            table = TABLES[case.model]
             got_columns = echo["columns"]
-            for name, (kind, required) in COLUMNS.items():
+            for name, (kind, required) in table.items():
                 sent = sent_row.get(name, DROP)
                 got = got_columns.get(name, {}).get("value", {"null": "absent"})
+                dtype = got_columns.get(name, {}).get("dtype", "absent")
                 if sent is DROP or sent is None:
                     if required and kind != "any":
                         what = "missing" if sent is DROP else "null"
-                        changes.append(f"row {index}: {what} {name} reached the model as {_rendered(got)}")
+                        changes.append(
+                            f"row {index}, column {name}: {what} in a required column reached the model as "
+                            f"{_rendered(got)} ({dtype})"
+                        )
                     continue
                 if not _faithful(kind, sent, got):
-                    changes.append(f"row {index}: {name} {_short(sent)} reached the model as {_rendered(got)}")
+                    changes.append(
+                        f"row {index}, column {name}: {_short(sent)} reached the model as {_rendered(got)} ({dtype})"
+                    )
             for name in sent_row:
-                if name not in COLUMNS and name not in got_columns:
+                if name not in table and name not in got_columns:
                     dropped.append(f"column {name}")
         else:
             got_tensors = echo["tensors"] if "tensors" in echo else {"": echo["tensor"]}
@@ -516,10 +546,10 @@ def _echo_differences(case: Case, predictions: list[Any]) -> tuple[list[str], li
                 if len(flat_sent) != len(flat_got) or not all(
                     _faithful(dtype, s, g) for s, g in zip(flat_sent, flat_got, strict=True)
                 ):
-                    label = name or "tensor"
-                    changes.append(f"row {index}: {label} {_short(sent)} reached the model as {_short(got)}")
+                    label = f"tensor {name}" if name else "tensor"
+                    changes.append(f"row {index}, {label}: {_short(sent)} reached the model as {_rendered(got)}")
     params = payload.get("params") if isinstance(payload, dict) else None
-    known = PARAMS if case.model == "columns" else TENSOR_PARAMS[case.model]
+    known = PARAMS if case.model == "columns" else TENSOR_PARAMS.get(case.model, {})
     if isinstance(params, dict) and echoes:
         got_params = echoes[0]["params"]
         for name, sent in params.items():
@@ -531,7 +561,7 @@ def _echo_differences(case: Case, predictions: list[Any]) -> tuple[list[str], li
             got = got_params.get(name)
             same = _same(sent, got) if kind == "list" else _faithful(kind, sent, got)
             if not same:
-                changes.append(f"param {name} {_short(sent)} reached the model as {_rendered(got)}")
+                changes.append(f"param {name}: {_short(sent)} reached the model as {_rendered(got)}")
     return changes, dropped
 
 
@@ -582,7 +612,12 @@ def _mlflow_reason(response: httpx.Response) -> str:
     first = message.strip().splitlines()[0] if message.strip() else ""
     if "Error: " in message:
         first = message[message.rfind("Error: ") + len("Error: ") :].strip().splitlines()[0]
+    # MLflow prints Python sets, whose order depends on the hash seed; sort them so the record is stable.
+    first = _SET_OF_NAMES.sub(lambda m: "{" + ", ".join(sorted(m.group(1).split(", "))) + "}", first)
     return f"{response.status_code}: {first[:110]}"
+
+
+_SET_OF_NAMES = re.compile(r"\{('[^'{}]*'(?:, '[^'{}]*')+)\}")
 
 
 _OBSERVED: dict[str, dict[str, Any]] = {}

@@ -234,3 +234,6 @@ def test_the_document_is_the_same_whichever_way_it_is_read(model_dirs: dict[str,
     from_folder = json.loads(cli("from-mlflow", str(folder)).stdout)
     from_file = json.loads(cli("from-mlflow", str(folder / "MLmodel")).stdout)
     assert from_folder == from_file
+    # A file: URI is a path, read without MLflow.
+    from_uri = json.loads(without_mlflow("from-mlflow", folder.as_uri()).stdout)
+    assert from_uri == from_folder

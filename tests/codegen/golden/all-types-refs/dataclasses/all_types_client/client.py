@@ -8,9 +8,9 @@ import asyncio
 import email.utils
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -32,6 +32,8 @@ from .errors import (
 )
 
 __all__ = ["DEFAULT_BASE_URL", "SERVED_MODELS", "AsyncClient", "Client"]
+
+_T = TypeVar("_T")
 
 #: The endpoint's base URL, from the document's `servers`.
 DEFAULT_BASE_URL: str | None = "https://example.cloud.databricks.com/serving-endpoints/all-types"
@@ -92,6 +94,14 @@ def server_message(response: httpx.Response) -> tuple[str, str | None]:
                 return value, code if isinstance(code, str) else None
     text = response.text.strip()
     return (text[:2000] or response.reason_phrase or "no message"), None
+
+
+def _parsed(parse: Callable[[Any], _T], answer: Any) -> _T:
+    """The typed response, or ResponseError when the answer does not fit the documented response."""
+    try:
+        return parse(answer)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ResponseError(f"the response does not fit the documented schema: {type(exc).__name__}: {exc}") from None
 
 
 def parse_answer(response: httpx.Response, url: str) -> Any:
@@ -171,6 +181,9 @@ class Client:
         With validation on (the default), a payload the served model would reject raises
         InvalidPayloadError before anything is sent.
         """
+        if served_model is not None and served_model not in SERVED_MODELS:
+            names = ", ".join(SERVED_MODELS)
+            raise ValueError(f"no served model named {served_model!r} (served models: {names})")
         if self.validate if validate is None else validate:
             for name in [served_model] if served_model is not None else list(SERVED_MODELS):
                 validation.assert_valid(payload, served_model=name)
@@ -208,12 +221,12 @@ class Client:
     def predict_all_types_model_1(self, payload: Mapping[str, Any] | bytes, *, validate: bool | None = None) -> all_types_model_1.Response:
         """Query served model all_types_model-1; returns its typed response."""
         answer = self.invoke(payload, served_model=all_types_model_1.NAME, validate=validate)
-        return all_types_model_1.parse_response(answer)
+        return _parsed(all_types_model_1.parse_response, answer)
 
     def predict(self, payload: Mapping[str, Any] | bytes, *, validate: bool | None = None) -> all_types_model_1.Response:
         """Query the endpoint (its traffic configuration picks the served model); returns the typed response."""
         answer = self.invoke(payload, validate=validate)
-        return all_types_model_1.parse_response(answer)
+        return _parsed(all_types_model_1.parse_response, answer)
 
 
 class AsyncClient:
@@ -278,6 +291,9 @@ class AsyncClient:
         With validation on (the default), a payload the served model would reject raises
         InvalidPayloadError before anything is sent.
         """
+        if served_model is not None and served_model not in SERVED_MODELS:
+            names = ", ".join(SERVED_MODELS)
+            raise ValueError(f"no served model named {served_model!r} (served models: {names})")
         if self.validate if validate is None else validate:
             for name in [served_model] if served_model is not None else list(SERVED_MODELS):
                 validation.assert_valid(payload, served_model=name)
@@ -315,9 +331,9 @@ class AsyncClient:
     async def predict_all_types_model_1(self, payload: Mapping[str, Any] | bytes, *, validate: bool | None = None) -> all_types_model_1.Response:
         """Query served model all_types_model-1; returns its typed response."""
         answer = await self.invoke(payload, served_model=all_types_model_1.NAME, validate=validate)
-        return all_types_model_1.parse_response(answer)
+        return _parsed(all_types_model_1.parse_response, answer)
 
     async def predict(self, payload: Mapping[str, Any] | bytes, *, validate: bool | None = None) -> all_types_model_1.Response:
         """Query the endpoint (its traffic configuration picks the served model); returns the typed response."""
         answer = await self.invoke(payload, validate=validate)
-        return all_types_model_1.parse_response(answer)
+        return _parsed(all_types_model_1.parse_response, answer)
