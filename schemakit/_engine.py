@@ -728,8 +728,11 @@ class _Compiler:
             keys = {_json_key(v) for v in allowed}
             shown = ", ".join(json.dumps(v) for v in allowed[:8]) + (", ..." if len(allowed) > 8 else "")
 
+            containers = any(isinstance(v, (list, dict)) for v in allowed)
+
             def in_enum(value: Any, path: _Path, sink: _Sink) -> bool:
-                if _json_key(value) in keys:
+                # Containers are keyed recursively; skip that when no allowed value is one.
+                if (containers or not isinstance(value, (list, dict))) and _json_key(value) in keys:
                     return True
                 sink.add("enum", path, f"one of {shown}", value)
                 return False
@@ -739,8 +742,10 @@ class _Compiler:
             const_key = _json_key(schema["const"])
             const_text = json.dumps(schema["const"])
 
+            const_container = isinstance(schema["const"], (list, dict))
+
             def is_const(value: Any, path: _Path, sink: _Sink) -> bool:
-                if _json_key(value) == const_key:
+                if (const_container or not isinstance(value, (list, dict))) and _json_key(value) == const_key:
                     return True
                 sink.add("const", path, const_text, value)
                 return False

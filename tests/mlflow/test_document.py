@@ -451,3 +451,34 @@ def test_an_example_path_outside_the_model_folder_is_ignored(make_model: Any, tm
         "content"
     ]["application/json"]["schema"]["oneOf"]
     assert all("examples" not in branch for branch in branches)
+
+
+def test_a_signature_given_as_parsed_lists_needs_no_mlmodel() -> None:
+    from schemakit import document_from_signature
+
+    document = document_from_signature(
+        {"inputs": [{"type": "long", "name": "a"}], "outputs": [{"type": "double"}], "params": None},
+        endpoint="ads",
+        served_model="ads-1",
+        version="7",
+    )
+    schema = load_resolved(document)
+    assert (schema.title, schema.version, schema.models[0].name) == ("ads", "7", "ads-1")
+    # A column without `required` (MLflow before 2.9) is required.
+    assert schema.models[0].columns[0].required
+
+
+def load_resolved(document: dict[str, Any]) -> Any:
+    from schemakit import resolve
+
+    return resolve(document)
+
+
+def test_a_bad_host_is_refused(model_dirs: dict[str, Path]) -> None:
+    result = cli("from-mlflow", str(model_dirs["docs_example"]), "--host", "https://evil.example/path?x=1")
+    assert result.returncode == 2
+    assert "invalid workspace host" in result.stderr
+    ok = run("from-mlflow", str(model_dirs["docs_example"]), "--host", "https://adb-1.azuredatabricks.net/")
+    assert (
+        json.loads(ok.stdout)["servers"][0]["url"] == "https://adb-1.azuredatabricks.net/serving-endpoints/docs_example"
+    )
