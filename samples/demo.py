@@ -24,8 +24,10 @@ def banner(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
 
-def run(*args: str, env: dict[str, str] | None = None, expect: tuple[int, ...] = (0,)) -> str:
-    shown = " ".join(shlex.quote(a if not a.startswith(str(ROOT)) else os.path.relpath(a, ROOT)) for a in args)
+def run(
+    *args: str, env: dict[str, str] | None = None, expect: tuple[int, ...] = (0,), last_line_only: bool = False
+) -> str:
+    shown = " ".join(shlex.quote(a) for a in args)
     print(f"$ schemakit {shown}", flush=True)
     result = subprocess.run(
         [sys.executable, "-m", "schemakit", *args],
@@ -37,7 +39,7 @@ def run(*args: str, env: dict[str, str] | None = None, expect: tuple[int, ...] =
     )
     out = (result.stdout + result.stderr).rstrip()
     if out:
-        print(out)
+        print(out.splitlines()[-1] if last_line_only else out)
     print(f"(exit {result.returncode})", flush=True)
     if result.returncode not in expect:
         raise SystemExit(f"demo: `schemakit {shown}` exited {result.returncode}, expected {expect}")
@@ -47,13 +49,8 @@ def run(*args: str, env: dict[str, str] | None = None, expect: tuple[int, ...] =
 def main() -> None:
     from schemakit.testing import MockServer
 
-    documents = [
-        HERE / "docs-example-dataframe.json",
-        HERE / "foundation-model-chat.json",
-    ]
-    with tempfile.TemporaryDirectory(prefix="schemakit-demo-") as tmp, MockServer(
-        [str(d) for d in documents], token=TOKEN
-    ) as server:
+    documents = ["samples/docs-example-dataframe.json", "samples/foundation-model-chat.json", "samples/multi-model.json"]
+    with tempfile.TemporaryDirectory(prefix="schemakit-demo-") as tmp, MockServer(documents, token=TOKEN) as server:
         out = Path(tmp)
         env = {**os.environ, "DATABRICKS_HOST": server.url, "DATABRICKS_TOKEN": TOKEN}
         env.pop("DATABRICKS_CONFIG_PROFILE", None)
@@ -71,24 +68,29 @@ def main() -> None:
 
         banner("What does the endpoint accept?")
         run("inspect", str(schema_file))
-        run("inspect", "endpoint:chat-endpoint", env=env)
+        run("inspect", "endpoint:ads-ranking", env=env)
+
+        banner("Every shipped sample document, checked (last line of `schemakit validate` each)")
+        for document in sorted(HERE.glob("*.json")) + sorted(HERE.glob("*.yaml")):
+            if document.name != "endpoint-details.json":
+                run("validate", f"samples/{document.name}", last_line_only=True)
 
         banner("Check payloads before sending them")
-        payloads = HERE / "payloads" / "docs-example-dataframe"
-        for payload in sorted(payloads.glob("*.json")):
-            expected = (0,) if payload.name.startswith("valid") else (1,)
-            run("check", str(schema_file), str(payload), expect=expected)
+        payloads = "samples/payloads/docs-example-dataframe"
+        for name, expected in (
+            ("valid-split.json", 0),
+            ("valid-unknown-param-warning.json", 0),
+            ("invalid-float-in-long-column.json", 1),
+            ("invalid-split-missing-required-column.json", 1),
+            ("invalid-records-null-in-required-column.json", 1),
+        ):
+            run("check", str(schema_file), f"{payloads}/{name}", expect=(expected,))
 
         banner("Generate a typed client package and call the endpoint with it")
         package_dir = out / "client"
         run("codegen", str(schema_file), "-o", str(package_dir), "--package", "example_client")
-        call = (
-            "import example_client as c, json\n"
-            "model = c.VanillaSimpleModel2 if hasattr(c, 'VanillaSimpleModel2') else None\n"
-        )
-        del call
         subprocess.run(
-            [sys.executable, str(HERE / "demo_client.py"), str(package_dir), server.url, TOKEN],
+            [sys.executable, "samples/demo_client.py", str(package_dir), server.url, TOKEN],
             check=True,
             cwd=ROOT,
         )
@@ -96,8 +98,8 @@ def main() -> None:
         banner("Diff two versions of a schema, as a CI job does")
         run(
             "diff",
-            str(HERE / "multi-model-v1.json"),
-            str(HERE / "multi-model-v2.json"),
+            "samples/docs-example-dataframe.json",
+            "samples/docs-example-dataframe-v3.json",
             expect=(0, 1),
         )
     print("\ndemo finished: every step above ran the real schemakit command line")
