@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit test-mlflow bench clean
+.PHONY: setup demo test lint typecheck unit test-mlflow bench readme clean
 
 setup: $(STAMP)
 
@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python samples/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check schemakit tests bench samples
+	$(BIN)/ruff check schemakit tests bench samples docs
 	$(BIN)/ruff format --check schemakit
 
 typecheck: $(STAMP)
@@ -38,6 +38,9 @@ test: lint typecheck $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/payloads.py
+
+readme:
+	$(PYTHON) docs/build_readme.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -14,6 +14,32 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from ._check import (
+    SERVING_RULES,
+    EndpointReport,
+    EndpointValidator,
+    PayloadValidator,
+    check_payload,
+    compile_endpoint_validator,
+    compile_validator,
+    make_plan,
+    validates_payload,
+)
+from ._codegen import MODEL_TYPES as CODEGEN_MODEL_TYPES
+from ._codegen import CodegenResult, GeneratedFile, GeneratedPackage, generate_package, write_package
+from ._diff import RULES as DIFF_RULES
+from ._diff import (
+    DiffReport,
+    Finding,
+    FindingLocation,
+    IgnoredFinding,
+    IgnoreEntry,
+    apply_ignores,
+    diff_schemas,
+    load_ignore_file,
+    render_diff,
+)
+from ._engine import PayloadReport, Problem
 from ._exceptions import (
     AuthenticationError,
     CodegenError,
@@ -42,6 +68,9 @@ from ._exceptions import (
 )
 from ._inspect import describe
 from ._load import LoadOptions, load_document
+from ._middleware import PayloadValidationASGIMiddleware, PayloadValidationWSGIMiddleware
+from ._mlflow import document_from_mlflow, document_from_mlflow_source, document_from_signature
+from ._mock_server import MockServer
 from ._model import (
     Column,
     DataType,
@@ -56,44 +85,7 @@ from ._model import (
 )
 from ._resolve import load, resolve
 from ._validate import DocumentReport, validate_document
-
-# Each feature adds its public names below, in its own block, and to __all__.
-# -- payload validation (issue 3) --
-from ._check import (
-    SERVING_RULES,
-    EndpointReport,
-    EndpointValidator,
-    PayloadValidator,
-    check_payload,
-    compile_endpoint_validator,
-    compile_validator,
-    make_plan,
-    validates_payload,
-)
-from ._engine import PayloadReport, Problem
-from ._middleware import PayloadValidationASGIMiddleware, PayloadValidationWSGIMiddleware
-# -- emulator (issue 6) --
-from ._mock_server import MockServer
-# -- workspace client (issue 7) --
 from ._workspace import EndpointStatus, Permissions, RetryPolicy, ServedEntity, TrafficRoute, Workspace
-# -- code generation (issue 4) --
-from ._codegen import MODEL_TYPES as CODEGEN_MODEL_TYPES
-from ._codegen import CodegenResult, GeneratedFile, GeneratedPackage, generate_package, write_package
-# -- schema diff (issue 5) --
-from ._diff import RULES as DIFF_RULES
-from ._diff import (
-    DiffReport,
-    Finding,
-    FindingLocation,
-    IgnoredFinding,
-    IgnoreEntry,
-    apply_ignores,
-    diff_schemas,
-    load_ignore_file,
-    render_diff,
-)
-# -- MLflow bridge (issue 8) --
-from ._mlflow import document_from_mlflow, document_from_mlflow_source, document_from_signature
 
 __all__ = [
     "AuthenticationError",

@@ -1,0 +1,65 @@
+"""Assemble README.md from docs/README.template.md and sections of the guides in docs/.
+
+The guides hold the real, tested output; the README quotes their key sections
+(the serving rules, the benchmark, the emulator session, the CI recipes, the
+MLflow agreement table) so they cannot drift apart. `make readme` rewrites
+README.md; tests/test_readme.py fails when it is stale.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+
+#: placeholder -> (guide, heading that starts the section, heading that ends it or None for the next one)
+SECTIONS: dict[str, tuple[str, str, str | None]] = {
+    "LIBRARY": ("core.md", "## Library", None),
+    "RULES": ("check.md", "### Serving rules", None),
+    "APPS": ("check.md", "### In apps", None),
+    "BENCH": ("check.md", "### Benchmark", None),
+    "MOCK_SESSION": ("mock.md", "### A session, with the emulator's real answers", "### Foundation and external models"),
+    "WORKSPACE_CI": ("workspace.md", "### In CI: wait for the deployment, fetch, diff against the committed schema", None),
+    "DIFF_CI": ("diff.md", "### CI recipe: GitHub Actions", None),
+    "MLFLOW": ("mlflow.md", "### Checked against MLflow's own scoring server", None),
+}
+
+
+def section(guide: str, heading: str, until: str | None) -> str:
+    lines = (DOCS / guide).read_text(encoding="utf-8").splitlines()
+    start = lines.index(heading)
+    level = len(heading) - len(heading.lstrip("#"))
+    in_code = False
+    end = len(lines)
+    for index in range(start + 1, len(lines)):
+        line = lines[index]
+        if line.startswith("```"):
+            in_code = not in_code
+        if in_code:
+            continue
+        if until is not None and line == until:
+            end = index
+            break
+        match = re.match(r"^(#+) ", line)
+        if until is None and match and len(match.group(1)) <= level:
+            end = index
+            break
+    return "\n".join(lines[start + 1 : end]).strip("\n")
+
+
+def build() -> str:
+    text = (DOCS / "README.template.md").read_text(encoding="utf-8")
+    for name, (guide, heading, until) in SECTIONS.items():
+        text = text.replace("{{" + name + "}}", section(guide, heading, until))
+    leftover = re.findall(r"\{\{[A-Z_]+\}\}", text)
+    if leftover:
+        raise SystemExit(f"build_readme: unknown placeholders {leftover}")
+    return text.rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    (ROOT / "README.md").write_text(build(), encoding="utf-8")
+    print("README.md rebuilt", file=sys.stderr)
