@@ -33,7 +33,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Annotated, Any, Literal
 
 try:  # the fast accept path; everything works without it, only slower
     import msgspec
@@ -74,7 +74,10 @@ SERVING_RULES: Mapping[str, str] = {
     "int-range": "integers fit int64 (long) or int32 (integer)",
     "non-finite": "no NaN, Infinity or -Infinity",
     "binary-base64": "binary values are base64 text",
-    "datetime-iso8601": "datetime values are ISO-8601 text",
+    "datetime-iso8601": (
+        "datetime values are ISO-8601 text; in a column also without a UTC offset, from 1677 to 2262, "
+        "and every row written in the form of the column's first value"
+    ),
     "unknown-column": "columns the model does not declare (warning: the server drops them)",
     "unknown-param": "params the model does not declare (warning: the server drops them)",
 }
@@ -1297,7 +1300,28 @@ class _NoFastPath(Exception):
     """A schema shape the typed decoder cannot mirror exactly; the exact path handles it."""
 
 
-_FAST_OK_KEYS = frozenset(_ANNOTATIONS | {"type", "enum"})
+_BOUND_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+
+
+def _assertions(schema: Mapping[str, Any]) -> set[str]:
+    """The keywords of a schema that assert something: not annotations, not `x-` extensions."""
+    return {key for key in schema if key not in _ANNOTATIONS and not key.startswith("x-")}
+
+
+def _defstruct(name: str, fields: list[Any], **options: Any) -> Any:
+    # msgspec refuses renamed fields holding '"', '\' or control characters (and names
+    # that are not identifiers): such a document is validated by the exact path alone.
+    try:
+        return msgspec.defstruct(name, fields, gc=False, **options)
+    except (TypeError, ValueError):
+        raise _NoFastPath from None
+
+
+def _plain_bound(bound: Any) -> bool:
+    """A bound msgspec compares exactly: a finite float, or an int a float holds exactly."""
+    if type(bound) is float:
+        return math.isfinite(bound)
+    return type(bound) is int and abs(bound) <= 2**53
 
 
 class _FastBuilder:
@@ -1317,7 +1341,7 @@ class _FastBuilder:
             return msgspec.Raw, None
         if not isinstance(schema, dict):
             raise _NoFastPath
-        keys = set(schema) - _ANNOTATIONS
+        keys = _assertions(schema)
         kind = schema.get("type")
         names = [kind] if isinstance(kind, str) else list(kind) if isinstance(kind, list) else []
         nullable = "null" in names
@@ -1332,15 +1356,17 @@ class _FastBuilder:
         fmt = schema.get("format")
         post: str | None = None
         if name in ("integer", "number", "boolean", "string"):
-            if keys - {"type", "enum"}:
+            allowed = {"type", "enum"} | (_BOUND_KEYS if name in ("integer", "number") else set())
+            if keys - allowed:
                 raise _NoFastPath
             if "enum" in schema:
+                if keys & _BOUND_KEYS:
+                    raise _NoFastPath
                 base = self.literal(schema["enum"], name)
             elif name == "integer":
-                low, high = _INT32 if fmt == "int32" else _INT64
-                base = msgspec_annotated(int, low, high) if "int-range" in self.rules else int
+                base = self.integer(schema, fmt)
             elif name == "number":
-                base = msgspec_annotated(float, -sys.float_info.max, sys.float_info.max)
+                base = self.number(schema)
             elif name == "boolean":
                 base = bool
             else:
@@ -1352,27 +1378,69 @@ class _FastBuilder:
                 if post is not None and not top:
                     raise _NoFastPath
         elif name == "array":
-            if keys - {"type", "items", "minItems", "maxItems"} or "items" not in schema:
+            if keys - {"type", "items", "minItems", "maxItems"}:
                 raise _NoFastPath
-            item, item_post = self.cell(schema["items"], top=False)
-            if item_post:
-                raise _NoFastPath
+            item: Any = msgspec.Raw
+            if "items" in schema:
+                item, item_post = self.cell(schema["items"], top=False)
+                if item_post:
+                    raise _NoFastPath
             min_items, max_items = schema.get("minItems"), schema.get("maxItems")
             if min_items is not None or max_items is not None:
-                from typing import Annotated
-
-                base = Annotated[list[item], msgspec.Meta(min_length=min_items, max_length=max_items)]  # type: ignore[valid-type]
+                if not all(b is None or type(b) is int for b in (min_items, max_items)):
+                    raise _NoFastPath
+                base = Annotated[list[item], msgspec.Meta(min_length=min_items, max_length=max_items)]
             else:
-                base = list[item]  # type: ignore[valid-type]
+                base = list[item]
         elif name == "object":
             base = self.object(schema, keys, forbid_unknown=False)
         else:
             raise _NoFastPath
         return (base | None if nullable else base), post
 
-    def literal(self, values: list[Any], name: str) -> Any:
-        from typing import Literal
+    def integer(self, schema: Mapping[str, Any], fmt: Any) -> Any:
+        """int within int32/int64 (the `int-range` rule) and the schema's bounds; ints compare exactly."""
+        lows: list[int] = [-(2**63)]  # nothing below decodes as an int anyway
+        highs: list[int] = [2**64 - 1]
+        if "int-range" in self.rules:
+            low, high = _INT32 if fmt == "int32" else _INT64
+            lows.append(low)
+            highs.append(high)
+        for key in _BOUND_KEYS & set(schema):
+            bound = schema[key]
+            if not _plain_bound(bound) and type(bound) is not int:
+                raise _NoFastPath
+            if key == "minimum":
+                lows.append(math.ceil(bound))
+            elif key == "exclusiveMinimum":
+                lows.append(math.floor(bound) + 1)
+            elif key == "maximum":
+                highs.append(math.floor(bound))
+            else:
+                highs.append(math.ceil(bound) - 1)
+        low, high = max(lows), min(highs)
+        if low > high:
+            raise _NoFastPath  # nothing passes: the exact path says why
+        if len(lows) == 1 and len(highs) == 1:
+            return int
+        return Annotated[int, msgspec.Meta(ge=low, le=high)]
 
+    def number(self, schema: Mapping[str, Any]) -> Any:
+        """A finite float within the schema's bounds.
+
+        A JSON integer becomes a float before msgspec compares it, which may round it onto
+        the bound: so every bound is compared strictly here, and a value that equals one
+        goes to the exact path. Strictly inside is inside for the exact value too.
+        """
+        lows = [schema[k] for k in ("minimum", "exclusiveMinimum") if k in schema]
+        highs = [schema[k] for k in ("maximum", "exclusiveMaximum") if k in schema]
+        if not all(_plain_bound(b) for b in (*lows, *highs)):
+            raise _NoFastPath
+        meta: dict[str, Any] = {"gt": max(lows)} if lows else {"ge": -sys.float_info.max}
+        meta.update({"lt": min(highs)} if highs else {"le": sys.float_info.max})
+        return Annotated[float, msgspec.Meta(**meta)]
+
+    def literal(self, values: list[Any], name: str) -> Any:
         values = [v for v in values if v is not None]  # null passes only through the type
         if values and name == "string" and all(isinstance(v, str) for v in values):
             return Literal[tuple(values)]
@@ -1386,6 +1454,8 @@ class _FastBuilder:
         properties = schema.get("properties")
         additional = schema.get("additionalProperties", True)
         if not properties:
+            if schema.get("required"):
+                raise _NoFastPath
             if additional is True:
                 return dict[str, msgspec.Raw]
             if isinstance(additional, dict):
@@ -1423,15 +1493,11 @@ class _FastBuilder:
             else:
                 fields.append((attr, value | msgspec.UnsetType, msgspec.UNSET))
         fields.sort(key=lambda f: len(f) == 3)  # required fields first, as Python requires
-        struct = msgspec.defstruct(
-            self.name("Row"), fields, rename=rename, forbid_unknown_fields=forbid_unknown, gc=False
-        )
+        struct = _defstruct(self.name("Row"), fields, rename=rename, forbid_unknown_fields=forbid_unknown)
         return struct, posts
 
 
 def msgspec_annotated(base: type, low: float, high: float) -> Any:
-    from typing import Annotated
-
     return Annotated[base, msgspec.Meta(ge=low, le=high)]
 
 
@@ -1447,7 +1513,7 @@ class _FastFormat:
     def __init__(self, fmt: Mapping[str, Any], builder: _FastBuilder, rules: frozenset[str]) -> None:
         self.key: str = fmt["key"]
         branch = fmt["schema"]
-        if not isinstance(branch, dict) or set(branch) - _ANNOTATIONS - {"type", "properties", "required"}:
+        if not isinstance(branch, dict) or _assertions(branch) - {"type", "properties", "required"}:
             raise _NoFastPath
         if branch.get("type", "object") != "object":
             raise _NoFastPath
@@ -1458,8 +1524,11 @@ class _FastFormat:
         value_schema = properties[self.key]
         self.posts: list[tuple[str, str]] = []
         self.column_names: list[str] | None = None
+        self.split_required: list[str] = []
         self.rows: Any = None  # decoder of a list of rows, for formats decoded in chunks
         self.row_end: re.Pattern[bytes] | None = None
+        self.min_rows: int | None = None
+        self.max_rows: int | None = None
         if self.key == "dataframe_split":
             self.type = self._split(value_schema, fmt, builder, rules)
         elif self.key in ("dataframe_records", "instances"):
@@ -1467,34 +1536,44 @@ class _FastFormat:
         else:
             self.type, _post = builder.cell(value_schema, top=False)
         self.others: dict[str, Any] = {}
+        self.param_posts: list[tuple[str, str]] = []  # params are checked as params, not as columns
         for prop, sub in properties.items():
             if prop == self.key:
                 continue
             if prop == "params" and isinstance(sub, dict) and isinstance(sub.get("properties"), dict):
-                keys = set(sub) - _ANNOTATIONS
-                if keys - {"type", "properties", "required"} or sub.get("type", "object") != "object":
+                if _assertions(sub) - {"type", "properties", "required"} or sub.get("type", "object") != "object":
                     raise _NoFastPath
-                struct, posts = builder.struct(
-                    sub["properties"], sub.get("required") or [], "unknown-param" in rules, top=False
+                struct, self.param_posts = builder.struct(
+                    sub["properties"], sub.get("required") or [], "unknown-param" in rules, top=True
                 )
-                if posts:
-                    raise _NoFastPath
                 self.others[prop] = msgspec.json.Decoder(struct)
             else:
                 self.others[prop] = msgspec.json.Decoder(builder.cell(sub, top=False)[0])
         self.has_params_schema = "params" in properties
 
     def _split(self, schema: Any, fmt: Mapping[str, Any], builder: _FastBuilder, rules: frozenset[str]) -> Any:
-        if not isinstance(schema, dict) or set(schema) - _ANNOTATIONS - {"type", "properties"}:
+        if not isinstance(schema, dict):
+            raise _NoFastPath
+        if _assertions(schema) - {"type", "properties", "required", "additionalProperties"}:
+            raise _NoFastPath
+        if schema.get("type", "object") != "object":
+            raise _NoFastPath
+        additional = schema.get("additionalProperties", True)
+        if additional is not True and additional is not False:
             raise _NoFastPath
         properties = schema.get("properties") or {}
-        if set(properties) - {"columns", "data"}:
+        if set(properties) - {"columns", "data", "index"}:
+            raise _NoFastPath
+        self.split_required = list(schema.get("required") or [])
+        if set(self.split_required) - set(properties):
             raise _NoFastPath
         data = properties.get("data")
-        if not isinstance(data, dict) or set(data) - _ANNOTATIONS - {"type", "items"}:
+        if not isinstance(data, dict) or _assertions(data) - {"type", "items"} or data.get("type", "array") != "array":
             raise _NoFastPath
         row = data.get("items")
-        if not isinstance(row, dict) or set(row) - _ANNOTATIONS - {"type", "prefixItems"}:
+        if not isinstance(row, dict) or _assertions(row) - {"type", "prefixItems"}:
+            raise _NoFastPath
+        if row.get("type", "array") != "array":
             raise _NoFastPath
         prefix = row.get("prefixItems")
         if not isinstance(prefix, list) or not prefix:
@@ -1509,33 +1588,52 @@ class _FastFormat:
             if post:
                 self.posts.append((f"f{index}", post))
             fields.append((f"f{index}", value))
-        row_type = msgspec.defstruct(
-            builder.name("SplitRow"), fields, array_like=True, forbid_unknown_fields=True, gc=False
-        )
+        row_type = _defstruct(builder.name("SplitRow"), fields, array_like=True, forbid_unknown_fields=True)
         self.rows = msgspec.json.Decoder(list[row_type])  # type: ignore[valid-type]
         self.row_end = _ARRAY_ROW_END
-        split_fields: list[Any] = [
-            ("columns", list[str] | msgspec.UnsetType, msgspec.UNSET),
-            ("data", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET),
-            ("index", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET),
-        ]
-        return msgspec.defstruct(
-            builder.name("Split"), split_fields, forbid_unknown_fields="split-keys" in rules, gc=False
-        )
+        # With additionalProperties: false a key the schema does not name is invalid, so
+        # the struct leaves it out and forbids unknown fields.
+        split_fields: list[Any] = []
+        if "columns" in properties or additional is True:
+            split_fields.append(("columns", list[str] | msgspec.UnsetType, msgspec.UNSET))
+        split_fields.append(("data", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
+        if "index" in properties:
+            index_type, _post = builder.cell(properties["index"], top=False)
+            split_fields.append(("index", index_type | msgspec.UnsetType, msgspec.UNSET))
+        elif additional is True:
+            split_fields.append(("index", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
+        forbid = "split-keys" in rules or additional is False
+        return _defstruct(builder.name("Split"), split_fields, forbid_unknown_fields=forbid)
 
     def _rows(self, schema: Any, builder: _FastBuilder, rules: frozenset[str]) -> Any:
-        if not isinstance(schema, dict) or set(schema) - _ANNOTATIONS - {"type", "items"}:
+        if not isinstance(schema, dict) or _assertions(schema) - {"type", "items", "minItems", "maxItems"}:
+            raise _NoFastPath
+        if schema.get("type", "array") != "array":
+            raise _NoFastPath
+        self.min_rows, self.max_rows = schema.get("minItems"), schema.get("maxItems")
+        if not all(b is None or type(b) is int for b in (self.min_rows, self.max_rows)):
             raise _NoFastPath
         row = schema.get("items")
-        if not isinstance(row, dict) or not isinstance(row.get("properties"), dict):
+        if isinstance(row, dict) and isinstance(row.get("properties"), dict):
+            if _assertions(row) - {"type", "properties", "required", "additionalProperties"}:
+                raise _NoFastPath
+            if row.get("type", "object") != "object":
+                raise _NoFastPath
+            additional = row.get("additionalProperties", True)
+            if additional is not True and additional is not False:
+                raise _NoFastPath
+            forbid = "unknown-column" in rules or additional is False
+            struct, self.posts = builder.struct(row["properties"], row.get("required") or [], forbid, top=True)
+            self.rows = msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
+            self.row_end = _OBJECT_ROW_END
+        elif self.key == "instances" and row is not None:
+            # Tensor rows (arrays of any depth): a cut inside a nested array leaves the
+            # chunk's brackets unbalanced, so it does not decode and the rows go in one piece.
+            item, _post = builder.cell(row, top=False)
+            self.rows = msgspec.json.Decoder(list[item])  # type: ignore[valid-type]
+            self.row_end = _ARRAY_ROW_END if isinstance(row, dict) and row.get("type") == "array" else None
+        else:
             raise _NoFastPath
-        if set(row) - _ANNOTATIONS - {"type", "properties", "required"} or row.get("type", "object") != "object":
-            raise _NoFastPath
-        struct, self.posts = builder.struct(
-            row["properties"], row.get("required") or [], "unknown-column" in rules, top=True
-        )
-        self.rows = msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
-        self.row_end = _OBJECT_ROW_END
         return msgspec.Raw
 
     def accepts(self, value: Any, others: Mapping[str, Any]) -> bool:
@@ -1548,30 +1646,47 @@ class _FastFormat:
             if decoder is None:
                 return False
             try:
-                decoder.decode(raw)
+                decoded = decoder.decode(raw)
             except (msgspec.ValidationError, msgspec.DecodeError):
                 return False
+            if prop == "params" and self.param_posts:
+                for attr, post in self.param_posts:
+                    text = getattr(decoded, attr)
+                    if type(text) is str and not (is_base64(text) if post == "binary" else is_iso8601(text)):
+                        return False
         if self.key == "dataframe_split":
+            for name in self.split_required:
+                if getattr(value, name, msgspec.UNSET) is msgspec.UNSET:
+                    return False
             if value.data is msgspec.UNSET:
                 return False
-            if value.columns is not msgspec.UNSET and value.columns != self.column_names:
+            columns = getattr(value, "columns", msgspec.UNSET)
+            if columns is not msgspec.UNSET and columns != self.column_names:
                 return False
-            return self._rows_accepted(value.data)
+            return self._rows_accepted(value.data) is not None
         if self.rows is not None:
-            return self._rows_accepted(value)
+            count = self._rows_accepted(value)
+            if count is None:
+                return False
+            if self.min_rows is not None and count < self.min_rows:
+                return False
+            return self.max_rows is None or count <= self.max_rows
         return True
 
-    def _rows_accepted(self, raw: Any) -> bool:
-        """Decode the rows a chunk at a time, so memory holds one chunk of rows, not all of them.
+    def _rows_accepted(self, raw: Any) -> int | None:
+        """The number of rows when all are accepted, else None.
 
-        A chunk ends at a row's closing bracket followed by a comma. If that bracket was
-        inside a string or closed a nested value, the chunk does not decode; then the
+        Rows are decoded a chunk at a time, so memory holds one chunk of rows, not all of
+        them. A chunk ends at a row's closing bracket followed by a comma. If that bracket
+        was inside a string or closed a nested value, the chunk does not decode; then the
         rows are decoded in one piece instead, which is exact, only larger.
         """
         view = memoryview(raw)
         size = len(view)
         if size <= _CHUNK_BYTES or self.row_end is None:
             return self._rows_pass(view)
+        forms: dict[str, str] = {}  # a datetime column's form, kept from chunk to chunk
+        count = 0
         start = 1
         while True:
             found = self.row_end.search(view, min(start + _CHUNK_BYTES, size))
@@ -1580,22 +1695,30 @@ class _FastFormat:
                 rows = self.rows.decode(b"[" + view[start:end] + b"]")
             except (msgspec.ValidationError, msgspec.DecodeError):
                 return self._rows_pass(view)
-            if not self._texts_pass(rows):
-                return False
+            if not self._texts_pass(rows, forms):
+                return None
+            count += len(rows)
             del rows
             if found is None:
-                return True
+                return count
             start = found.end() - 1
 
-    def _rows_pass(self, view: memoryview) -> bool:
+    def _rows_pass(self, view: memoryview) -> int | None:
         try:
             rows = self.rows.decode(view)
         except (msgspec.ValidationError, msgspec.DecodeError):
-            return False
-        return self._texts_pass(rows)
+            return None
+        return len(rows) if self._texts_pass(rows, {}) else None
 
-    def _texts_pass(self, rows: list[Any]) -> bool:
-        return all(_all_texts_pass(list(map(attrgetter(attr), rows)), post) for attr, post in self.posts)
+    def _texts_pass(self, rows: list[Any], forms: dict[str, str]) -> bool:
+        for attr, post in self.posts:
+            texts = list(map(attrgetter(attr), rows))
+            if post == "datetime":
+                if not _datetime_column_passes([t for t in texts if type(t) is str], forms, attr):
+                    return False
+            elif not _all_texts_pass(texts, post):
+                return False
+        return True
 
 
 class _FastPath:
@@ -1605,7 +1728,7 @@ class _FastPath:
         for fmt in formats:
             try:
                 self.formats[fmt["key"]] = _FastFormat(fmt, builder, rules)
-            except (_NoFastPath, TypeError):
+            except (_NoFastPath, TypeError, ValueError):
                 continue
         if not self.formats:
             raise _NoFastPath
@@ -1628,7 +1751,7 @@ class _FastPath:
             fields.append((f"o{index}", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
             rename[f"o{index}"] = prop
             self.other_attrs[prop] = f"o{index}"
-        request = msgspec.defstruct("Request", fields, rename=rename, forbid_unknown_fields=True, gc=False)
+        request = _defstruct("Request", fields, rename=rename, forbid_unknown_fields=True)
         self.decoder = msgspec.json.Decoder(request)
 
     def accepts(self, data: bytes | str) -> str | None:
@@ -1861,6 +1984,8 @@ class Engine:
                 self._schema_fallback(fmt["schema"], payload, sink)
             else:
                 branch_check(payload, _ROOT, sink)
+        if "datetime-iso8601" in rules:
+            self._datetime_columns(fmt, key, value, sink)
 
     def _split_rules(self, fmt: Mapping[str, Any], split: dict[str, Any], sink: _Sink) -> _Check | None:
         rules = self.rules
@@ -1980,6 +2105,109 @@ class Engine:
                 severity="warning",
                 column=name,
                 show_value=False,
+            )
+
+    def _datetime_columns(self, fmt: Mapping[str, Any], key: str, value: Any, sink: _Sink) -> None:
+        """What MLflow 3.17 refuses in a datetime column, beyond what each value's ISO-8601 check sees.
+
+        Its server reads a datetime column with pandas into datetime64[ns]: values with a
+        "Z" or an offset cannot go in (timezone-aware), instants outside 1677-2262 do not
+        fit, and the column is parsed in the form of its first value, so a row written in
+        another form (without seconds, with a fraction, with " " for "T", a date alone)
+        fails the whole request.
+        """
+        names = [c["name"] for c in fmt.get("columns") or () if str(c.get("type", "")).rstrip("?") == "datetime"]
+        if not names:
+            return
+        for name in names:
+            cells = self._column_cells(fmt, key, value, name)
+            if cells is not None:
+                self._datetime_column(name, cells, sink)
+
+    def _column_cells(
+        self, fmt: Mapping[str, Any], key: str, value: Any, name: str
+    ) -> Iterable[tuple[int, Any, _Path]] | None:
+        """(row, value, path) for each row holding column `name`, in the payload's own layout."""
+        base = (_ROOT, key)
+        if key == "dataframe_split":
+            if not isinstance(value, dict) or not isinstance(value.get("data"), list):
+                return None
+            columns = value.get("columns")
+            if isinstance(columns, list):
+                if name not in columns:
+                    return None
+                position = columns.index(name)
+            else:
+                positions = [c["position"] for c in fmt.get("columns") or () if c["name"] == name]
+                if not positions:
+                    return None
+                position = positions[0]
+            data_path = (base, "data")
+            return (
+                (index, row[position], ((data_path, index), position))
+                for index, row in enumerate(value["data"])
+                if isinstance(row, list) and position < len(row)
+            )
+        if key in ("dataframe_records", "instances") and isinstance(value, list):
+            return (
+                (index, row[name], ((base, index), name))
+                for index, row in enumerate(value)
+                if isinstance(row, dict) and name in row
+            )
+        if key == "inputs" and isinstance(value, dict) and isinstance(value.get(name), list):
+            column_path = (base, name)
+            return ((index, item, (column_path, index)) for index, item in enumerate(value[name]))
+        return None
+
+    def _datetime_column(self, name: str, cells: Iterable[tuple[int, Any, _Path]], sink: _Sink) -> None:
+        expected = "datetime (ISO-8601 text)"
+        first: tuple[int, str, str] | None = None  # row, text and form of the column's first value
+        other: tuple[int, str, _Path] | None = None  # the first row written in another form
+        others = 0
+        for row, text, path in cells:
+            if not isinstance(text, str):
+                continue
+            parts = _ISO_PARTS.match(text)
+            if parts is None or not _real_date(text):
+                continue  # not ISO-8601 at all: the value's own check reports it
+            if parts[4] is not None:
+                sink.add(
+                    "datetime-iso8601",
+                    path,
+                    "datetime without a UTC offset",
+                    text,
+                    "MLflow cannot put a timezone-aware value in a datetime column; "
+                    "convert it to UTC and leave the offset out",
+                    column=name,
+                )
+                continue
+            if not _in_ns_range(parts):
+                sink.add(
+                    "datetime-iso8601",
+                    path,
+                    f"datetime from {_NS_FIRST} to {_NS_LAST}",
+                    text,
+                    "outside the range of the pandas datetime64[ns] a datetime column becomes",
+                    column=name,
+                )
+                continue
+            form = _datetime_form(parts)
+            if first is None:
+                first = (row, text, form)
+            elif form != first[2]:
+                others += 1
+                if other is None:
+                    other = (row, text, path)
+        if other is not None and first is not None:
+            row, text, path = other
+            sink.add(
+                "datetime-iso8601",
+                path,
+                f"{expected} written like row {first[0]} ({first[1]})",
+                text,
+                "pandas reads a datetime column in the form of its first value and refuses the request "
+                f"when a row is written in another form ({_plural(others, 'row')} here); write every row alike",
+                column=name,
             )
 
     def _schema_fallback(self, schema: Any, payload: Any, sink: _Sink) -> None:

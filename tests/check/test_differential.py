@@ -45,6 +45,12 @@ SCALARS: list[dict[str, Any]] = [
     {"type": "object", "format": "unknown"},
     {"type": "string", "enum": ["a", "b", "c"]},
     {"type": "integer", "enum": [1, 2, 3]},
+    # bounds as `schemakit from-mlflow` writes them (float32, uint8) and a few more
+    {"type": "number", "format": "float", "minimum": -3.4028234663852886e38, "maximum": 3.4028234663852886e38},
+    {"type": "integer", "format": "int32", "minimum": 0, "maximum": 255},
+    {"type": "number", "minimum": -1.5, "exclusiveMaximum": 2.5},
+    {"type": "integer", "exclusiveMinimum": -1.5, "maximum": 2.5},
+    {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
 ]
 
 
@@ -58,6 +64,7 @@ def column_schemas(depth: int = 2) -> st.SearchStrategy[dict[str, Any]]:
             scalar,
             scalar,
             inner.map(lambda t: {"type": "array", "items": t}),
+            inner.map(lambda t: {"type": "array", "items": t, "minItems": 2, "maxItems": 2, "x-shape": [2]}),
             st.dictionaries(st.sampled_from(["p", "q", "r"]), inner, min_size=1, max_size=3).flatmap(
                 lambda props: st.lists(st.sampled_from(sorted(props)), unique=True).map(
                     lambda req: {"type": "object", "properties": props, **({"required": req} if req else {})}
@@ -98,6 +105,14 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
         schema, defaults = PARAM_SCHEMAS[index]
         params[f"p{index}"] = {**schema, "default": draw(defaults)} if draw(st.booleans()) else dict(schema)
     params_schema = {"type": "object", "properties": params} if params else None
+    # The split object as `schemakit from-mlflow` writes it: columns and data required, an
+    # index, nothing else; and records with at least one row.
+    strict_split = draw(st.booleans())
+    split_extra: dict[str, Any] = (
+        {"required": ["columns", "data"], "additionalProperties": False} if strict_split else {}
+    )
+    split_index = {"index": {"type": "array"}} if strict_split or draw(st.booleans()) else {}
+    records_extra = {"minItems": 1} if draw(st.booleans()) else {}
     split = {
         "type": "object",
         "properties": {
@@ -110,7 +125,9 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
                         "items": {"type": "string", "enum": names},
                     },
                     "data": {"type": "array", "items": {"type": "array", "prefixItems": [types[n] for n in names]}},
+                    **split_index,
                 },
+                **split_extra,
             },
             **({"params": params_schema} if params_schema else {}),
         },
@@ -125,6 +142,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
                     "properties": {n: types[n] for n in names},
                     **({"required": required} if required and draw(st.booleans()) else {}),
                 },
+                **records_extra,
             },
             **({"params": params_schema} if params_schema else {}),
         },
@@ -147,7 +165,8 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
 
 ODD_VALUES = st.sampled_from(
     [None, True, False, 0, 1, -1, 1.0, 3.5, -0.0, 2**31, 2**63, -(2**63) - 1, 2**70, "", "7", "abc",
-     "2024-01-02T03:04:05Z", "aGVsbG8=", "not base64!", [], [1], {}, {"p": 1}, 1e300]
+     "2024-01-02T03:04:05Z", "2024-01-02T03:04:05", "2024-01-02", "aGVsbG8=", "not base64!", [], [1], {},
+     {"p": 1}, 1e300, 3.4028234663852886e38, -3.4028234663852886e38, 3.5e38, 255, 256, -1.5, 2.5, 2, 1]
 )  # fmt: skip
 
 
@@ -216,6 +235,11 @@ def cases(draw: st.DrawFn) -> tuple[Any, Any]:
         elif shape == "short":
             split["columns"] = [*columns[:-1], "nope"]
             split["data"] = [row[:-1] for row in rows]
+        index = draw(st.integers(0, 5))
+        if index == 0:
+            split["index"] = list(range(len(rows)))
+        elif index == 1:
+            split["index"] = draw(ODD_VALUES)
         payload["dataframe_split"] = split
     else:
         item = branch["dataframe_records"]["items"]

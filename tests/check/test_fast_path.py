@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import yaml
 
 import schemakit
 from schemakit import PayloadValidator, compile_validator
@@ -86,3 +89,104 @@ def test_nested_arrays_in_rows_agree() -> None:
     assert both(validator, {"dataframe_split": {"data": rows}}) == (True, True)
     rows[77_777][0][1][0] = "no"
     assert both(validator, {"dataframe_split": {"data": rows}}) == (False, False)
+
+
+# -- documents written by `schemakit from-mlflow` take the fast path -----------------------
+
+MLFLOW_MODELS = Path(__file__).resolve().parents[1] / "mlflow" / "models"
+
+
+def mlmodel(tmp_path: Path, inputs: list[dict[str, Any]], params: list[dict[str, Any]] | None = None) -> str:
+    """A model directory holding only an MLmodel file with this signature (MLflow itself is not needed)."""
+    signature = {"inputs": json.dumps(inputs), "outputs": json.dumps([{"type": "double", "required": True}])}
+    if params is not None:
+        signature["params"] = json.dumps(params)
+    (tmp_path / "MLmodel").write_text(yaml.safe_dump({"flavors": {"python_function": {}}, "signature": signature}))
+    return f"mlflow:{tmp_path}"
+
+
+def fast_accepts(validator: PayloadValidator, data: bytes) -> str | None:
+    """The format the typed decode accepted the payload in, or None when it went to the exact path."""
+    fast = validator._engine._fast
+    assert fast is not None
+    return fast.accepts(data)
+
+
+def test_house_prices_document_takes_the_fast_path() -> None:
+    validator = compile_validator(schemakit.load(f"mlflow:{MLFLOW_MODELS / 'house-prices'}").models[0])
+    assert validator.has_fast_path
+    rows = [
+        {"bedrooms": i % 6, "area_m2": 40.5 + i % 100, "city": "Lyon", "listed_at": "2024-05-06T07:08:09"}
+        for i in range(60_000)
+    ]
+    records = orjson.dumps({"dataframe_records": rows, "params": {"confidence": 0.5, "quantiles": [0.5]}})
+    assert fast_accepts(validator, records) == "dataframe_records"
+    split = orjson.dumps(
+        {"dataframe_split": {"columns": ["bedrooms", "area_m2", "city"], "data": [[1, 2.5, "x"]], "index": [3]}}
+    )
+    assert fast_accepts(validator, split) is None  # a partial columns list: the exact path types it by name
+    assert validator.validate_json(split).ok
+    full = ["bedrooms", "area_m2", "city", "listed_at", "features"]
+    split = orjson.dumps({"dataframe_split": {"columns": full, "data": [[1, 2.5, "x", None, ["a"]]], "index": [3]}})
+    assert fast_accepts(validator, split) == "dataframe_split"
+    # What the split object's required / additionalProperties / index and records' minItems refuse.
+    for payload in (
+        {"dataframe_split": {"data": [[1, 2.5, "x", None, None]]}},
+        {"dataframe_split": {"columns": full, "data": [[1, 2.5, "x", None, None]], "index": 3}},
+        {"dataframe_records": []},
+    ):
+        data = orjson.dumps(payload)
+        assert fast_accepts(validator, data) is None
+        assert not validator.validate_json(data).ok
+        assert not validator.validate(payload).ok
+
+
+def test_float32_bounds_and_tensor_shapes_take_the_fast_path(tmp_path: Path) -> None:
+    inputs = [
+        {"type": "float", "name": "ratio", "required": True},
+        {"type": "integer", "name": "count", "required": True},
+    ]
+    validator = compile_validator(schemakit.load(mlmodel(tmp_path, inputs)).models[0])
+    edge = 3.4028234663852886e38
+    for value, ok, fast in [(1.5, True, True), (-1e38, True, True), (edge, True, False), (3.5e38, False, False)]:
+        payload = {"dataframe_records": [{"ratio": value, "count": 1}]}
+        data = orjson.dumps(payload)
+        assert (fast_accepts(validator, data) is not None) is fast, value
+        assert validator.validate_json(data).ok is validator.validate(payload).ok is ok, value
+    # An integer just above float32's maximum becomes exactly the maximum as a float: the typed
+    # decode compares bounds strictly, so it leaves this one to the exact path, which refuses it.
+    above = json.dumps({"dataframe_records": [{"ratio": int(edge) + 1, "count": 1}]}).encode()
+    assert fast_accepts(validator, above) is None
+    assert not validator.validate_json(above).ok
+
+    tensor_dir = tmp_path / "tensor"
+    tensor_dir.mkdir()
+    tensor = [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}}]
+    validator = compile_validator(schemakit.load(mlmodel(tensor_dir, tensor)).models[0])
+    assert validator.has_fast_path
+    rows = [[0.5, 1.0, 2.0]] * 100_000
+    for key in ("instances", "inputs"):
+        assert fast_accepts(validator, orjson.dumps({key: rows})) == key
+        bad = {key: [*rows, [1.0, 2.0]]}
+        assert fast_accepts(validator, orjson.dumps(bad)) is None
+        assert not validator.validate_json(orjson.dumps(bad)).ok
+
+
+@pytest.mark.parametrize("odd", ['say "hi"', "back\\slash", "new\nline", "tab\there", "bell\x07"])
+def test_keys_msgspec_cannot_rename_fall_back_to_the_exact_path(odd: str) -> None:
+    document = json.loads(json.dumps(NESTED_DOC))
+    schema = document["paths"]["/served-models/nested-1/invocations"]["post"]["requestBody"]["content"]
+    schema["application/json"]["schema"]["properties"] = {
+        "dataframe_records": {
+            "type": "array",
+            "items": {"type": "object", "properties": {odd: {"type": "string"}, "n": {"type": "integer"}}},
+        },
+        "params": {"type": "object", "properties": {odd: {"type": "number"}}},
+    }
+    validator = compile_validator(schemakit.resolve(document).models[0])
+    good = {"dataframe_records": [{odd: "v", "n": 1}], "params": {odd: 0.5}}
+    bad = {"dataframe_records": [{odd: 1, "n": 1}]}
+    assert validator.validate_json(orjson.dumps(good)).ok
+    report = validator.validate_json(orjson.dumps(bad))
+    assert [(p.code, p.column) for p in report.problems] == [("type", odd)]
+    assert report.to_json() == validator.validate(bad).to_json()

@@ -101,7 +101,7 @@ def test_docs_rule_breaks_and_passes(docs_validator: PayloadValidator, rule: str
     [
         ("int-range", {"small": 2**31}, {"small": 2**31 - 1}),
         ("binary-base64", {"blob": "not base64!"}, {"blob": "aGVsbG8="}),
-        ("datetime-iso8601", {"when": "yesterday"}, {"when": "2024-02-29T10:00:00Z"}),
+        ("datetime-iso8601", {"when": "yesterday"}, {"when": "2024-02-29T10:00:00"}),
         ("datetime-iso8601", {"when": "2023-02-29"}, {"when": "2023-02-28"}),
     ],
 )

@@ -17,11 +17,13 @@ from schemakit._codegen import MODEL_TYPES, GeneratedPackage, generate_package, 
 
 from .conftest import GOLDEN, SAMPLES, GeneratePackage
 
-# A fixed list, so samples added later do not change this test until they are added here.
+# A fixed list, so samples added later do not change this test until they are added here
+# (test_every_sample_has_a_golden_package says when one is missing).
 GOLDEN_SAMPLES = [
     "all-types-refs.json",
     "all-types.json",
     "columnar-inputs.json",
+    "docs-example-dataframe-v3.json",
     "docs-example-dataframe.json",
     "foundation-model-chat.json",
     "foundation-model-completions.json",
@@ -85,3 +87,8 @@ def test_plans_are_make_plan_output(generated: GeneratePackage) -> None:
     schema = schemakit.load(str(SAMPLES / "multi-model.json"))
     plans = importlib.import_module(f"{pkg.__name__}._plans").PLANS
     assert plans == {m.name: make_plan(m) for m in schema.models}
+
+
+def test_every_sample_has_a_golden_package() -> None:
+    documents = sorted(p.name for p in [*SAMPLES.glob("*.json"), *SAMPLES.glob("*.yaml")] if p.name != "endpoint-details.json")
+    assert documents == sorted(GOLDEN_SAMPLES)

@@ -305,12 +305,7 @@ CASES: list[Case] = [
 
 #: Disagreements this suite found that schemakit's validator does not catch yet (case id: why). The test asserts
 #: each one is still there, so the list cannot go stale, and the README table marks them.
-KNOWN_GAPS: dict[str, str] = {
-    "records: datetimes in two ISO formats": (
-        "pandas takes the datetime format from the first value and fails on a row written differently"
-    ),
-    "records: datetime with UTC offset": "MLflow 3.17 cannot put a timezone-aware value in a datetime column",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 # -- the servers -----------------------------------------------------------------------------------

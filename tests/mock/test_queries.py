@@ -27,19 +27,25 @@ SPLIT = {
     }
 }
 
-# Every sample document with payloads, and the payload files beside it.
-_DOCS = {
+# Every sample document with payloads, and the payload files beside it. One emulator serves one
+# document per endpoint name, so a later version of an endpoint (same `info.title`) gets a second one.
+_ALL_DOCS = {
     p.stem: p
-    for p in [*SAMPLES.glob("*.json"), *SAMPLES.glob("*.yaml")]
+    for p in sorted([*SAMPLES.glob("*.json"), *SAMPLES.glob("*.yaml")])
     if (SAMPLES / "payloads" / p.stem).is_dir() and p.stem != "all-types-refs"
 }
-_PAYLOADS = [(stem, f.name) for stem in sorted(_DOCS) for f in sorted((SAMPLES / "payloads" / stem).glob("*.json"))]
+_NEXT_VERSIONS = {"docs-example-dataframe-v3"}
+_DOCS = {stem: path for stem, path in _ALL_DOCS.items() if stem not in _NEXT_VERSIONS}
+_PAYLOADS = [(stem, f.name) for stem in sorted(_ALL_DOCS) for f in sorted((SAMPLES / "payloads" / stem).glob("*.json"))]
 
 
 @pytest.fixture(scope="module")
-def samples_server() -> MockServer:
-    with MockServer(list(_DOCS.values()), token="dapi-test") as running:
-        yield running  # type: ignore[misc]
+def samples_servers() -> dict[str, MockServer]:
+    with (
+        MockServer(list(_DOCS.values()), token="dapi-test") as current,
+        MockServer([_ALL_DOCS[stem] for stem in sorted(_NEXT_VERSIONS)], token="dapi-test") as next_versions,
+    ):
+        yield {stem: next_versions if stem in _NEXT_VERSIONS else current for stem in _ALL_DOCS}  # type: ignore[misc]
 
 
 def _target_model(schema: schemakit.EndpointSchema, payload_name: str) -> schemakit.ServedModel:
@@ -62,9 +68,10 @@ def _rows(payload: dict) -> int:  # type: ignore[type-arg]
 
 @pytest.mark.parametrize(("stem", "payload_name"), _PAYLOADS)
 def test_every_sample_payload_gets_the_verdict_and_a_schema_shaped_answer(
-    samples_server: MockServer, stem: str, payload_name: str
+    samples_servers: dict[str, MockServer], stem: str, payload_name: str
 ) -> None:
-    schema = schemakit.load(str(_DOCS[stem]))
+    samples_server = samples_servers[stem]
+    schema = schemakit.load(str(_ALL_DOCS[stem]))
     model = _target_model(schema, payload_name)
     body = (SAMPLES / "payloads" / stem / payload_name).read_bytes()
     with samples_server.client() as client:

@@ -8,7 +8,7 @@ import base64
 import json
 import math
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from msgspec import UNSET
@@ -57,7 +57,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, (datetime, date)):
-        return value.isoformat()
+        return datetime_text(value)
     for method in ("tolist", "item"):
         convert = getattr(value, method, None)
         if callable(convert):
@@ -65,6 +65,20 @@ def plain(value: Any) -> Any:
     if type(value).__name__ in ("NaTType", "NAType"):
         return None
     return value
+
+
+def datetime_text(value: datetime | date) -> str:
+    """One ISO-8601 form for every value: naive UTC with microseconds.
+
+    MLflow's scoring server reads a datetime column into pandas `datetime64[ns]`: it refuses
+    values with a UTC offset, and a column whose values are written in different forms (with and
+    without a fraction), so aware values are converted to UTC and every value gets the same form.
+    """
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
 
 
 def encode_value(value: Any, spec: Any) -> Any:
@@ -79,7 +93,7 @@ def encode_value(value: Any, spec: Any) -> Any:
         return plain(value)
     if spec == "datetime":
         if isinstance(value, (datetime, date)):
-            return value.isoformat()
+            return datetime_text(value)
         return plain(value)
     tag, inner = spec
     if tag == "list":
