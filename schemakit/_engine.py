@@ -30,7 +30,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Annotated, Any, Literal
@@ -70,6 +70,11 @@ SERVING_RULES: Mapping[str, str] = {
     "row-width": "every dataframe_split row has one value per column (per name in columns, else per model column)",
     "columns-by-name": "when columns is reordered or partial, row values are typed by column name, not position",
     "required-column": "dataframe_split.columns names every required column (the 'required fields:' list)",
+    "split-columns": (
+        "dataframe_split has columns when the model's columns have names (without it the server numbers "
+        "the values 0, 1, ... and finds none of them)"
+    ),
+    "empty-input": "at least one row in dataframe_records, instances and inputs (the server refuses none)",
     "float-for-integer": "no floats such as 1.0 in integer columns (MLflow does not convert them)",
     "int-range": "integers fit int64 (long) or int32 (integer)",
     "non-finite": "no NaN, Infinity or -Infinity",
@@ -881,15 +886,28 @@ class _Compiler:
             checks.append(length)
         if isinstance(schema.get("pattern"), str):
             pattern_text = schema["pattern"]
-            compiled = re.compile(pattern_text)
+            compiled, failure = _compile_pattern(pattern_text)
+            if compiled is None:
+                # A pattern Python cannot read decides nothing: say so for each text it should
+                # have checked, rather than failing to validate at all.
 
-            def matches(value: Any, path: _Path, sink: _Sink) -> bool:
-                if not isinstance(value, str) or compiled.search(value):
-                    return True
-                sink.add("pattern", path, f"text matching {pattern_text}", value)
-                return False
+                def unreadable(value: Any, path: _Path, sink: _Sink) -> bool:
+                    if not isinstance(value, str):
+                        return True
+                    sink.add("pattern", path, f"text matching {pattern_text}", value, failure)
+                    return False
 
-            checks.append(matches)
+                checks.append(unreadable)
+            else:
+                search = compiled.search
+
+                def matches(value: Any, path: _Path, sink: _Sink) -> bool:
+                    if not isinstance(value, str) or search(value):
+                        return True
+                    sink.add("pattern", path, f"text matching {pattern_text}", value)
+                    return False
+
+                checks.append(matches)
         return checks
 
     def _arrays(self, schema: Mapping[str, Any]) -> list[_Check]:
@@ -953,7 +971,31 @@ class _Compiler:
         found_patterns = schema.get("patternProperties")
         patterns: dict[str, Any] = found_patterns if isinstance(found_patterns, dict) else {}
         compiled_props = {name: self.compile(sub) for name, sub in properties.items()}
-        compiled_patterns = [(re.compile(p), self.compile(sub)) for p, sub in patterns.items()]
+        compiled_patterns: list[tuple[re.Pattern[str], _Check]] = []
+        unreadable_patterns: list[tuple[str, str]] = []
+        for pattern_text, sub in patterns.items():
+            compiled, failure = _compile_pattern(pattern_text)
+            if compiled is None:
+                unreadable_patterns.append((pattern_text, failure))
+            else:
+                compiled_patterns.append((compiled, self.compile(sub)))
+        if unreadable_patterns:
+
+            def readable_patterns(value: Any, path: _Path, sink: _Sink) -> bool:
+                if not isinstance(value, dict) or not value:
+                    return True
+                for pattern_text, failure in unreadable_patterns:
+                    sink.add(
+                        "pattern",
+                        path,
+                        f"property names checked against {pattern_text}",
+                        None,
+                        f"patternProperties: {failure}",
+                        show_value=False,
+                    )
+                return False
+
+            checks.append(readable_patterns)
         additional = None
         if "additionalProperties" in schema:
             additional = self.compile(schema["additionalProperties"])
@@ -1117,6 +1159,27 @@ def _combine(type_check: _Check | None, checks: list[_Check], hooks: list[_Check
         return ok
 
     return validate
+
+
+def _format_value_schema(fmt: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The schema of the format key's value in a format's branch ({} when the branch is not that simple)."""
+    branch = fmt.get("schema")
+    properties = branch.get("properties") if isinstance(branch, dict) else None
+    value = properties.get(key) if isinstance(properties, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _compile_pattern(text: str) -> tuple[re.Pattern[str] | None, str]:
+    """The compiled pattern, or None and why Python's `re` cannot read it (never an exception)."""
+    try:
+        return re.compile(text), ""
+    except (re.error, RecursionError, OverflowError, ValueError) as exc:
+        reason = exc.msg if isinstance(exc, re.error) else str(exc) or type(exc).__name__
+        where = f" at position {exc.pos}" if isinstance(exc, re.error) and exc.pos is not None else ""
+        return None, (
+            f"the document's pattern {_shorten(text)} is not a regular expression Python can read "
+            f"({reason}{where}), so no text can be checked against it; fix the pattern in the document"
+        )
 
 
 def _bound_check(keyword: str, bound: float, holds: Callable[[Any, Any], bool], expected: str) -> _Check:
@@ -1550,6 +1613,8 @@ class _FastFormat:
             else:
                 self.others[prop] = msgspec.json.Decoder(builder.cell(sub, top=False)[0])
         self.has_params_schema = "params" in properties
+        self.columns_named = self.key == "dataframe_split" and "split-columns" in rules
+        self.rows_needed = "empty-input" in rules
 
     def _split(self, schema: Any, fmt: Mapping[str, Any], builder: _FastBuilder, rules: frozenset[str]) -> Any:
         if not isinstance(schema, dict):
@@ -1661,16 +1726,21 @@ class _FastFormat:
             if value.data is msgspec.UNSET:
                 return False
             columns = getattr(value, "columns", msgspec.UNSET)
-            if columns is not msgspec.UNSET and columns != self.column_names:
+            if columns is msgspec.UNSET:
+                if self.columns_named:
+                    return False
+            elif columns != self.column_names:
                 return False
             return self._rows_accepted(value.data) is not None
         if self.rows is not None:
             count = self._rows_accepted(value)
-            if count is None:
+            if count is None or (count == 0 and self.rows_needed):
                 return False
             if self.min_rows is not None and count < self.min_rows:
                 return False
             return self.max_rows is None or count <= self.max_rows
+        if self.rows_needed and isinstance(value, list) and not value:
+            return False
         return True
 
     def _rows_accepted(self, raw: Any) -> int | None:
@@ -1811,6 +1881,107 @@ def parse_json(data: bytes | str) -> Any:
         raise PayloadDecodeError("not valid JSON: nested too deeply to read") from None
 
 
+# -- rows parsed a chunk at a time (the exact path for large payloads) ----------------------
+
+_ROWS_KEYS = ("dataframe_records", "instances", "inputs")
+#: Where a list of rows of each kind (by its first character) may end: a candidate cut.
+_ROW_CUTS: Mapping[int, re.Pattern[bytes]] = {
+    ord("["): _ARRAY_ROW_END,
+    ord("{"): _OBJECT_ROW_END,
+}
+_ANY_CUT = re.compile(rb",")
+_LIST_KEYWORDS = frozenset({"type", "items", "minItems", "maxItems"})
+
+
+class _RawRows(list):  # type: ignore[type-arg]
+    """A payload's list of rows kept as raw JSON, parsed a chunk at a time each time it is walked.
+
+    The exact path's checks take it for a list (isinstance, len, iteration), so a report for
+    a payload of a million bad rows is built holding one chunk of rows (about 1 MB of JSON)
+    as Python objects, never the whole list. Cuts are made after a row's closing bracket
+    followed by a comma; a chunk that does not parse was cut inside a string or a nested
+    value (the bytes were already checked to be JSON), and is then taken twice as large.
+    """
+
+    __slots__ = ("_count", "_cut", "_empty", "_raw")
+
+    def __init__(self, raw: memoryview) -> None:
+        super().__init__()
+        self._raw = raw
+        body = bytes(raw[1:]).lstrip()  # the list's raw bytes start with "["
+        self._empty = body[:1] == b"]"
+        self._cut = _ROW_CUTS.get(body[0], _ANY_CUT) if body else _ANY_CUT
+        self._count: int | None = 0 if self._empty else None
+
+    def _chunks(self) -> Iterator[list[Any]]:
+        view = self._raw
+        size = len(view)
+        if self._empty:
+            return
+        if size <= _CHUNK_BYTES:
+            yield parse_json(view)
+            return
+        start = 1
+        step = _CHUNK_BYTES
+        while True:
+            found = self._cut.search(view, min(start + step, size))
+            # The cut keeps the row's closing bracket and drops the comma after it.
+            end = (found.start() + (0 if self._cut is _ANY_CUT else 1)) if found is not None else size - 1
+            try:
+                rows = parse_json(b"[" + view[start:end] + b"]")
+            except PayloadDecodeError:
+                if found is None:
+                    raise
+                step *= 2
+                continue
+            yield rows
+            del rows
+            if found is None:
+                return
+            start = found.end() - (0 if self._cut is _ANY_CUT else 1)
+            step = _CHUNK_BYTES
+
+    def __iter__(self) -> Iterator[Any]:
+        count = 0
+        for rows in self._chunks():
+            count += len(rows)
+            yield from rows
+        self._count = count
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = sum(len(rows) for rows in self._chunks())
+        return self._count
+
+    def __bool__(self) -> bool:
+        return not self._empty
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += len(self)
+        for position, row in enumerate(self):
+            if position == index:
+                return row
+        raise IndexError("list index out of range")
+
+    def __repr__(self) -> str:
+        return f"<{len(self._raw):,} bytes of rows>"
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _rows_or_value(raw: Any, schema: Any) -> Any:
+    """A raw list of rows as `_RawRows` when its schema asks nothing of the list as a whole."""
+    view = memoryview(raw)
+    if not isinstance(schema, dict) or _assertions(schema) - _LIST_KEYWORDS or isinstance(schema.get("items"), list):
+        return parse_json(view)
+    if view[:1] != b"[" or len(view) <= _CHUNK_BYTES:
+        return parse_json(view)
+    return _RawRows(view)
+
+
 # -- the engine --------------------------------------------------------------------------
 
 
@@ -1869,12 +2040,53 @@ class Engine:
             key = self._fast.accepts(data)
             if key is not None:
                 return PayloadReport(True, self.model, key, (), 0, 0, {}, False)
+        if len(data) > _CHUNK_BYTES and msgspec is not None and self._fallback is None:
+            report = self._validate_in_chunks(data)
+            if report is not None:
+                return report
         try:
             payload = parse_json(data)
         except PayloadDecodeError as exc:
             problem = Problem("invalid-json", "error", "$", None, None, "JSON", None, str(exc))
             return PayloadReport(False, self.model, None, (problem,), 1, 0, {"invalid-json": 1}, False)
         return self.validate(payload)
+
+    def _validate_in_chunks(self, data: bytes | str) -> PayloadReport | None:
+        """The exact path for a large payload, in bounded memory: its rows stay raw JSON, parsed a chunk at a time.
+
+        None when the payload is not an object of JSON msgspec reads (NaN, a byte order
+        mark, not JSON at all): the caller then parses it whole, which also says where.
+        """
+        raw_data = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+        try:
+            top = msgspec.json.decode(raw_data, type=dict[str, msgspec.Raw])
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
+        collect = gc.isenabled()
+        if collect:
+            gc.disable()  # millions of short-lived rows would trigger pointless collections
+        try:
+            payload: dict[str, Any] = {}
+            for name, raw in top.items():
+                fmt = self.formats.get(name)
+                if fmt is not None and name in _ROWS_KEYS:
+                    payload[name] = _rows_or_value(raw, _format_value_schema(fmt, name))
+                elif fmt is not None and name == "dataframe_split" and bytes(memoryview(raw)[:1]) == b"{":
+                    split = msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
+                    data_schema = _format_value_schema(fmt, name).get("properties", {}).get("data")
+                    payload[name] = {
+                        part: _rows_or_value(value, data_schema) if part == "data" else parse_json(memoryview(value))
+                        for part, value in split.items()
+                    }
+                else:
+                    payload[name] = parse_json(memoryview(raw))
+            del top
+            return self.validate(payload)
+        except (PayloadDecodeError, msgspec.ValidationError, msgspec.DecodeError):
+            return None
+        finally:
+            if collect:
+                gc.enable()
 
     def validate(self, payload: object) -> PayloadReport:
         """Validate a parsed payload (dicts, lists, str, int, float, bool, None)."""
@@ -1966,6 +2178,8 @@ class Engine:
                         column=name,
                         show_value=False,
                     )
+        if "empty-input" in rules:
+            self._empty_input(fmt, key, value, sink)
         params = payload.get("params")
         if "unknown-param" in rules and isinstance(params, dict):
             declared = {p["name"] for p in fmt.get("params") or ()}
@@ -2035,6 +2249,8 @@ class Engine:
                             column=column["name"],
                             show_value=False,
                         )
+        if "columns" not in split and named and model_columns and "split-columns" in rules:
+            self._split_without_columns(fmt, split, sink)
         data = split.get("data")
         width = len(columns) if isinstance(columns, list) else len(model_columns)
         if "row-width" in rules and isinstance(data, list) and width:
@@ -2052,6 +2268,51 @@ class Engine:
         if names is not None and named and "columns-by-name" in rules and names != model_columns[: len(names)]:
             return self._reordered_check(fmt, tuple(names))
         return None
+
+    def _split_without_columns(self, fmt: Mapping[str, Any], split: dict[str, Any], sink: _Sink) -> None:
+        """MLflow builds the DataFrame with columns 0, 1, ... and then looks for the model's names."""
+        if "columns" in _format_value_schema(fmt, "dataframe_split").get("required", ()):
+            return  # the schema's own `required` already says columns is missing
+        required = [c["name"] for c in fmt.get("columns") or () if c["required"]]
+        if required:
+            shown = ", ".join(required[:8]) + (", ..." if len(required) > 8 else "")
+            outcome = f"refuses the request: required column(s) {shown} missing"
+        else:
+            outcome = "drops every value as an unknown column"
+        sink.add(
+            "split-columns",
+            (_ROOT, "dataframe_split"),
+            "columns naming the row values",
+            None,
+            "dataframe_split has no columns; the server then numbers the row values 0, 1, ... instead of "
+            f"reading them as this model's columns, and {outcome}",
+            show_value=False,
+        )
+
+    def _empty_input(self, fmt: Mapping[str, Any], key: str, value: Any, sink: _Sink) -> None:
+        """No rows at all: MLflow's server answers 400 (it finds none of the model's inputs)."""
+        if key == "dataframe_split":
+            # With columns the server accepts no rows (and predicts nothing); by position it cannot.
+            if fmt.get("named_columns", True) or not isinstance(value, dict) or "columns" in value:
+                return
+            rows, path = value.get("data"), ((_ROOT, key), "data")
+            schema = _format_value_schema(fmt, key).get("properties", {}).get("data", {})
+        else:
+            rows, path = value, (_ROOT, key)
+            schema = _format_value_schema(fmt, key)
+        if not isinstance(rows, list) or rows:
+            return
+        low = schema.get("minItems") if isinstance(schema, dict) else None
+        if isinstance(low, int) and not isinstance(low, bool) and low >= 1:
+            return  # the schema's own minItems already says there are too few rows
+        sink.add(
+            "empty-input",
+            path,
+            "at least one row",
+            None,
+            "no rows; the server refuses a request without any input",
+            show_value=False,
+        )
 
     def _reordered_check(self, fmt: Mapping[str, Any], names: tuple[str, ...]) -> _Check | None:
         cached = self._reordered.get(names)

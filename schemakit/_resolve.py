@@ -640,6 +640,12 @@ class _Resolver:
             return {}
         out: dict[str, Any] = {}
         for key, value in schema.items():
+            problem = _keyword_problem(key, value, self.is_31)
+            if problem is not None:
+                # Downstream validators would crash on, or silently ignore, a malformed keyword.
+                code = "invalid-type" if key == "type" else "schema-invalid"
+                self.report(code, "error", f"{pointer}/{escape_token(key)}", f"{problem}; ignored")
+                continue
             if key in _SUBSCHEMA_DICT_KEYS and isinstance(value, dict):
                 out[key] = {
                     name: self.normalize(sub, f"{pointer}/{key}/{escape_token(str(name))}")
@@ -719,6 +725,85 @@ class _Resolver:
 
 
 # -- helpers ------------------------------------------------------------------------
+
+_JSON_TYPES = frozenset({"null", "boolean", "object", "array", "number", "string", "integer"})
+_SCHEMA_LIST_KEYWORDS = frozenset({"oneOf", "anyOf", "allOf"})
+_SCHEMA_MAP_KEYWORDS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+_SCHEMA_KEYWORDS = frozenset(
+    {"additionalProperties", "not", "contains", "propertyNames", "if", "then", "else", "unevaluatedItems",
+     "unevaluatedProperties", "additionalItems"}
+)  # fmt: skip
+_COUNT_KEYWORDS = frozenset(
+    {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties", "minContains", "maxContains"}
+)
+_NUMBER_KEYWORDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"})
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _keyword_problem(key: str, value: Any, is_31: bool) -> str | None:
+    """Why a keyword's value cannot be a JSON Schema keyword's value, or None when it can."""
+    if key in _SCHEMA_LIST_KEYWORDS:
+        # Each element is checked where it stands, as a schema.
+        if not isinstance(value, list) or not value:
+            return f"'{key}' must be a non-empty list of schemas, got {_json_name(value)}"
+    elif key == "prefixItems":
+        if not isinstance(value, list):
+            return f"'prefixItems' must be a list of schemas, got {_json_name(value)}"
+    elif key == "items":
+        if not isinstance(value, (dict, bool, list)):
+            return f"'items' must be a schema, got {_json_name(value)}"
+    elif key in _SCHEMA_MAP_KEYWORDS:
+        if not isinstance(value, dict):
+            return f"'{key}' must map names to schemas, got {_json_name(value)}"
+        if key == "patternProperties":
+            for pattern in value:
+                reason = _pattern_problem(pattern)
+                if reason is not None:
+                    return f"patternProperties key {pattern!r} is not a regular expression ({reason})"
+    elif key in _SCHEMA_KEYWORDS:
+        if not isinstance(value, (dict, bool)):
+            return f"'{key}' must be a schema, got {_json_name(value)}"
+    elif key == "required":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"'required' must be a list of names, got {_json_name(value)}"
+    elif key == "enum":
+        if not isinstance(value, list):
+            return f"'enum' must be a list of values, got {_json_name(value)}"
+    elif key == "type":
+        names = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+        unknown = [n for n in names or [] if not (isinstance(n, str) and n in _JSON_TYPES)]
+        if names is None or not names or unknown:
+            shown = unknown[0] if unknown else value
+            return f"unknown JSON Schema type {shown!r:.60} (expected {', '.join(sorted(_JSON_TYPES))})"
+    elif key in _COUNT_KEYWORDS:
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            return f"'{key}' must be a non-negative integer, got {value!r:.60}"
+    elif key in _NUMBER_KEYWORDS:
+        boolean_bound = not is_31 and key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool)
+        if not (_is_number(value) or boolean_bound):
+            return f"'{key}' must be a number, got {value!r:.60}"
+        if key == "multipleOf" and _is_number(value) and value <= 0:
+            return f"'multipleOf' must be greater than 0, got {value!r}"
+    elif key == "pattern":
+        if not isinstance(value, str):
+            return f"'pattern' must be a regular expression string, got {_json_name(value)}"
+        reason = _pattern_problem(value)
+        if reason is not None:
+            return f"pattern {value!r:.60} is not a regular expression ({reason})"
+    elif key == "uniqueItems" and not isinstance(value, bool):
+        return f"'uniqueItems' must be true or false, got {value!r:.60}"
+    return None
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    return None
 
 
 def _required_list(schema: Mapping[str, Any]) -> list[str]:

@@ -1,0 +1,78 @@
+"""A keyword with a value JSON Schema cannot hold is reported by `validate` and never reaches a validator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import schemakit
+
+COLUMN = "/paths/~1served-models~1m-1~1invocations/post/requestBody/content/application~1json/schema/properties/dataframe_records/items/properties/a"
+
+
+def _document(column: dict[str, Any]) -> dict[str, Any]:
+    row = {"type": "object", "properties": {"a": column}, "required": ["a"]}
+    body = {"type": "object", "properties": {"dataframe_records": {"type": "array", "items": row}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "https://h.example/serving-endpoints/t"}],
+        "paths": {
+            "/served-models/m-1/invocations": {
+                "post": {
+                    "requestBody": {"content": {"application/json": {"schema": body}}},
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+
+
+CASES = [
+    ({"type": "string", "pattern": "(["}, "schema-invalid", "/pattern", "is not a regular expression"),
+    ({"type": "string", "pattern": 5}, "schema-invalid", "/pattern", "must be a regular expression string"),
+    ({"type": "int"}, "invalid-type", "/type", "unknown JSON Schema type 'int'"),
+    ({"type": ["string", "text"]}, "invalid-type", "/type", "unknown JSON Schema type 'text'"),
+    ({"type": "integer", "minimum": "3"}, "schema-invalid", "/minimum", "'minimum' must be a number"),
+    ({"type": "integer", "multipleOf": 0}, "schema-invalid", "/multipleOf", "greater than 0"),
+    ({"type": "string", "maxLength": -1}, "schema-invalid", "/maxLength", "non-negative integer"),
+    ({"type": "array", "minItems": 1.5}, "schema-invalid", "/minItems", "non-negative integer"),
+    ({"oneOf": {}}, "schema-invalid", "/oneOf", "non-empty list of schemas"),
+    ({"anyOf": []}, "schema-invalid", "/anyOf", "non-empty list of schemas"),
+    ({"type": "array", "prefixItems": {"type": "string"}}, "schema-invalid", "/prefixItems", "list of schemas"),
+    ({"type": "array", "items": 3}, "schema-invalid", "/items", "must be a schema"),
+    ({"type": "object", "properties": []}, "schema-invalid", "/properties", "must map names to schemas"),
+    ({"type": "object", "patternProperties": {"([": {}}}, "schema-invalid", "/patternProperties", "not a regular expression"),
+    ({"type": "object", "required": "x"}, "schema-invalid", "/required", "list of names"),
+    ({"enum": "abc"}, "schema-invalid", "/enum", "list of values"),
+    ({"type": "array", "uniqueItems": "yes"}, "schema-invalid", "/uniqueItems", "true or false"),
+    ({"not": 1}, "schema-invalid", "/not", "must be a schema"),
+]
+
+
+@pytest.mark.parametrize(("column", "code", "where", "message"), CASES, ids=[json.dumps(c[0]) for c in CASES])
+def test_malformed_keyword_is_an_error_and_payloads_still_check(
+    tmp_path: Path, run_cli: Any, column: dict[str, Any], code: str, where: str, message: str
+) -> None:
+    spec = tmp_path / "doc.json"
+    spec.write_text(json.dumps(_document(column)))
+    report = schemakit.validate_document(str(spec))
+    assert not report.ok
+    found = [d for d in report.diagnostics if d.code == code and d.pointer == COLUMN + where]
+    assert found, [str(d) for d in report.diagnostics]
+    assert message in found[0].message
+    assert found[0].message.endswith("; ignored")
+
+    result = run_cli("validate", str(spec))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+
+    # The malformed keyword never reaches a validator: checking a payload runs to a verdict.
+    payload = tmp_path / "payload.json"
+    payload.write_text(json.dumps({"dataframe_records": [{"a": "x"}]}))
+    checked = run_cli("check", str(spec), str(payload))
+    assert checked.returncode in (0, 1), checked.stderr
+    assert "internal error" not in checked.stderr
