@@ -115,9 +115,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("schemakit: aborted", err=True)
         sys.exit(2)
+    except click.UsageError as exc:
+        # One line, like every other error: what is wrong, and where to read how to call it.
+        command = exc.ctx.command_path if exc.ctx is not None else "schemakit"
+        message = " ".join(exc.format_message().split())
+        click.echo(f"schemakit: error: {message} (see '{command} --help')", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
+        click.echo(f"schemakit: error: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

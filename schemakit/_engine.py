@@ -1739,9 +1739,8 @@ class _FastFormat:
             if self.min_rows is not None and count < self.min_rows:
                 return False
             return self.max_rows is None or count <= self.max_rows
-        if self.rows_needed and isinstance(value, list) and not value:
-            return False
-        return True
+        # An empty list of inputs is refused by the server: the exact path reports it.
+        return not (self.rows_needed and isinstance(value, list) and not value)
 
     def _rows_accepted(self, raw: Any) -> int | None:
         """The number of rows when all are accepted, else None.
@@ -1860,7 +1859,7 @@ def _reject_constant(name: str) -> float:
     return float(name.replace("Infinity", "inf"))
 
 
-def parse_json(data: bytes | str) -> Any:
+def parse_json(data: bytes | bytearray | memoryview | str) -> Any:
     """Parse JSON exactly: integers of any size stay integers; NaN/Infinity are read (and flagged later)."""
     if msgspec is not None:
         try:
@@ -1969,15 +1968,13 @@ class _RawRows(list):  # type: ignore[type-arg]
     def __repr__(self) -> str:
         return f"<{len(self._raw):,} bytes of rows>"
 
-    __hash__ = None  # type: ignore[assignment]
-
 
 def _rows_or_value(raw: Any, schema: Any) -> Any:
     """A raw list of rows as `_RawRows` when its schema asks nothing of the list as a whole."""
     view = memoryview(raw)
     if not isinstance(schema, dict) or _assertions(schema) - _LIST_KEYWORDS or isinstance(schema.get("items"), list):
         return parse_json(view)
-    if view[:1] != b"[" or len(view) <= _CHUNK_BYTES:
+    if bytes(view[:1]) != b"[" or len(view) <= _CHUNK_BYTES:
         return parse_json(view)
     return _RawRows(view)
 
