@@ -1883,12 +1883,16 @@ def parse_json(data: bytes | bytearray | memoryview | str) -> Any:
 # -- rows parsed a chunk at a time (the exact path for large payloads) ----------------------
 
 _ROWS_KEYS = ("dataframe_records", "instances", "inputs")
+#: The exact path parses rows in chunks of about this many bytes: as Python objects a chunk
+#: is some 15 times larger, so it is smaller than the fast path's typed chunks.
+_EXACT_CHUNK_BYTES = 1 << 18
 #: Where a list of rows of each kind (by its first character) may end: a candidate cut.
 _ROW_CUTS: Mapping[int, re.Pattern[bytes]] = {
     ord("["): _ARRAY_ROW_END,
     ord("{"): _OBJECT_ROW_END,
 }
 _ANY_CUT = re.compile(rb",")
+_FIRST_BYTE = re.compile(rb"\s*(.)", re.DOTALL)
 _LIST_KEYWORDS = frozenset({"type", "items", "minItems", "maxItems"})
 
 
@@ -1907,9 +1911,10 @@ class _RawRows(list):  # type: ignore[type-arg]
     def __init__(self, raw: memoryview) -> None:
         super().__init__()
         self._raw = raw
-        body = bytes(raw[1:]).lstrip()  # the list's raw bytes start with "["
-        self._empty = body[:1] == b"]"
-        self._cut = _ROW_CUTS.get(body[0], _ANY_CUT) if body else _ANY_CUT
+        first = _FIRST_BYTE.match(raw, 1)  # the list's raw bytes start with "["
+        opening = first[1] if first is not None else b"]"
+        self._empty = opening == b"]"
+        self._cut = _ROW_CUTS.get(opening[0], _ANY_CUT)
         self._count: int | None = 0 if self._empty else None
 
     def _chunks(self) -> Iterator[list[Any]]:
@@ -1917,11 +1922,11 @@ class _RawRows(list):  # type: ignore[type-arg]
         size = len(view)
         if self._empty:
             return
-        if size <= _CHUNK_BYTES:
+        if size <= _EXACT_CHUNK_BYTES:
             yield parse_json(view)
             return
         start = 1
-        step = _CHUNK_BYTES
+        step = _EXACT_CHUNK_BYTES
         while True:
             found = self._cut.search(view, min(start + step, size))
             # The cut keeps the row's closing bracket and drops the comma after it.
@@ -1938,13 +1943,14 @@ class _RawRows(list):  # type: ignore[type-arg]
             if found is None:
                 return
             start = found.end() - (0 if self._cut is _ANY_CUT else 1)
-            step = _CHUNK_BYTES
+            step = _EXACT_CHUNK_BYTES
 
     def __iter__(self) -> Iterator[Any]:
         count = 0
         for rows in self._chunks():
             count += len(rows)
             yield from rows
+            del rows  # or this chunk stays alive while the next one is parsed
         self._count = count
 
     def __len__(self) -> int:
@@ -1974,7 +1980,7 @@ def _rows_or_value(raw: Any, schema: Any) -> Any:
     view = memoryview(raw)
     if not isinstance(schema, dict) or _assertions(schema) - _LIST_KEYWORDS or isinstance(schema.get("items"), list):
         return parse_json(view)
-    if bytes(view[:1]) != b"[" or len(view) <= _CHUNK_BYTES:
+    if bytes(view[:1]) != b"[" or len(view) <= _EXACT_CHUNK_BYTES:
         return parse_json(view)
     return _RawRows(view)
 
@@ -2037,7 +2043,7 @@ class Engine:
             key = self._fast.accepts(data)
             if key is not None:
                 return PayloadReport(True, self.model, key, (), 0, 0, {}, False)
-        if len(data) > _CHUNK_BYTES and msgspec is not None and self._fallback is None:
+        if len(data) > _EXACT_CHUNK_BYTES and msgspec is not None and self._fallback is None:
             report = self._validate_in_chunks(data)
             if report is not None:
                 return report
