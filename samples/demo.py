@@ -54,9 +54,10 @@ def main() -> None:
         out = Path(tmp)
         env = {**os.environ, "DATABRICKS_HOST": server.url, "DATABRICKS_TOKEN": TOKEN}
         env.pop("DATABRICKS_CONFIG_PROFILE", None)
-        print(f"emulator listening on {server.url} with {len(documents)} endpoints")
+        print(f"emulator listening on {server.url}, serving {', '.join(documents)}")
 
         banner("What endpoints are there, and are they ready?")
+        run("endpoint", "list", env=env)
         run("endpoint", "status", "example-endpoint", env=env)
 
         banner("Fetch the endpoint's query schema (waits for READY, checks it, writes it atomically)")

@@ -272,6 +272,25 @@ def endpoint() -> None:
     """
 
 
+@endpoint.command("list")
+@format_option("text", "json")
+@workspace_options
+def list_endpoints(output_format: str, **connection: Any) -> None:
+    """List the workspace's serving endpoints: state and served entities of each."""
+    with _open(connection) as workspace:
+        endpoints = workspace.list_endpoints()
+    if output_format == "json":
+        echo_json([current.to_json() for current in endpoints])
+        return
+    if not endpoints:
+        click.echo("no serving endpoints")
+        return
+    width = max(len(current.name) for current in endpoints)
+    for current in sorted(endpoints, key=lambda e: e.name):
+        served = ", ".join(entity.name for entity in current.served_entities) or "no served entities"
+        click.echo(f"{current.name.ljust(width)}  {current.summary()}  ({served})")
+
+
 @endpoint.command()
 @click.argument("name")
 @format_option("text", "json")

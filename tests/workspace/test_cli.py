@@ -14,6 +14,7 @@ from ws_helpers import (
     ALICE_TOKEN,
     ENDPOINT,
     ROOT,
+    SAMPLE,
     Seen,
     StubServer,
     cli_env,
@@ -367,3 +368,17 @@ def test_cli_retries_429_then_succeeds(server: MockServer, stub: Callable[..., S
     assert given_up.exception is not None
     assert "is still rate limited (HTTP 429)" in str(given_up.exception)
     assert "after 2 attempts" in str(given_up.exception)
+
+
+def test_list_shows_every_endpoint_with_its_state() -> None:
+    documents = [str(SAMPLE), str(ROOT / "samples" / "multi-model.json")]
+    with MockServer(documents, token=ADMIN_TOKEN) as running:
+        running.configure("ads-ranking", ready_after_polls=100)
+        text = run_cli("endpoint", "list", env=env_for(running))
+        as_json = run_cli("endpoint", "list", "--format", "json", env=env_for(running))
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines() == [
+        "ads-ranking       NOT_READY, config update IN_PROGRESS, config version 7  (ads-1, ads-2, ctr_calibrator)",
+        f"{ENDPOINT}  READY, config update NOT_UPDATING, config version 2  ({MODEL})",
+    ]
+    assert sorted(e["name"] for e in json.loads(as_json.stdout)) == ["ads-ranking", ENDPOINT]
