@@ -13,6 +13,7 @@ from schemakit._cli import cli
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 DOCS = str(SAMPLES / "docs-example-dataframe.json")
+COLUMNS = ["int_col", "float_col", "string_col"]
 
 
 def write(tmp_path: Path, payload: Any, name: str = "payload.json") -> str:
@@ -29,7 +30,10 @@ def test_valid_payload_exits_0(run_cli: Any, tmp_path: Path) -> None:
 
 
 def test_invalid_payload_exits_1_naming_row_and_column(run_cli: Any, tmp_path: Path) -> None:
-    path = write(tmp_path, {"dataframe_split": {"data": [[1, 2.5, "a"], [2, "abc", "b"]]}, "params": {"t": 1}})
+    path = write(
+        tmp_path,
+        {"dataframe_split": {"columns": COLUMNS, "data": [[1, 2.5, "a"], [2, "abc", "b"]]}, "params": {"t": 1}},
+    )
     result = run_cli("check", DOCS, path)
     assert result.returncode == 1
     assert (
@@ -41,7 +45,7 @@ def test_invalid_payload_exits_1_naming_row_and_column(run_cli: Any, tmp_path: P
 
 
 def test_warnings_alone_exit_0_and_disable_switches_rules_off(run_cli: Any, tmp_path: Path) -> None:
-    path = write(tmp_path, {"dataframe_split": {"data": [[1.0, 2.5, "a"]]}, "params": {"t": 1}})
+    path = write(tmp_path, {"dataframe_split": {"columns": COLUMNS, "data": [[1.0, 2.5, "a"]]}, "params": {"t": 1}})
     assert run_cli("check", DOCS, path).returncode == 1
     result = run_cli("check", DOCS, path, "--disable", "float-for-integer")
     assert result.returncode == 0, result.stdout
@@ -62,7 +66,7 @@ def test_stdin_and_json_output(run_cli: Any) -> None:
 
 
 def test_max_errors_lists_n_and_counts_all(run_cli: Any, tmp_path: Path) -> None:
-    path = write(tmp_path, {"dataframe_split": {"data": [["x", 1, "a"]] * 50}})
+    path = write(tmp_path, {"dataframe_split": {"columns": COLUMNS, "data": [["x", 1, "a"]] * 50}})
     result = run_cli("check", DOCS, path, "--max-errors", "3")
     assert result.returncode == 1
     assert result.stdout.count("error [type]") == 3

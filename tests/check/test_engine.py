@@ -26,7 +26,7 @@ def test_engine_imports_only_the_standard_library_and_optional_fast_libraries() 
 def test_plan_is_json_and_rebuilds_the_same_engine(docs_schema: schemakit.EndpointSchema) -> None:
     plan = orjson.loads(orjson.dumps(schemakit.make_plan(docs_schema.models[0])))
     engine = Engine(plan)
-    payload = {"dataframe_split": {"data": [[1.5, 1, "a"]]}}
+    payload = {"dataframe_split": {"columns": ["int_col", "float_col", "string_col"], "data": [[1.5, 1, "a"]]}}
     assert engine.validate(payload) == schemakit.compile_validator(docs_schema.models[0]).validate(payload)
 
 

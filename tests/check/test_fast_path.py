@@ -66,7 +66,9 @@ def test_large_split_payloads_agree(docs_validator: PayloadValidator, bad_row: i
     rows: list[list[Any]] = [[i, 0.5, "x],[1, 2.0, " if i % 7 == 0 else "y"] for i in range(200_000)]
     if bad_row is not None:
         rows[bad_row][1] = "abc"
-    fast, exact = both(docs_validator, {"dataframe_split": {"data": rows}})
+    fast, exact = both(
+        docs_validator, {"dataframe_split": {"columns": ["int_col", "float_col", "string_col"], "data": rows}}
+    )
     assert fast is exact is (bad_row is None)
 
 
@@ -86,9 +88,9 @@ def test_nested_arrays_in_rows_agree() -> None:
     validator = compile_validator(schemakit.resolve(NESTED_DOC).models[0])
     assert validator.has_fast_path
     rows: list[list[Any]] = [[[[i, 1], [2]], "s"] for i in range(100_000)]
-    assert both(validator, {"dataframe_split": {"data": rows}}) == (True, True)
+    assert both(validator, {"dataframe_split": {"columns": ["v", "s"], "data": rows}}) == (True, True)
     rows[77_777][0][1][0] = "no"
-    assert both(validator, {"dataframe_split": {"data": rows}}) == (False, False)
+    assert both(validator, {"dataframe_split": {"columns": ["v", "s"], "data": rows}}) == (False, False)
 
 
 # -- documents written by `schemakit from-mlflow` take the fast path -----------------------

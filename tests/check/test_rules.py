@@ -81,6 +81,8 @@ DOCS_CASES: list[tuple[str, Any, Any]] = [
     ("int-range", split([[2**63, 1.5, "a"]]), split([[2**63 - 1, 1.5, "a"]])),
     ("non-finite", split([[1, math.nan, "a"]]), split([[1, 1e308, "a"]])),
     ("unknown-param", {**split([[1, 1.5, "a"]]), "params": {"temperature": 1}}, {**split([[1, 1.5, "a"]]), "params": {"sentiment": 0.2}}),
+    ("split-columns", split([[1, 1.5, "a"]], columns=None), split([[1, 1.5, "a"]])),
+    ("empty-input", {"dataframe_records": []}, {"dataframe_records": [{"int_col": 1, "float_col": 1.5, "string_col": "a"}]}),
     ("unknown-column", {"dataframe_records": [{"int_col": 1, "float_col": 1.5, "string_col": "a", "extra": 1}]}, {"dataframe_records": [{"int_col": 1, "float_col": 1.5, "string_col": "a", "becx_col": {"any": 1}}]}),
 ]  # fmt: skip
 
@@ -157,7 +159,11 @@ def test_long_values_are_shortened(docs_validator: PayloadValidator) -> None:
 
 def test_a_million_bad_cells_keep_n_and_count_all(docs_validator: PayloadValidator) -> None:
     validator = compile_validator(docs_validator.model, max_errors=10)
-    data = b'{"dataframe_split": {"data": [' + b",".join([b'["a", "b", 3]'] * 350_000) + b"]}}"
+    data = (
+        b'{"dataframe_split": {"columns": ["int_col", "float_col", "string_col"], "data": ['
+        + b",".join([b'["a", "b", 3]'] * 350_000)
+        + b"]}}"
+    )
     report = validator.validate_json(data)
     assert len(report.problems) == 10
     assert report.total_errors == 1_050_000
@@ -193,7 +199,9 @@ def test_null_in_required_string_and_ints_for_doubles(docs_validator: PayloadVal
 
 
 def test_big_integers_are_read_exactly(docs_validator: PayloadValidator) -> None:
-    report = docs_validator.validate_json(b'{"dataframe_split": {"data": [[123456789012345678901234567890, 1, "a"]]}}')
+    report = docs_validator.validate_json(
+        b'{"dataframe_split": {"columns": ["int_col", "float_col", "string_col"], "data": [[123456789012345678901234567890, 1, "a"]]}}'
+    )
     assert [p.code for p in report.problems] == ["int-range"]
     assert "123456789012345678901234567890" in report.problems[0].message
 
