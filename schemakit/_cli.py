@@ -98,7 +98,7 @@ def validate(spec: str, strict: bool, output_format: str, **source: Any) -> None
 @source_options
 def inspect(spec: str, output_format: str, **source: Any) -> None:
     """Show the served models, their input formats, columns, params and responses."""
-    schema = load_schema(spec, load_options(**source))
+    schema = load_schema(spec, load_options(**source), on_errors="warn")
     if output_format == "json":
         echo_json(describe(schema))
     else:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 import orjson
 
-from ._exceptions import NotServingSchemaError
+from ._exceptions import InvalidDocumentError, NotServingSchemaError
 from ._load import DEFAULT_MAX_BYTES, LoadOptions
 from ._load import _display_name as display_name
 from ._model import EndpointSchema
@@ -75,12 +75,32 @@ def load_options(
     return LoadOptions(headers=parsed, timeout=timeout, max_bytes=max_bytes, allow_remote_refs=allow_remote_refs)
 
 
-def load_schema(source: str, options: LoadOptions | None = None, *, need_models: bool = True) -> EndpointSchema:
-    """Load and resolve; a document without served models cannot be used by most commands."""
+def load_schema(
+    source: str,
+    options: LoadOptions | None = None,
+    *,
+    need_models: bool = True,
+    on_errors: Literal["refuse", "warn"] = "refuse",
+) -> EndpointSchema:
+    """Load and resolve; a document without served models cannot be used by most commands.
+
+    A document with errors (what `schemakit validate` exits 1 for) is refused where a result
+    would rest on the broken parts (payload verdicts, generated code), and named in a warning
+    line where the command only describes it (inspect, diff).
+    """
     schema = load(source, options)
     if need_models and not schema.models:
         reasons = "; ".join(d.message for d in schema.errors) or "no served models"
         raise NotServingSchemaError(f"{display_name(source)}: not a serving endpoint schema: {reasons}")
+    if schema.errors:
+        first = schema.errors[0]
+        summary = (
+            f"{display_name(source)} has {len(schema.errors)} error(s), first [{first.code}] "
+            f"{first.pointer or '/'}: {first.message} (run `schemakit validate {display_name(source)}`)"
+        )
+        if on_errors == "refuse":
+            raise InvalidDocumentError(summary)
+        click.echo(f"schemakit: warning: {summary}", err=True)
     return schema
 
 

@@ -100,8 +100,8 @@ def diff(
     pairs = _parse_pairs(model_pairs)
     entries = load_ignore_file(ignore_file) if ignore_file else ()
     options = load_options(**source)
-    old_schema = load_schema(old, options)
-    new_schema = load_schema(new, options)
+    old_schema = load_schema(old, options, on_errors="warn")
+    new_schema = load_schema(new, options, on_errors="warn")
     report = diff_schemas(old_schema, new_schema, model_pairs=pairs)
     if entries:
         report = apply_ignores(report, entries)

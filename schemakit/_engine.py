@@ -2039,6 +2039,18 @@ class Engine:
 
     def validate_json(self, data: bytes | str) -> PayloadReport:
         """Validate a payload straight from the wire; bytes that are not JSON give an `invalid-json` report."""
+        try:
+            return self._validate_json(data)
+        except RecursionError:
+            # Untrusted bytes may nest thousands of levels deep; that is a bad payload, not a crash.
+            return self._too_deep()
+
+    def _too_deep(self) -> PayloadReport:
+        message = "not valid JSON for this model: nested too deeply to read"
+        problem = Problem("invalid-json", "error", "$", None, None, "JSON", None, message)
+        return PayloadReport(False, self.model, None, (problem,), 1, 0, {"invalid-json": 1}, False)
+
+    def _validate_json(self, data: bytes | str) -> PayloadReport:
         if self._fast is not None:
             key = self._fast.accepts(data)
             if key is not None:
@@ -2094,7 +2106,10 @@ class Engine:
     def validate(self, payload: object) -> PayloadReport:
         """Validate a parsed payload (dicts, lists, str, int, float, bool, None)."""
         sink = _Sink(self.max_errors)
-        key = self._run(payload, sink)
+        try:
+            key = self._run(payload, sink)
+        except RecursionError:
+            return self._too_deep()
         problems = tuple(self._problem(entry, key, payload) for entry in sink.kept)
         return PayloadReport(
             ok=sink.errors == 0,

@@ -18,6 +18,7 @@ line for a person, as click's exceptions do::
     ├── RefError                        a `$ref` that cannot be followed
     │   └── RemoteRefError              a remote `$ref`, refused by default
     ├── NotServingSchemaError           an OpenAPI document with no served models
+    ├── InvalidDocumentError            a document with errors, where a result would rest on them
     ├── UnknownModelError               `--model NAME` names no served model
     ├── WorkspaceError                  talking to a workspace failed
     │   ├── CredentialsError            no host or token could be found
@@ -43,6 +44,7 @@ __all__ = [
     "CredentialsError",
     "EndpointNotFoundError",
     "EndpointNotReadyError",
+    "InvalidDocumentError",
     "InvalidPayloadError",
     "MlflowError",
     "NotOpenAPIError",
@@ -136,6 +138,10 @@ class RemoteRefError(RefError):
 
 class NotServingSchemaError(SchemakitError):
     """An OpenAPI document that describes no served-model invocations."""
+
+
+class InvalidDocumentError(SchemakitError):
+    """A document with errors, used where a verdict or generated code would rest on the broken parts."""
 
 
 class UnknownModelError(SchemakitError):

@@ -111,6 +111,16 @@ def inline_refs(
         if not isinstance(node, dict):
             return node
         ref = node.get("$ref")
+        if "$ref" in node and not isinstance(ref, str):
+            # A validator would crash on it; report it where it stands and read the schema without it.
+            diagnostics.append(
+                Diagnostic("ref-unresolved", "error", pointer, f"$ref must be a string, got {ref!r:.60}; ignored")
+            )
+            node = {k: v for k, v in node.items() if k != "$ref"}
+            return {
+                k: walk(v, f"{pointer}/{escape_token(str(k))}", active, root, root_uri, depth + 1)
+                for k, v in node.items()
+            }
         if isinstance(ref, str):
             target_root, target_uri, fragment = root, root_uri, ref
             if not ref.startswith("#"):

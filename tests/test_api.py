@@ -35,6 +35,7 @@ PUBLIC = [
     "IgnoreEntry",
     "IgnoredFinding",
     "InputFormat",
+    "InvalidDocumentError",
     "InvalidPayloadError",
     "Kind",
     "LoadOptions",

@@ -75,3 +75,14 @@ def test_unsupported_schema_error_is_a_value_error() -> None:
 def test_bad_max_errors() -> None:
     with pytest.raises(ValueError, match="max_errors"):
         Engine({"model": "m", "request_schema": {}, "formats": []}, max_errors=0)
+
+
+def test_deeply_nested_payloads_are_invalid_json_not_a_crash() -> None:
+    import schemakit
+
+    validator = schemakit.compile_validator(schemakit.load("samples/docs-example-dataframe.json").models[0])
+    for data in (b"[" * 100_000 + b"]" * 100_000, b'{"dataframe_records": ' + b"[" * 5000 + b"]" * 5000 + b"}"):
+        report = validator.validate_json(data)
+        assert not report.ok
+        assert [p.code for p in report.problems] == ["invalid-json"]
+        assert "nested too deeply" in report.problems[0].message
