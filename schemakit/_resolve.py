@@ -45,6 +45,7 @@ from ._refs import escape_token, inline_refs
 __all__ = ["INVOCATIONS_PATH", "load", "resolve"]
 
 INVOCATIONS_PATH = re.compile(r"^/served-models/(?P<name>[^/]+)/invocations$")
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _REQUIRED_FIELDS = re.compile(r"required fields:\s*(?P<names>.*)", re.IGNORECASE | re.DOTALL)
 
 #: `format` values that real documents and OpenAPI use; others are reported.
@@ -233,6 +234,16 @@ class _Resolver:
         if not isinstance(url, str) or not url:
             self.report("servers-not-one", "warning", "/servers/0", "the servers entry has no url")
             return None
+        scheme, _, rest = url.partition("://")
+        host = rest.split("/", 1)[0].rsplit("@", 1)[-1].rsplit(":", 1)[0].strip("[]").lower()
+        if scheme.lower() != "https" and host not in _LOOPBACK_HOSTS:
+            # Generated clients send the bearer token to this URL by default.
+            self.report(
+                "server-not-https",
+                "warning",
+                "/servers/0/url",
+                f"the server URL {url!r:.80} is not https on this machine: a client would send its token unencrypted",
+            )
         return url
 
     def _models(self, paths: Any) -> list[ServedModel]:
@@ -419,6 +430,14 @@ class _Resolver:
             items = columns_schema.get("items")
             enum = items.get("enum") if isinstance(items, dict) else None
             if isinstance(enum, list):
+                not_names = [n for n in enum if not isinstance(n, str)]
+                if not_names:
+                    self.report(
+                        "split-columns-not-names",
+                        "error",
+                        f"{pointer}/properties/columns/items/enum",
+                        f"split column names must be strings, got {not_names[0]!r:.40}: no payload can name that column",
+                    )
                 names = [str(n) for n in enum]
                 named = True
         row = data_schema.get("items") if isinstance(data_schema, dict) else None

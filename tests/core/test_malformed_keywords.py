@@ -80,3 +80,32 @@ def test_malformed_keyword_is_an_error_and_payloads_still_check(
     # ...and the library, which checks anyway, never sees the keyword: it runs to a verdict.
     model = schemakit.load(str(spec)).models[0]
     assert schemakit.compile_validator(model).validate({"dataframe_records": [{"a": "x"}]}) is not None
+
+
+def test_split_column_names_must_be_strings(tmp_path: Path) -> None:
+    document = json.loads(Path("samples/docs-example-dataframe.json").read_text())
+    split = document["paths"]["/served-models/vanilla_simple_model-2/invocations"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["schema"]["oneOf"][0]["properties"]["dataframe_split"]
+    split["properties"]["columns"]["items"]["enum"] = ["int_col", 1, None]
+    report = schemakit.validate_document(document)
+    found = [d for d in report.diagnostics if d.code == "split-columns-not-names"]
+    assert len(found) == 1
+    assert found[0].severity == "error"
+    assert found[0].pointer.endswith("/oneOf/0/properties/dataframe_split/properties/columns/items/enum")
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://attacker.example:8080/serving-endpoints/t", True),
+        ("https://h.example/serving-endpoints/t", False),
+        ("http://127.0.0.1:8765/serving-endpoints/t", False),
+        ("http://localhost/serving-endpoints/t", False),
+    ],
+)
+def test_plain_http_server_urls_are_a_warning(url: str, warned: bool) -> None:
+    document = _document({"type": "string"})
+    document["servers"] = [{"url": url}]
+    codes = [d.code for d in schemakit.validate_document(document).diagnostics]
+    assert ("server-not-https" in codes) is warned
