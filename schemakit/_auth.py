@@ -80,7 +80,10 @@ def normalize_host(host: str, where: str) -> str:
         raise CredentialsError(f"{where}: the workspace host is empty")
     if "://" not in text:
         text = f"https://{text}"
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise CredentialsError(f"{where}: {host.strip()!r} is not a valid host URL ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise CredentialsError(f"{where}: the workspace host must be an https:// URL, got scheme {parts.scheme!r}")
     if not parts.hostname:

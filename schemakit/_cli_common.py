@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
@@ -17,6 +19,31 @@ from ._resolve import load
 __all__ = ["echo_json", "format_option", "load_options", "load_schema", "source_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+class Seconds(click.ParamType[float, Any]):
+    """A finite, positive number of seconds (click's FloatRange lets NaN and infinity through)."""
+
+    name = "seconds"
+
+    def __init__(self, *, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not self.allow_zero):
+            self.fail(f"{value!r} is not a positive, finite number of seconds", param, ctx)
+        return seconds
+
+
+SECONDS = Seconds()
+SECONDS_OR_ZERO = Seconds(allow_zero=True)
 
 
 def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
@@ -40,7 +67,7 @@ def source_options(func: F) -> F:
             metavar="NAME:VALUE",
             help="HTTP header for URL sources (repeatable). Sent only to the URL's own host.",
         ),
-        click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for a URL."),
+        click.option("--timeout", type=SECONDS, default=30.0, show_default=True, help="Seconds to wait for a URL."),
         click.option(
             "--max-bytes",
             type=click.IntRange(min=1),
@@ -69,8 +96,16 @@ def load_options(
     parsed: dict[str, str] = {}
     for header in headers:
         name, sep, value = header.partition(":")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"expected NAME:VALUE, got {name.strip()!r}", param_hint="--header")
+        if not sep or not _HEADER_NAME.fullmatch(name.strip()):
+            raise click.BadParameter(
+                f"expected NAME:VALUE, got a header named {name.strip()[:40]!r}", param_hint="--header"
+            )
+        if not _HEADER_VALUE.fullmatch(value.strip()):
+            # Never echo the value: headers carry credentials.
+            raise click.BadParameter(
+                f"the value of header {name.strip()!r} holds a control or non-ASCII character",
+                param_hint="--header",
+            )
         parsed[name.strip()] = value.strip()
     return LoadOptions(headers=parsed, timeout=timeout, max_bytes=max_bytes, allow_remote_refs=allow_remote_refs)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ._cli_common import load_options, source_options
+from ._cli_common import SECONDS_OR_ZERO, load_options, source_options
 from ._exceptions import SourceError
 from ._mock import DEFAULT_MAX_BODY_BYTES, MockHTTPServer, MockWorkspace, UserSpec, load_sources
 from ._mock_server import DEFAULT_TOKEN
@@ -63,9 +63,7 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
     help="Keep stop/start/delete/permission changes here across restarts (same format as --config).",
 )
 @click.option("--ready-after-polls", type=click.IntRange(min=0), help="Stay NOT_READY for the first N detail GETs.")
-@click.option(
-    "--ready-after-seconds", type=click.FloatRange(min=0), help="Stay NOT_READY for N seconds after start-up."
-)
+@click.option("--ready-after-seconds", type=SECONDS_OR_ZERO, help="Stay NOT_READY for N seconds after start-up.")
 @click.option("--deployment-failed", is_flag=True, default=None, help="The update ends in UPDATE_FAILED.")
 @click.option("--failure-message", help="The deployment_state_message (and build-log tail) of a failed update.")
 @click.option("--no-schema", is_flag=True, default=None, help="Served models have no signature: /openapi fails.")

@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from ._cli_common import echo_json, format_option
+from ._cli_common import SECONDS, SECONDS_OR_ZERO, echo_json, format_option
 from ._exceptions import EndpointNotReadyError, SchemakitError, SourceError
 from ._io import atomic_write_bytes, dump_json_stable
 from ._load import parse_text
@@ -55,7 +55,7 @@ def workspace_options(func: F) -> F:
         ),
         click.option(
             "--request-timeout",
-            type=click.FloatRange(min=0.1),
+            type=SECONDS,
             default=30.0,
             show_default=True,
             metavar="SECONDS",
@@ -111,13 +111,13 @@ def _note(text: str) -> None:
 )
 @click.option(
     "--wait",
-    type=click.FloatRange(min=0),
+    type=SECONDS_OR_ZERO,
     metavar="SECONDS",
     help="Wait up to this long for the endpoint to be READY with no update in progress.",
 )
 @click.option(
     "--poll",
-    type=click.FloatRange(min=0.05),
+    type=SECONDS,
     default=2.0,
     show_default=True,
     metavar="SECONDS",
@@ -320,11 +320,11 @@ def stop(name: str, output_format: str, **connection: Any) -> None:
 @click.argument("name")
 @click.option(
     "--wait",
-    type=click.FloatRange(min=0),
+    type=SECONDS_OR_ZERO,
     metavar="SECONDS",
     help="Then wait up to this long for it to be READY.",
 )
-@click.option("--poll", type=click.FloatRange(min=0.05), default=2.0, show_default=True, metavar="SECONDS")
+@click.option("--poll", type=SECONDS, default=2.0, show_default=True, metavar="SECONDS")
 @format_option("text", "json")
 @workspace_options
 def start(

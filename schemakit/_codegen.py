@@ -25,7 +25,7 @@ from typing import Any
 
 from ._codegen_types import ClassPlan, FieldPlan, ModelPlan, TypePlanner, docstring_text
 from ._exceptions import CodegenError
-from ._io import atomic_write_bytes
+from ._io import atomic_write_bytes, output_error
 from ._model import DataType, EndpointSchema, FormatKind, Kind, ServedModel
 from ._naming import module_name, unique_names
 
@@ -580,6 +580,13 @@ def write_package(
     in with renames, so a reader never sees half of one generation and half of another.
     """
     target = Path(output_dir) / generated.name
+    try:
+        return _write_package(generated, target, check)
+    except OSError as exc:
+        raise output_error(target, exc) from None
+
+
+def _write_package(generated: GeneratedPackage, target: Path, check: bool) -> CodegenResult:
     changed = _changed_files(generated, target)
     if check or not changed:
         return CodegenResult(target, changed, False)

@@ -30,6 +30,7 @@ line for a person, as click's exceptions do::
     │   ├── RateLimitedError            429/503 retried until the budget ran out
     │   └── TransportError              timeout, connection refused, TLS
     ├── CodegenError                    code generation cannot proceed
+    ├── OutputError                     an output file cannot be written
     └── MlflowError                     an MLflow model or signature cannot be read
 
 Messages never contain a credential: workspace errors are built from the
@@ -49,6 +50,7 @@ __all__ = [
     "MlflowError",
     "NotOpenAPIError",
     "NotServingSchemaError",
+    "OutputError",
     "ParseError",
     "PermissionDeniedError",
     "RateLimitedError",
@@ -191,6 +193,10 @@ class TransportError(WorkspaceError):
 
 class CodegenError(SchemakitError):
     """Code generation cannot proceed."""
+
+
+class OutputError(SchemakitError):
+    """An output file cannot be written (no such folder, permission denied, a folder in the way)."""
 
 
 class MlflowError(SchemakitError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -10,12 +11,42 @@ from typing import Any
 
 import orjson
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "dump_json_stable"]
+from ._exceptions import OutputError
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "dump_json_stable", "output_error"]
+
+
+def _current_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any threads write files.
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _current_umask()
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:
     """Write `data` to `path` through a temporary file in the same folder and a rename."""
     target = Path(path)
+    try:
+        _write_replace(target, data, mode)
+    except OSError as exc:
+        raise output_error(target, exc) from None
+
+
+def output_error(target: Path, exc: OSError) -> OutputError:
+    """One line for a write that failed: which path, and why in words."""
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        blocker = next((p for p in (target, *target.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None and blocker != target:
+            return OutputError(f"{target}: cannot write: {blocker} is a file, not a folder")
+    return OutputError(f"{target}: cannot write ({exc.strerror or type(exc).__name__})")
+
+
+def _write_replace(target: Path, data: bytes, mode: int | None) -> None:
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -28,9 +59,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, mode: int |
         elif target.exists():
             os.chmod(temp_name, target.stat().st_mode & 0o7777)
         else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp_name, 0o666 & ~umask)
+            os.chmod(temp_name, 0o666 & ~_UMASK)
         os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -347,9 +347,19 @@ def _read_url(url: str, opts: LoadOptions) -> bytes:
     except httpx.TimeoutException:
         raise RemoteFetchError(f"{where}: no answer within {opts.timeout:g} s") from None
     except httpx.ConnectError as exc:
-        raise RemoteFetchError(f"{where}: cannot connect ({_first_line(exc)})") from None
+        raise RemoteFetchError(f"{where}: cannot connect ({_scrub(_first_line(exc), headers)})") from None
     except httpx.HTTPError as exc:
-        raise RemoteFetchError(f"{where}: {type(exc).__name__}: {_first_line(exc)}") from None
+        raise RemoteFetchError(f"{where}: {type(exc).__name__}: {_scrub(_first_line(exc), headers)}") from None
+    except (UnicodeError, ValueError) as exc:  # a header httpx cannot encode
+        raise RemoteFetchError(f"{where}: cannot send the request: {_scrub(_first_line(exc), headers)}") from None
+
+
+def _scrub(text: str, headers: Mapping[str, str]) -> str:
+    """The text with every header value masked: headers carry credentials."""
+    for value in headers.values():
+        if len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
 
 
 def _first_line(exc: BaseException) -> str:

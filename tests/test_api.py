@@ -43,6 +43,7 @@ PUBLIC = [
     "MockServer",
     "NotOpenAPIError",
     "NotServingSchemaError",
+    "OutputError",
     "Param",
     "ParseError",
     "PayloadReport",
