@@ -17,6 +17,7 @@ import base64
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -114,7 +115,7 @@ def parse_text(data: bytes | str, where: str, options: LoadOptions | None = None
     )
     from_yaml = False
     try:
-        value: Any = orjson.loads(raw)
+        value: Any = _read_json_exactly(raw) if _LONG_NUMBER.search(raw) else orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         if "depth limit" in str(exc):
             raise TooLargeError(f"{where}: nested more than {opts.max_depth} levels deep") from None
@@ -126,6 +127,22 @@ def parse_text(data: bytes | str, where: str, options: LoadOptions | None = None
         raise TooLargeError(f"{where}: nested more than {opts.max_depth} levels deep") from None
     check_shape(value, where, opts.max_depth, opts.max_nodes)
     return _json_compatible(value) if from_yaml else value
+
+
+#: orjson reads integers beyond 64 bits as floats, silently; such documents go to the stdlib parser.
+_LONG_NUMBER = re.compile(rb"\d{20,}")
+
+
+def _read_json_exactly(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError):
+        # Let orjson produce the error (and the caller its line and column), or read it as YAML.
+        return orjson.loads(raw)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _json_compatible(value: Any) -> Any:

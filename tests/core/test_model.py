@@ -666,3 +666,12 @@ def test_reference_bomb_is_refused(docs: SimpleNamespace, monkeypatch: pytest.Mo
     )
     with pytest.raises(schemakit.TooLargeError, match="references expand the document past 20,000 values"):
         schemakit.resolve(document)
+
+
+def test_integers_beyond_64_bits_stay_integers(tmp_path: Path) -> None:
+    text = Path("samples/docs-example-dataframe.json").read_text().replace('"default": "0.5"', '"default": 18446744073709551616')
+    spec = tmp_path / "big.json"
+    spec.write_text(text)
+    param = schemakit.load(str(spec)).models[0].params[0]
+    assert param.default == 18446744073709551616
+    assert isinstance(param.default, int)
