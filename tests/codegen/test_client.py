@@ -150,3 +150,45 @@ def test_unknown_served_model_and_bad_response(generated: GeneratePackage, serve
     client_module = importlib.import_module(pkg.__name__ + ".client")
     with pytest.raises(pkg.ResponseError, match="does not fit"):
         client_module._parsed(pkg.vanilla_simple_model_2.parse_response, ["not", "an", "object"])
+
+
+def test_a_server_echoing_the_token_does_not_put_it_in_the_exception(generated: GeneratePackage) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            body = f'{{"error_code": "INTERNAL_ERROR", "message": "boom {self.headers["Authorization"]}"}}'.encode()
+            self.send_response(500)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        pkg = generated("docs-example-dataframe.json", "dataclasses")
+        model = pkg.vanilla_simple_model_2
+        payload = model.to_dataframe_split([model.Row(int_col=1, float_col=0.5, string_col="a")])
+        secret = "dapi-SUPERSECRET-X"
+        base = f"http://127.0.0.1:{httpd.server_address[1]}/serving-endpoints/example-endpoint"
+        with pkg.Client(base, token=secret, max_retries=0) as client, pytest.raises(pkg.EndpointError) as caught:
+            client.predict_vanilla_simple_model_2(payload)
+        assert secret not in str(caught.value)
+        assert secret not in repr(caught.value)
+        assert "boom Bearer ***" in str(caught.value)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_the_token_is_not_sent_over_plain_http_to_another_machine(generated: GeneratePackage) -> None:
+    pkg = generated("docs-example-dataframe.json", "pydantic")
+    with pytest.raises(ValueError, match=r"refusing to send the token over plain http to 'attacker\.example'"):
+        pkg.Client("http://attacker.example:8080/serving-endpoints/example-endpoint", token=TOKEN)
+    pkg.Client("http://attacker.example:8080/x", token=TOKEN, allow_insecure_http=True).close()
+    pkg.Client("http://localhost:8080/x", token=TOKEN).close()

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -45,6 +45,7 @@ SERVED_MODELS: dict[str, str] = {
 
 # Characters left as they are in a path; everything else (spaces, `#`, `?`) is percent-encoded.
 _PATH_SAFE = "/:@-._~!$&'()*+,;="
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 #: Answers worth retrying: throttled, or temporarily unavailable (scaling up from zero).
 RETRY_STATUSES = frozenset({429, 503})
@@ -104,7 +105,21 @@ def _parsed(parse: Callable[[Any], _T], answer: Any) -> _T:
         raise ResponseError(f"the response does not fit the documented schema: {type(exc).__name__}: {exc}") from None
 
 
-def parse_answer(response: httpx.Response, url: str) -> Any:
+def check_transport(url: str, allow_insecure_http: bool) -> None:
+    """Refuse to send the bearer token unencrypted to another machine."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" or allow_insecure_http:
+        return
+    if parts.scheme != "http":
+        raise ValueError(f"base URL {url!r} is not an http(s) URL")
+    if (parts.hostname or "").lower() not in _LOOPBACK_HOSTS:
+        raise ValueError(
+            f"refusing to send the token over plain http to {parts.hostname!r}: use an https base URL "
+            "(or pass allow_insecure_http=True)"
+        )
+
+
+def parse_answer(response: httpx.Response, url: str, *, secret: str = "") -> Any:
     """The parsed JSON of a 2xx answer; any other status raises the matching EndpointError."""
     status = response.status_code
     if 200 <= status < 300:
@@ -113,6 +128,9 @@ def parse_answer(response: httpx.Response, url: str) -> Any:
         except ValueError:
             raise ResponseError(f"{url} answered {status} with a body that is not JSON") from None
     message, code = server_message(response)
+    if secret:
+        # A server (or a proxy) that echoes the request must not put the token into an exception.
+        message = message.replace(secret, "***")
     if status == 400 and "stopped" in message.lower():
         raise EndpointStoppedError(status, message, error_code=code, url=url)
     error = _ERRORS.get(status, ServerError if status >= 500 else EndpointError)
@@ -141,10 +159,12 @@ class Client:
         max_retry_after: float = 120.0,
         validate: bool = True,
         http_client: httpx.Client | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
         url = base_url if base_url is not None else DEFAULT_BASE_URL
         if not url:
             raise ValueError("no base URL: the document has no servers entry, so pass base_url=")
+        check_transport(url, allow_insecure_http)
         resolved_token = token if token is not None else os.environ.get("DATABRICKS_TOKEN")
         if not resolved_token:
             raise MissingTokenError("no token: pass token= or set DATABRICKS_TOKEN")
@@ -216,7 +236,7 @@ class Client:
                 )
                 attempt += 1
                 continue
-            return parse_answer(response, url)
+            return parse_answer(response, url, secret=self._token)
 
     def predict_mnist_cnn_4(self, payload: Mapping[str, Any] | bytes, *, validate: bool | None = None) -> mnist_cnn_4.Response:
         """Query served model mnist_cnn-4; returns its typed response."""
@@ -251,10 +271,12 @@ class AsyncClient:
         max_retry_after: float = 120.0,
         validate: bool = True,
         http_client: httpx.AsyncClient | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
         url = base_url if base_url is not None else DEFAULT_BASE_URL
         if not url:
             raise ValueError("no base URL: the document has no servers entry, so pass base_url=")
+        check_transport(url, allow_insecure_http)
         resolved_token = token if token is not None else os.environ.get("DATABRICKS_TOKEN")
         if not resolved_token:
             raise MissingTokenError("no token: pass token= or set DATABRICKS_TOKEN")
@@ -326,7 +348,7 @@ class AsyncClient:
                 )
                 attempt += 1
                 continue
-            return parse_answer(response, url)
+            return parse_answer(response, url, secret=self._token)
 
     async def predict_mnist_cnn_4(self, payload: Mapping[str, Any] | bytes, *, validate: bool | None = None) -> mnist_cnn_4.Response:
         """Query served model mnist_cnn-4; returns its typed response."""
