@@ -1725,13 +1725,22 @@ class _FastFormat:
                     return False
             if value.data is msgspec.UNSET:
                 return False
+            index = getattr(value, "index", msgspec.UNSET)
+            if isinstance(index, msgspec.Raw):
+                try:
+                    index = msgspec.json.decode(index)
+                except msgspec.DecodeError:
+                    return False
+            if index is not msgspec.UNSET and not isinstance(index, list):
+                return False
             columns = getattr(value, "columns", msgspec.UNSET)
             if columns is msgspec.UNSET:
                 if self.columns_named:
                     return False
             elif columns != self.column_names:
                 return False
-            return self._rows_accepted(value.data) is not None
+            count = self._rows_accepted(value.data)
+            return count is not None and (index is msgspec.UNSET or len(index) == count)
         if self.rows is not None:
             count = self._rows_accepted(value)
             if count is None or (count == 0 and self.rows_needed):
@@ -2235,6 +2244,20 @@ class Engine:
                     )
             if "data" not in split:
                 sink.add("split-keys", split_path, "data", None, "dataframe_split has no data", show_value=False)
+            index = split.get("index")
+            data_rows = split.get("data")
+            if "index" in split and not isinstance(index, list):
+                # pandas builds the DataFrame from index, columns and data: the server refuses a scalar index.
+                sink.add("split-keys", (split_path, "index"), "an array of row labels", index, "index must be an array")
+            elif isinstance(index, list) and isinstance(data_rows, list) and len(index) != len(data_rows):
+                sink.add(
+                    "split-keys",
+                    (split_path, "index"),
+                    f"{len(data_rows)} row labels",
+                    None,
+                    f"index has {len(index)} labels for {len(data_rows)} rows",
+                    show_value=False,
+                )
         model_columns = [c["name"] for c in fmt.get("columns") or ()]
         named = bool(fmt.get("named_columns", True))
         columns = split.get("columns")

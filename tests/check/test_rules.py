@@ -239,3 +239,19 @@ def test_report_json_is_stable(docs_validator: PayloadValidator) -> None:
 def test_unknown_rule_code_is_refused(docs_validator: PayloadValidator) -> None:
     with pytest.raises(schemakit.SchemakitError, match="unknown serving rule"):
         compile_validator(docs_validator.model, disable=["no-such-rule"])
+
+
+def test_split_index_is_an_array_with_one_label_per_row() -> None:
+    import schemakit
+
+    validator = schemakit.compile_validator(schemakit.load("samples/docs-example-dataframe.json").models[0])
+    rows = {"columns": ["int_col"], "data": [[1], [2]]}
+    assert validator.validate({"dataframe_split": {**rows, "index": [10, 11]}}).ok
+    assert validator.validate_json(b'{"dataframe_split": {"columns": ["int_col"], "data": [[1], [2]], "index": [10, 11]}}').ok
+    for index, message in (("x", "index must be an array"), ([0, 1, 2], "index has 3 labels for 2 rows")):
+        report = validator.validate({"dataframe_split": {**rows, "index": index}})
+        assert [(p.code, p.path) for p in report.problems] == [("split-keys", "$.dataframe_split.index")]
+        assert message in report.problems[0].message
+    assert validator.validate({"dataframe_split": {**rows, "index": "x"}}).ok is False
+    off = schemakit.compile_validator(schemakit.load("samples/docs-example-dataframe.json").models[0], disable=["split-keys"])
+    assert off.validate({"dataframe_split": {**rows, "index": "x"}}).ok
