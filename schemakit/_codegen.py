@@ -259,7 +259,6 @@ def _plan_models(schema: EndpointSchema, planner: TypePlanner) -> list[ModelPlan
                 by_key = {f.key: f for f in plan.row.fields}
                 plan.split_columns = _format_fields(served, FormatKind.DATAFRAME_SPLIT, by_key)
                 plan.inputs_columns = _format_fields(served, FormatKind.INPUTS, by_key)
-                plan.instances_columns = _format_fields(served, FormatKind.INSTANCES, by_key)
         response = served.response
         if response is not None and response.body.kind is Kind.OBJECT and response.body.fields:
             plan.response = planner.object_class(

@@ -52,7 +52,6 @@ class ModelPlan:
     column_formats: tuple[str, ...] = ()
     split_columns: tuple[FieldPlan, ...] = ()
     inputs_columns: tuple[FieldPlan, ...] = ()
-    instances_columns: tuple[FieldPlan, ...] = ()
 
 
 def docstring_text(text: str | None, *, escape_backslashes: bool = False, one_line: bool = False) -> str | None:
@@ -91,9 +90,6 @@ class TypePlanner:
             counter += 1
         self._used.add(name)
         return name
-
-    def reserve(self, names: set[str]) -> None:
-        self._used |= names
 
     # -- classes --------------------------------------------------------------------
 

@@ -1560,10 +1560,6 @@ class _FastBuilder:
         return struct, posts
 
 
-def msgspec_annotated(base: type, low: float, high: float) -> Any:
-    return Annotated[base, msgspec.Meta(ge=low, le=high)]
-
-
 #: Rows are decoded in chunks of about this many bytes.
 _CHUNK_BYTES = 1 << 20
 _ARRAY_ROW_END = re.compile(rb"\]\s*,\s*\[")
@@ -1612,7 +1608,6 @@ class _FastFormat:
                 self.others[prop] = msgspec.json.Decoder(struct)
             else:
                 self.others[prop] = msgspec.json.Decoder(builder.cell(sub, top=False)[0])
-        self.has_params_schema = "params" in properties
         self.columns_named = self.key == "dataframe_split" and "split-columns" in rules
         self.rows_needed = "empty-input" in rules
 
