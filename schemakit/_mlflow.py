@@ -622,11 +622,16 @@ def _tensor_branches(inputs: list[Any], params: dict[str, Any] | None, where: st
 
 
 def _type_hint_inputs(inputs: list[Any], where: str) -> dict[str, Any]:
-    if len(inputs) == 1 and inputs[0].get("name") is None:
-        return {"type": "array", "items": _type_schema(inputs[0], f"{where}[0]")}
+    return _rows_of_columns(inputs, where)
+
+
+def _rows_of_columns(specs: list[Any], where: str) -> dict[str, Any]:
+    """An array of rows from column specs: one unnamed column is the row itself, else an object per row."""
+    if len(specs) == 1 and specs[0].get("name") is None:
+        return {"type": "array", "items": _type_schema(specs[0], f"{where}[0]")}
     properties: dict[str, Any] = {}
     required: list[str] = []
-    for index, spec in enumerate(inputs):
+    for index, spec in enumerate(specs):
         name = str(spec.get("name", index))
         schema = _type_schema(spec, f"{where}[{index}]")
         if _is_required(spec, f"{where}[{index}]"):
@@ -634,10 +639,10 @@ def _type_hint_inputs(inputs: list[Any], where: str) -> dict[str, Any]:
         else:
             schema = _nullable(schema)
         properties[name] = schema
-    item: dict[str, Any] = {"type": "object", "properties": properties}
+    row: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
-        item["required"] = required
-    return {"type": "array", "items": item}
+        row["required"] = required
+    return {"type": "array", "items": row}
 
 
 def _branch(key: str, value: dict[str, Any], params: dict[str, Any] | None, title: str) -> dict[str, Any]:
@@ -721,19 +726,4 @@ def _predictions_schema(outputs: list[Any] | None, where: str) -> dict[str, Any]
         }
     if any(spec.get("type") == "tensor" for spec in outputs):
         raise MlflowError(f"{where}: mixes tensor specs and column specs, which MLflow does not allow")
-    if len(outputs) == 1 and outputs[0].get("name") is None:
-        return {"type": "array", "items": _type_schema(outputs[0], f"{where}[0]")}
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for index, spec in enumerate(outputs):
-        name = str(spec.get("name", index))
-        schema = _type_schema(spec, f"{where}[{index}]")
-        if _is_required(spec, f"{where}[{index}]"):
-            required.append(name)
-        else:
-            schema = _nullable(schema)
-        properties[name] = schema
-    row: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        row["required"] = required
-    return {"type": "array", "items": row}
+    return _rows_of_columns(outputs, where)
