@@ -23,11 +23,14 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
 import yaml
+
+if TYPE_CHECKING:
+    import httpx
 
 from ._exceptions import (
     NotOpenAPIError,
@@ -347,19 +350,11 @@ def _read_url(url: str, opts: LoadOptions) -> bytes:
                         continue
                     if response.status_code >= 400:
                         raise RemoteFetchError(f"{where}: HTTP {response.status_code} {response.reason_phrase}")
-                    declared = response.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > opts.max_bytes:
-                        raise TooLargeError(
-                            f"{where}: {int(declared):,} bytes is over the {opts.max_bytes:,}-byte limit"
-                        )
-                    chunks: list[bytes] = []
-                    received = 0
-                    for chunk in response.iter_bytes():
-                        received += len(chunk)
-                        if received > opts.max_bytes:
-                            raise TooLargeError(f"{where}: over the {opts.max_bytes:,}-byte limit")
-                        chunks.append(chunk)
-                    return b"".join(chunks)
+                    try:
+                        return read_body_capped(response, opts.max_bytes)
+                    except BodyTooLarge as over:
+                        size = f"{over.declared:,} bytes is " if over.declared is not None else ""
+                        raise TooLargeError(f"{where}: {size}over the {opts.max_bytes:,}-byte limit") from None
             raise RemoteFetchError(f"{where}: too many redirects")
     except httpx.TimeoutException:
         raise RemoteFetchError(f"{where}: no answer within {opts.timeout:g} s") from None
@@ -377,6 +372,29 @@ def _scrub(text: str, headers: Mapping[str, str]) -> str:
         if len(value) >= 4:
             text = text.replace(value, "***")
     return text
+
+
+class BodyTooLarge(Exception):
+    """A response body over the caller's limit; `declared` is its Content-Length when it gave one."""
+
+    def __init__(self, declared: int | None) -> None:
+        super().__init__(declared)
+        self.declared = declared
+
+
+def read_body_capped(response: httpx.Response, limit: int) -> bytes:
+    """A streamed response's body, refused (BodyTooLarge) as soon as it is known to exceed `limit` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(int(declared))
+    chunks: list[bytes] = []
+    received = 0
+    for chunk in response.iter_bytes():
+        received += len(chunk)
+        if received > limit:
+            raise BodyTooLarge(None)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _first_line(exc: BaseException) -> str:

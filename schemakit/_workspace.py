@@ -45,7 +45,7 @@ from ._exceptions import (
     TransportError,
     WorkspaceError,
 )
-from ._load import DEFAULT_MAX_BYTES, parse_text
+from ._load import DEFAULT_MAX_BYTES, BodyTooLarge, parse_text, read_body_capped
 
 if TYPE_CHECKING:
     import httpx
@@ -885,21 +885,17 @@ class Workspace:
         started = time.monotonic()
         try:
             with self._client.stream(method, url, headers=headers, content=content) as response:
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > self._max_bytes:
-                    raise WorkspaceError(
-                        f"{where} answered {_doing(call)} with {int(declared):,} bytes, over the "
-                        f"{self._max_bytes:,}-byte limit"
-                    )
-                chunks: list[bytes] = []
-                received = 0
-                for chunk in response.iter_bytes():
-                    received += len(chunk)
-                    if received > self._max_bytes:
+                try:
+                    body = read_body_capped(response, self._max_bytes)
+                except BodyTooLarge as over:
+                    if over.declared is not None:
                         raise WorkspaceError(
-                            f"{where} answered {_doing(call)} with more than {self._max_bytes:,} bytes"
-                        )
-                    chunks.append(chunk)
+                            f"{where} answered {_doing(call)} with {over.declared:,} bytes, over the "
+                            f"{self._max_bytes:,}-byte limit"
+                        ) from None
+                    raise WorkspaceError(
+                        f"{where} answered {_doing(call)} with more than {self._max_bytes:,} bytes"
+                    ) from None
         except httpx.TimeoutException as exc:
             phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "answer"
             raise _TransientTransportError(
@@ -926,7 +922,7 @@ class Workspace:
             response.status_code,
             time.monotonic() - started,
         )
-        return _Reply(response.status_code, response.headers, b"".join(chunks), str(url))
+        return _Reply(response.status_code, response.headers, body, str(url))
 
     def _connect_problem(self, where: str, exc: httpx.ConnectError, call: _Call) -> str:
         text = self._first_line(exc)
