@@ -1058,5 +1058,5 @@ def _datatype(schema: Any, resolver: _Resolver, pointer: str) -> DataType:
             value_type = _datatype(additional, resolver, f"{pointer}/additionalProperties")
             return DataType(Kind.MAP, items=value_type, **common)
         return DataType(Kind.OBJECT, **common)
-    resolver.report("invalid-type", "error", f"{pointer}/type", f"unknown JSON Schema type {kind_name!r}")
+    # normalize() has already reported and dropped any type name JSON Schema does not have.
     return DataType(Kind.ANY, nullable, description=description, schema=schema)
