@@ -1,5 +1,5 @@
 """`python -m schemakit` runs the command line."""
 
-from schemakit._cli import main
+from schemakit.cli.main import main
 
 main()

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from ._exceptions import OutputError
+from schemakit._exceptions import OutputError
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "dump_json_stable", "output_error"]
 

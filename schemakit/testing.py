@@ -17,7 +17,7 @@ ends. Enable it with `pytest_plugins = ["schemakit.testing"]` in `conftest.py`
         server = mock_server("schema.json", throttle_queries=2, retry_after=1)
         ...
 
-`MockServer` is documented in `schemakit._mock_server`; what the emulator
+`MockServer` is documented in `schemakit.mock.server`; what the emulator
 answers is in `docs/mock.md`.
 """
 
@@ -29,10 +29,10 @@ from typing import Any
 
 import pytest
 
-from ._mock import ADMIN_USER, RecordedRequest
-from ._mock_server import DEFAULT_TOKEN, MockServer
-from ._mock_state import PERMISSION_LEVELS, EndpointSettings
-from ._model import EndpointSchema
+from schemakit.core.model import EndpointSchema
+from schemakit.mock.emulator import ADMIN_USER, RecordedRequest
+from schemakit.mock.server import DEFAULT_TOKEN, MockServer
+from schemakit.mock.state import PERMISSION_LEVELS, EndpointSettings
 
 __all__ = [
     "ADMIN_USER",

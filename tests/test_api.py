@@ -106,19 +106,27 @@ def test_every_public_name_is_importable() -> None:
         assert getattr(schemakit, name) is not None, name
 
 
-def test_implementation_modules_are_private() -> None:
+#: The feature subpackages, named like the CLI verbs, the test folders and the guides.
+FEATURES = {"check", "cli", "codegen", "core", "diff", "mlflow", "mock", "runtime", "workspace"}
+
+
+def test_layout_top_level_modules_are_private_and_features_are_subpackages() -> None:
     public_modules = {"testing"}
-    for module in pkgutil.iter_modules(schemakit.__path__):
+    modules = [m for m in pkgutil.iter_modules(schemakit.__path__) if not m.ispkg]
+    packages = {m.name for m in pkgutil.iter_modules(schemakit.__path__) if m.ispkg}
+    for module in modules:
         assert module.name.startswith("_") or module.name in public_modules, module.name
+    assert len(modules) + 1 <= 8, [m.name for m in modules]  # + __init__
+    assert FEATURES <= packages, FEATURES - packages
 
 
 def test_every_module_imports_and_is_documented() -> None:
     # Command modules import lazily; importing them here proves they load on their own.
-    for module in pkgutil.iter_modules(schemakit.__path__):
-        if module.name == "__main__":
+    for module in pkgutil.walk_packages(schemakit.__path__, prefix="schemakit."):
+        if module.name.endswith("__main__") or ".templates" in module.name:
             continue
-        imported = importlib.import_module(f"schemakit.{module.name}")
-        assert imported.__doc__, f"schemakit.{module.name} has no docstring"
+        imported = importlib.import_module(module.name)
+        assert imported.__doc__, f"{module.name} has no docstring"
 
 
 def test_exception_hierarchy_is_drawn_and_each_has_an_exit_code() -> None:
@@ -136,7 +144,7 @@ def test_exception_hierarchy_is_drawn_and_each_has_an_exit_code() -> None:
 def test_lazy_commands_all_load() -> None:
     from click.testing import CliRunner
 
-    from schemakit._cli import LAZY_COMMANDS, cli
+    from schemakit.cli.main import LAZY_COMMANDS, cli
 
     runner = CliRunner()
     for name in LAZY_COMMANDS:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from schemakit._cli import cli
+from schemakit.cli.main import cli
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 DOCS = str(SAMPLES / "docs-example-dataframe.json")

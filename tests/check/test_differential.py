@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from schemakit import SchemakitError, load, resolve
-from schemakit._check import compile_validator
-from schemakit._engine import SERVING_RULES, Engine, unsupported_keywords
+from schemakit.check.validator import compile_validator
+from schemakit.runtime.engine import SERVING_RULES, Engine, unsupported_keywords
 
 ALL_RULES = tuple(SERVING_RULES)
 SETTINGS = settings(

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 import schemakit
-from schemakit._engine import SERVING_RULES, Engine, UnsupportedSchemaError
+from schemakit.runtime.engine import SERVING_RULES, Engine, UnsupportedSchemaError
 
 ENGINE = Path(__file__).resolve().parents[2] / "schemakit" / "_engine.py"
 REF_SCHEMA = {"$defs": {"n": {"type": "integer"}}, "type": "object", "properties": {"a": {"$ref": "#/$defs/n"}}}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import schemakit
 from schemakit import PayloadValidator, _engine, compile_validator
-from schemakit._engine import Engine
+from schemakit.runtime.engine import Engine
 
 COLUMNS = ["int_col", "float_col", "string_col"]
 MLFLOW_MODELS = Path(__file__).resolve().parents[1] / "mlflow" / "models"

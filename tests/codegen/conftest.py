@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 
 import schemakit
-from schemakit._codegen import generate_package, write_package
+from schemakit.codegen.generate import generate_package, write_package
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import schemakit
-from schemakit._codegen import MODEL_TYPES, GeneratedPackage, generate_package, write_package
+from schemakit.codegen.generate import MODEL_TYPES, GeneratedPackage, generate_package, write_package
 
 from .conftest import GOLDEN, SAMPLES, GeneratePackage
 
@@ -48,7 +48,7 @@ def test_generated_package_matches_golden(sample: str, model_type: str) -> None:
     else:
         full = generate_package(schema, model_type=model_type)
     # The engine and the validation plans are the payload validator's (copied verbatim, and
-    # compiled by `schemakit._check.make_plan`; both tested below): the goldens leave them out.
+    # compiled by `schemakit.check.validator.make_plan`; both tested below): the goldens leave them out.
     package = GeneratedPackage(full.name, full.model_type, tuple(f for f in full.files if f.path not in NOT_GOLDEN))
     if REGEN:
         shutil.rmtree(golden, ignore_errors=True)
@@ -81,7 +81,7 @@ def test_engine_is_copied_byte_for_byte() -> None:
 
 
 def test_plans_are_make_plan_output(generated: GeneratePackage) -> None:
-    from schemakit._check import make_plan
+    from schemakit.check.validator import make_plan
 
     pkg = generated("multi-model.json", "pydantic")
     schema = schemakit.load(str(SAMPLES / "multi-model.json"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import schemakit
-from schemakit._check import check_payload
+from schemakit.check.validator import check_payload
 from schemakit._exceptions import CodegenError
 
 from .conftest import GeneratePackage

@@ -6,7 +6,7 @@ import keyword
 
 import pytest
 
-from schemakit._naming import class_name, field_name, unique_names
+from schemakit.codegen.naming import class_name, field_name, unique_names
 
 
 @pytest.mark.parametrize(

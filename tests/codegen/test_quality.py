@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import schemakit
-from schemakit._codegen import MODEL_TYPES, generate_package, write_package
+from schemakit.codegen.generate import MODEL_TYPES, generate_package, write_package
 
 from .conftest import SAMPLES
 from .test_golden import GOLDEN_SAMPLES

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import schemakit
-from schemakit._codegen import generate_package, write_package
+from schemakit.codegen.generate import generate_package, write_package
 
 from .conftest import SAMPLES
 from .test_golden import GOLDEN_SAMPLES

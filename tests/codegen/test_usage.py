@@ -12,8 +12,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import schemakit
-from schemakit._check import check_payload
-from schemakit._codegen import MODEL_TYPES
+from schemakit.check.validator import check_payload
+from schemakit.codegen.generate import MODEL_TYPES
 
 from .conftest import SAMPLES, GeneratePackage
 
@@ -329,7 +329,7 @@ def test_generated_package_runs_without_schemakit(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from schemakit._codegen import generate_package, write_package
+    from schemakit.codegen.generate import generate_package, write_package
 
     schema = schemakit.load(str(DOCS))
     write_package(generate_package(schema, model_type="dataclasses"), tmp_path)

@@ -11,7 +11,7 @@ import pytest
 
 import schemakit
 from schemakit import LoadOptions, ParseError, SourceNotFound, TooLargeError
-from schemakit._load import parse_text
+from schemakit.core.load import parse_text
 
 
 def assert_one_line_error(result: Any, exit_code: int, *fragments: str) -> str:

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import schemakit
 from schemakit import SchemakitError
-from schemakit._cli import main
-from schemakit._inspect import render_text
-from schemakit._load import parse_text
+from schemakit.cli.main import main
+from schemakit.core.inspect import render_text
+from schemakit.core.load import parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"

@@ -13,7 +13,7 @@ import pytest
 
 import schemakit
 from schemakit import Diagnostic, validate_document
-from schemakit._refs import resolve_pointer
+from schemakit.core.refs import resolve_pointer
 
 SCHEMA = "/paths/~1served-models~1model-1~1invocations/post/requestBody/content/application~1json/schema"
 MODEL = "/paths/~1served-models~1model-1~1invocations"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import schemakit
-from schemakit._diff import DiffReport, diff_schemas
+from schemakit.diff import DiffReport, diff_schemas
 
 BASE_TYPES: dict[str, dict[str, Any]] = {
     "long": {"type": "integer", "format": "int64"},

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from schemakit._diff import RULES
+from schemakit.diff import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "diff.md"

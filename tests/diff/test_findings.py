@@ -11,7 +11,7 @@ import pytest
 from diff_docs import DEFAULT_COLUMNS, col, diff, doc, model, param, resolve, rules
 
 import schemakit
-from schemakit._diff import Finding, FindingLocation, diff_schemas
+from schemakit.diff import Finding, FindingLocation, diff_schemas
 from schemakit._exceptions import UnknownModelError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from diff_docs import DEFAULT_COLUMNS, col, diff, doc, model
 
-from schemakit._diff import DiffReport, IgnoreEntry, apply_ignores, load_ignore_file, parse_ignore_entries
+from schemakit.diff import DiffReport, IgnoreEntry, apply_ignores, load_ignore_file, parse_ignore_entries
 from schemakit._exceptions import SourceError, SourceNotFound
 
 A, B, C = DEFAULT_COLUMNS

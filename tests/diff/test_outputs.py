@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from diff_docs import DEFAULT_COLUMNS, col, diff, doc, model, param
 
-from schemakit._diff import (
+from schemakit.diff import (
     DiffReport,
     IgnoreEntry,
     apply_ignores,

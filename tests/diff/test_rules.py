@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from diff_docs import DEFAULT_COLUMNS, col, diff, doc, model, obj, param, param_without_default, rules
 
-from schemakit._diff import RULES
+from schemakit.diff import RULES
 
 A, B, C = DEFAULT_COLUMNS
 CHAT = (col("messages", "array<string>", required=True), col("temperature", "double", nullable=True))

@@ -41,7 +41,7 @@ import numpy as np
 import pytest
 
 from schemakit import load
-from schemakit._check import PayloadValidator, compile_validator
+from schemakit.check.validator import PayloadValidator, compile_validator
 from schemakit._io import atomic_write_bytes, dump_json_stable
 
 pytestmark = pytest.mark.mlflow

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from openapi_spec_validator import validate as validate_openapi
 
 from schemakit import load
-from schemakit._cli import cli as main_cli
-from schemakit._mlflow import document_from_mlflow, document_from_mlflow_source
-from schemakit._validate import validate_document
+from schemakit.cli.main import cli as main_cli
+from schemakit.mlflow.document import document_from_mlflow, document_from_mlflow_source
+from schemakit.core.validate import validate_document
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 REFERENCE = ROOT / "samples" / "docs-example-dataframe.json"

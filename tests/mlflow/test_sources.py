@@ -196,7 +196,7 @@ _WITHOUT_MLFLOW = """
 import sys
 # Make MLflow unimportable, as in an install without the schemakit[mlflow] extra.
 sys.modules["mlflow"] = None
-from schemakit._cli import main
+from schemakit.cli.main import main
 main(sys.argv[1:])
 """
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from ws_helpers import write_config
 
-from schemakit._auth import normalize_host, resolve_credentials, scrub
+from schemakit.workspace.auth import normalize_host, resolve_credentials, scrub
 from schemakit._exceptions import CredentialsError
 
 PROFILES = """

@@ -25,7 +25,7 @@ from ws_helpers import (
     write_config,
 )
 
-from schemakit._cli import cli
+from schemakit.cli.main import cli
 from schemakit._exceptions import PermissionDeniedError
 from schemakit.testing import MockServer
 
@@ -306,7 +306,7 @@ def test_oauth_without_the_extra_says_how_to_get_it(server: MockServer) -> None:
     # Run the real CLI with databricks-sdk made unimportable, as on an install without schemakit[databricks].
     code = (
         "import sys; sys.modules['databricks'] = None; sys.modules['databricks.sdk'] = None\n"
-        "from schemakit._cli import main; main()"
+        "from schemakit.cli.main import main; main()"
     )
     import subprocess
 

@@ -25,7 +25,7 @@ from ws_helpers import (
     write_config,
 )
 
-from schemakit._cli import cli
+from schemakit.cli.main import cli
 from schemakit.testing import MockServer
 
 SECRET = "dapi-5ecret-c0ffee-0123456789abcdef"

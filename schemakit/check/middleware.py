@@ -1,0 +1,182 @@
+"""ASGI and WSGI middleware: validate JSON request bodies before they reach the app (or the endpoint).
+
+For services that proxy requests to a serving endpoint: an invalid body is answered
+with 400 and the report as JSON, in the shape serving endpoints use for errors::
+
+    {"error_code": "BAD_REQUEST", "message": "<compact report>", "report": {...}}
+
+A valid body is handed on unchanged. Paths ending in `/served-models/<name>/invocations`
+are checked against that served model; other POSTs against every served model (traffic
+may reach any of them) when given a whole `EndpointSchema`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+import orjson
+
+from schemakit.check.validator import EndpointReport, EndpointValidator, PayloadValidator, compile_endpoint_validator
+from schemakit.core.model import EndpointSchema
+from schemakit.runtime.engine import PayloadReport
+
+__all__ = ["PayloadValidationASGIMiddleware", "PayloadValidationWSGIMiddleware"]
+
+#: Bodies above this size are refused with 413 before any parsing (a million-row payload is ~30 MB).
+DEFAULT_MAX_BODY = 256 * 1024 * 1024
+
+_SERVED_MODEL_PATH = re.compile(r"/served-models/(?P<name>[^/]+)/invocations/?$")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class _Gate:
+    """What both middlewares share: which requests to check, and how to answer a bad one."""
+
+    def __init__(
+        self,
+        validator: PayloadValidator | EndpointValidator | EndpointSchema,
+        paths: Iterable[str] | None,
+        methods: Iterable[str],
+        max_body: int,
+    ) -> None:
+        if isinstance(validator, EndpointSchema):
+            validator = compile_endpoint_validator(validator)
+        self.validator = validator
+        self.paths = None if paths is None else frozenset(paths)
+        self.methods = frozenset(m.upper() for m in methods)
+        self.max_body = max_body
+
+    def applies(self, method: str, path: str) -> bool:
+        if method.upper() not in self.methods:
+            return False
+        return self.paths is None or path in self.paths
+
+    def validate(self, path: str, body: bytes) -> PayloadReport | EndpointReport:
+        if isinstance(self.validator, EndpointValidator):
+            match = _SERVED_MODEL_PATH.search(path)
+            if match is not None and match["name"] in self.validator.validators:
+                return self.validator.validators[match["name"]].validate_json(body)
+        return self.validator.validate_json(body)
+
+    @staticmethod
+    def rejection(report: PayloadReport | EndpointReport) -> bytes:
+        return orjson.dumps(
+            {"error_code": "BAD_REQUEST", "message": report.to_text(), "report": report.to_json()},
+            option=orjson.OPT_NON_STR_KEYS,
+        )
+
+    def too_large(self) -> bytes:
+        return orjson.dumps(
+            {"error_code": "BAD_REQUEST", "message": f"request body is over the {self.max_body:,}-byte limit"}
+        )
+
+
+class PayloadValidationASGIMiddleware:
+    """ASGI middleware: `app = PayloadValidationASGIMiddleware(app, schemakit.load("schema.json"))`."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        validator: PayloadValidator | EndpointValidator | EndpointSchema,
+        *,
+        paths: Iterable[str] | None = None,
+        methods: Iterable[str] = ("POST",),
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self.app = app
+        self.gate = _Gate(validator, paths, methods, max_body)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http" or not self.gate.applies(scope.get("method", ""), scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.gate.max_body:
+                await _asgi_answer(send, 413, self.gate.too_large())
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        report = self.gate.validate(scope.get("path", ""), body)
+        if not report.ok:
+            await _asgi_answer(send, 400, self.gate.rejection(report))
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect as the server reports it
+
+        await self.app(scope, replay, send)
+
+
+async def _asgi_answer(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class PayloadValidationWSGIMiddleware:
+    """WSGI middleware: `app = PayloadValidationWSGIMiddleware(app, schemakit.load("schema.json"))`."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        validator: PayloadValidator | EndpointValidator | EndpointSchema,
+        *,
+        paths: Iterable[str] | None = None,
+        methods: Iterable[str] = ("POST",),
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self.app = app
+        self.gate = _Gate(validator, paths, methods, max_body)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if not self.gate.applies(environ.get("REQUEST_METHOD", ""), path):
+            return self.app(environ, start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > self.gate.max_body:
+            return _wsgi_answer(start_response, "413 Request Entity Too Large", self.gate.too_large())
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        report = self.gate.validate(path, body)
+        if not report.ok:
+            return _wsgi_answer(start_response, "400 Bad Request", self.gate.rejection(report))
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return self.app(environ, start_response)
+
+
+def _wsgi_answer(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]

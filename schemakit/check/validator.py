@@ -1,0 +1,275 @@
+"""Payload validation for apps and the command line, built on the resolved model.
+
+`compile_validator(model)` builds a validator once per served model and reuses it;
+`compile_endpoint_validator(schema)` checks a payload against every served model.
+The work is done by `schemakit.runtime.engine`, a self-contained module that generated
+clients embed, so they give the same verdicts and messages.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from schemakit._exceptions import InvalidPayloadError, SchemakitError
+from schemakit.core.model import EndpointSchema, ServedModel
+from schemakit.runtime.engine import (
+    SCHEMA_CODES,
+    SERVING_RULES,
+    Engine,
+    PayloadReport,
+    Problem,
+    unsupported_keywords,
+)
+
+__all__ = [
+    "SCHEMA_CODES",
+    "SERVING_RULES",
+    "EndpointReport",
+    "EndpointValidator",
+    "PayloadReport",
+    "PayloadValidator",
+    "Problem",
+    "check_payload",
+    "compile_endpoint_validator",
+    "compile_validator",
+    "make_plan",
+    "validates_payload",
+]
+
+PLAN_VERSION = 1
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def make_plan(model: ServedModel) -> dict[str, Any]:
+    """The JSON-able plan an `Engine` is built from: the normalized schemas plus what the rules need."""
+    formats = []
+    for fmt in model.formats:
+        formats.append(
+            {
+                "kind": fmt.kind.value,
+                "key": fmt.key,
+                "schema": fmt.schema,
+                "named_columns": fmt.named_columns,
+                "columns": [
+                    {
+                        "name": column.name,
+                        "position": column.position,
+                        "required": column.required,
+                        "type": column.type.display(),
+                    }
+                    for column in fmt.columns
+                ],
+                "params": [
+                    {
+                        "name": param.name,
+                        "type": param.type.display(),
+                        **({"default": param.default} if param.has_default else {}),
+                    }
+                    for param in fmt.params
+                ],
+            }
+        )
+    return {
+        "plan_version": PLAN_VERSION,
+        "model": model.name,
+        "path": model.path,
+        "request_schema": model.request_schema,
+        "formats": formats,
+        "unsupported": unsupported_keywords(model.request_schema),
+    }
+
+
+class PayloadValidator:
+    """Checks payloads for one served model; compile once, call for every request."""
+
+    def __init__(self, model: ServedModel, *, disable: Iterable[str] = (), max_errors: int = 100) -> None:
+        self.model = model
+        self.plan = make_plan(model)
+        try:
+            self._engine = Engine(self.plan, disable=disable, max_errors=max_errors)
+        except ValueError as exc:
+            raise SchemakitError(str(exc)) from None
+
+    @property
+    def has_fast_path(self) -> bool:
+        """Whether `validate_json` can accept valid payloads with one typed decode (msgspec)."""
+        return self._engine.has_fast_path
+
+    def validate(self, payload: object) -> PayloadReport:
+        """Validate a parsed payload; the report lists every problem up to the limit."""
+        return self._engine.validate(payload)
+
+    def validate_json(self, data: bytes | str) -> PayloadReport:
+        """Validate bytes or text from the wire; text that is not JSON gives an `invalid-json` report."""
+        return self._engine.validate_json(data)
+
+    def check(self, payload: object) -> PayloadReport:
+        """Validate and raise `InvalidPayloadError` (carrying the report) when the payload is invalid."""
+        report = self.validate(payload)
+        if not report.ok:
+            raise InvalidPayloadError(report.to_text(), report)
+        return report
+
+    def __repr__(self) -> str:
+        return f"PayloadValidator(model={self.model.name!r})"
+
+
+@dataclass(frozen=True)
+class EndpointReport:
+    """A payload checked against every served model of an endpoint."""
+
+    reports: Mapping[str, PayloadReport]
+    #: The served models that accept the payload, in document order.
+    accepted_by: tuple[str, ...]
+    #: Traffic may go to any served model, so a payload is fine only when all of them accept it.
+    ok: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ok", len(self.accepted_by) == len(self.reports))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "accepted_by": list(self.accepted_by),
+            "models": [report.to_json() for report in self.reports.values()],
+        }
+
+    def to_text(self, max_problems: int = 5) -> str:
+        return "\n".join(report.to_text(max_problems) for report in self.reports.values())
+
+
+class EndpointValidator:
+    """Checks payloads against every served model of an endpoint."""
+
+    def __init__(self, schema: EndpointSchema, *, disable: Iterable[str] = (), max_errors: int = 100) -> None:
+        self.schema = schema
+        self.validators = {
+            model.name: PayloadValidator(model, disable=disable, max_errors=max_errors) for model in schema.models
+        }
+
+    def validator(self, model: str) -> PayloadValidator:
+        """The validator of one served model; UnknownModelError names the ones there are."""
+        if model not in self.validators:
+            self.schema.model(model)  # raises with the list of names
+        return self.validators[model]
+
+    def _combine(self, reports: dict[str, PayloadReport]) -> EndpointReport:
+        accepted = tuple(name for name, report in reports.items() if report.ok)
+        return EndpointReport(reports, accepted)
+
+    def validate(self, payload: object) -> EndpointReport:
+        return self._combine({name: v.validate(payload) for name, v in self.validators.items()})
+
+    def validate_json(self, data: bytes | str) -> EndpointReport:
+        return self._combine({name: v.validate_json(data) for name, v in self.validators.items()})
+
+
+def compile_validator(model: ServedModel, *, disable: Iterable[str] = (), max_errors: int = 100) -> PayloadValidator:
+    """A validator for one served model. `disable` switches serving rules off by code."""
+    return PayloadValidator(model, disable=disable, max_errors=max_errors)
+
+
+def compile_endpoint_validator(
+    schema: EndpointSchema, *, disable: Iterable[str] = (), max_errors: int = 100
+) -> EndpointValidator:
+    """A validator that checks a payload against every served model of `schema`."""
+    return EndpointValidator(schema, disable=disable, max_errors=max_errors)
+
+
+def _pick_model(schema: EndpointSchema, model: str | None) -> ServedModel:
+    if model is not None:
+        return schema.model(model)
+    if len(schema.models) != 1:
+        names = ", ".join(m.name for m in schema.models) or "none"
+        raise SchemakitError(f"{schema.title or 'the endpoint'} serves several models ({names}); pass model=NAME")
+    return schema.models[0]
+
+
+@functools.lru_cache(maxsize=32)
+def _validator_for_file(source: str, mtime_ns: int, model: str | None) -> PayloadValidator:
+    from schemakit.core.resolve import load
+
+    return compile_validator(_pick_model(load(source), model))
+
+
+# Resolved schemas hold mappings and are not hashable: cache by identity, keeping the object alive.
+_BY_IDENTITY: dict[tuple[int, str | None], tuple[object, PayloadValidator]] = {}
+
+
+def _cached(owner: EndpointSchema | ServedModel, model: str | None) -> PayloadValidator:
+    key = (id(owner), model)
+    hit = _BY_IDENTITY.get(key)
+    if hit is not None and hit[0] is owner:
+        return hit[1]
+    served = owner if isinstance(owner, ServedModel) else _pick_model(owner, model)
+    validator = compile_validator(served)
+    if len(_BY_IDENTITY) >= 32:
+        _BY_IDENTITY.pop(next(iter(_BY_IDENTITY)))
+    _BY_IDENTITY[key] = (owner, validator)
+    return validator
+
+
+def _resolve_validator(
+    schema_or_source: EndpointSchema | ServedModel | PayloadValidator | str | os.PathLike[str], model: str | None
+) -> PayloadValidator:
+    if isinstance(schema_or_source, PayloadValidator):
+        return schema_or_source
+    if isinstance(schema_or_source, (ServedModel, EndpointSchema)):
+        return _cached(schema_or_source, model)
+    source = os.fspath(schema_or_source)
+    path = Path(source)
+    # Compiled validators are cached per file and modification time, so a one-line call stays cheap.
+    mtime = path.stat().st_mtime_ns if path.is_file() else -1
+    if mtime < 0:
+        from schemakit.core.resolve import load
+
+        return compile_validator(_pick_model(load(source), model))
+    return _validator_for_file(source, mtime, model)
+
+
+def check_payload(
+    schema_or_source: EndpointSchema | ServedModel | PayloadValidator | str | os.PathLike[str],
+    payload: object,
+    *,
+    model: str | None = None,
+) -> PayloadReport:
+    """One line for app code: `check_payload("schema.json", payload).ok`.
+
+    `schema_or_source` is a resolved schema, a served model, a validator, or a
+    source to load (file, URL, ...); validators are compiled once and cached.
+    `payload` is a parsed object, or `bytes`/`str` JSON straight from the wire.
+    """
+    validator = _resolve_validator(schema_or_source, model)
+    if isinstance(payload, (bytes, bytearray, str)):
+        return validator.validate_json(bytes(payload) if isinstance(payload, bytearray) else payload)
+    return validator.validate(payload)
+
+
+def validates_payload(
+    schema_or_source: EndpointSchema | ServedModel | PayloadValidator | str | os.PathLike[str],
+    *,
+    model: str | None = None,
+) -> Callable[[F], F]:
+    """Decorate a function that builds a payload: its result is checked before it is returned.
+
+    An invalid payload raises `InvalidPayloadError`, whose `report` holds every problem.
+    """
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            payload = func(*args, **kwargs)
+            report = check_payload(schema_or_source, payload, model=model)
+            if not report.ok:
+                raise InvalidPayloadError(f"{func.__qualname__} built an invalid payload: {report.to_text()}", report)
+            return payload
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,143 @@
+"""Pieces every command shares: source options, loading with one-line errors, JSON output."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+import click
+import orjson
+
+from schemakit._exceptions import InvalidDocumentError, NotServingSchemaError
+from schemakit.core.load import DEFAULT_MAX_BYTES, LoadOptions
+from schemakit.core.load import _display_name as display_name
+from schemakit.core.model import EndpointSchema
+from schemakit.core.resolve import load
+
+__all__ = ["echo_json", "format_option", "load_options", "load_schema", "source_options"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+class Seconds(click.ParamType[float, Any]):
+    """A finite, positive number of seconds (click's FloatRange lets NaN and infinity through)."""
+
+    name = "seconds"
+
+    def __init__(self, *, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not self.allow_zero):
+            self.fail(f"{value!r} is not a positive, finite number of seconds", param, ctx)
+        return seconds
+
+
+SECONDS = Seconds()
+SECONDS_OR_ZERO = Seconds(allow_zero=True)
+
+
+def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def source_options(func: F) -> F:
+    """Options that say how to read http(s) sources and references."""
+    decorators = [
+        click.option(
+            "--header",
+            "headers",
+            multiple=True,
+            metavar="NAME:VALUE",
+            help="HTTP header for URL sources (repeatable). Sent only to the URL's own host.",
+        ),
+        click.option("--timeout", type=SECONDS, default=30.0, show_default=True, help="Seconds to wait for a URL."),
+        click.option(
+            "--max-bytes",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_BYTES,
+            show_default=True,
+            help="Refuse documents larger than this.",
+        ),
+        click.option(
+            "--allow-remote-refs",
+            is_flag=True,
+            help="Follow $refs that point outside the document (refused by default).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def load_options(
+    headers: tuple[str, ...] = (),
+    timeout: float = 30.0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_remote_refs: bool = False,
+    **_: Any,
+) -> LoadOptions:
+    parsed: dict[str, str] = {}
+    for header in headers:
+        name, sep, value = header.partition(":")
+        if not sep or not _HEADER_NAME.fullmatch(name.strip()):
+            raise click.BadParameter(
+                f"expected NAME:VALUE, got a header named {name.strip()[:40]!r}", param_hint="--header"
+            )
+        if not _HEADER_VALUE.fullmatch(value.strip()):
+            # Never echo the value: headers carry credentials.
+            raise click.BadParameter(
+                f"the value of header {name.strip()!r} holds a control or non-ASCII character",
+                param_hint="--header",
+            )
+        parsed[name.strip()] = value.strip()
+    return LoadOptions(headers=parsed, timeout=timeout, max_bytes=max_bytes, allow_remote_refs=allow_remote_refs)
+
+
+def load_schema(
+    source: str,
+    options: LoadOptions | None = None,
+    *,
+    need_models: bool = True,
+    on_errors: Literal["refuse", "warn"] = "refuse",
+) -> EndpointSchema:
+    """Load and resolve; a document without served models cannot be used by most commands.
+
+    A document with errors (what `schemakit validate` exits 1 for) is refused where a result
+    would rest on the broken parts (payload verdicts, generated code), and named in a warning
+    line where the command only describes it (inspect, diff).
+    """
+    schema = load(source, options)
+    if need_models and not schema.models:
+        reasons = "; ".join(d.message for d in schema.errors) or "no served models"
+        raise NotServingSchemaError(f"{display_name(source)}: not a serving endpoint schema: {reasons}")
+    if schema.errors:
+        first = schema.errors[0]
+        summary = (
+            f"{display_name(source)} has {len(schema.errors)} error(s), first [{first.code}] "
+            f"{first.pointer or '/'}: {first.message} (run `schemakit validate {display_name(source)}`)"
+        )
+        if on_errors == "refuse":
+            raise InvalidDocumentError(summary)
+        click.echo(f"schemakit: warning: {summary}", err=True)
+    return schema
+
+
+def echo_json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())

@@ -1,0 +1,307 @@
+"""Planning the generated types: class and field names, the JSON Schema fed to
+datamodel-code-generator, and the codec specs the generated package walks at run time.
+
+Everything here reads the resolved model (`schemakit.core.model`), never the raw document.
+Class names are chosen here (and handed to datamodel-code-generator as titles), field
+identifiers too (as scoped aliases), so the templates know exactly which Python names
+exist without parsing generated code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemakit.codegen.naming import class_name, unique_names
+from schemakit.core.model import Column, DataType, FormatKind, Kind, Param, ServedModel
+
+__all__ = ["ClassPlan", "FieldPlan", "ModelPlan", "TypePlanner", "docstring_text"]
+
+
+@dataclass
+class FieldPlan:
+    key: str  # the JSON key, exactly the document's
+    ident: str  # the Python attribute name
+    type: DataType
+    required: bool
+    description: str | None = None
+    default: Any = None
+    has_default: bool = False
+
+
+@dataclass
+class ClassPlan:
+    name: str
+    description: str | None
+    fields: list[FieldPlan]
+
+
+@dataclass
+class ModelPlan:
+    served: ServedModel
+    module: str  # the per-model module name
+    prefix: str  # class-name prefix
+    row: ClassPlan | None = None  # dataframe-style rows, or the object request
+    params: ClassPlan | None = None
+    response: ClassPlan | None = None
+    formats: tuple[FormatKind, ...] = ()
+    is_object_request: bool = False
+    tensor_formats: dict[str, DataType] = field(default_factory=dict)
+    column_formats: tuple[str, ...] = ()
+    split_columns: tuple[FieldPlan, ...] = ()
+    inputs_columns: tuple[FieldPlan, ...] = ()
+
+
+def docstring_text(text: str | None, *, escape_backslashes: bool = False, one_line: bool = False) -> str | None:
+    """Text safe inside a generated triple-quoted docstring: no double quotes (so no closing
+    triple quote), no control characters, and backslashes doubled when the caller writes the
+    docstring itself (datamodel-code-generator escapes them on its own)."""
+    if not text:
+        return None
+    cleaned = []
+    for ch in text.replace("\r\n", "\n").replace("\r", "\n"):
+        if ch == "\n" or ch == "\t" or ch.isprintable():
+            cleaned.append(ch)
+        else:
+            cleaned.append(" ")
+    out = "".join(cleaned).replace('"', "'").strip()
+    if one_line:
+        out = " ".join(out.split())
+    if escape_backslashes:
+        out = out.replace("\\", "\\\\")
+    return out or None
+
+
+class TypePlanner:
+    """Assigns class names across one generated models module and builds the schema for it."""
+
+    def __init__(self) -> None:
+        self.classes: dict[str, ClassPlan] = {}
+        self._used: set[str] = set()
+        self._nested: dict[int, str] = {}
+
+    def unique_class(self, wanted: str) -> str:
+        name = wanted
+        counter = 2
+        while name in self._used:
+            name = f"{wanted}{counter}"
+            counter += 1
+        self._used.add(name)
+        return name
+
+    # -- classes --------------------------------------------------------------------
+
+    def object_class(self, name: str, description: str | None, columns: tuple[Column, ...]) -> ClassPlan:
+        """Plan a class for an object with fields; nested objects get classes named after their path."""
+        idents = unique_names([c.name for c in columns], fallback="col")
+        plan = ClassPlan(name, docstring_text(description), [])
+        self.classes[name] = plan
+        for column in columns:
+            plan.fields.append(
+                FieldPlan(
+                    key=column.name,
+                    ident=idents[column.name],
+                    type=column.type,
+                    required=column.required,
+                    description=docstring_text(column.description or column.type.description),
+                )
+            )
+        for fld in plan.fields:
+            self._plan_nested(fld.type, f"{name}{class_name(fld.key, fallback='Field')}")
+        return plan
+
+    def params_class(self, name: str, params: tuple[Param, ...]) -> ClassPlan:
+        idents = unique_names([p.name for p in params], fallback="param")
+        plan = ClassPlan(name, "Inference parameters, sent as `params` beside the input.", [])
+        self.classes[name] = plan
+        for param in params:
+            fits = param.has_default and _default_fits(param.type, param.default)
+            description = param.description or param.type.description
+            if param.has_default and not fits:
+                # A default Python cannot hold as written (a datetime given as text): say what the server uses.
+                note = f"Server default: {json.dumps(param.default, ensure_ascii=False)}."
+                description = f"{description}\n\n{note}" if description else note
+            plan.fields.append(
+                FieldPlan(
+                    key=param.name,
+                    ident=idents[param.name],
+                    type=param.type,
+                    required=param.required,
+                    description=docstring_text(description),
+                    default=param.default,
+                    has_default=fits,
+                )
+            )
+        for fld in plan.fields:
+            self._plan_nested(fld.type, f"{name}{class_name(fld.key, fallback='Field')}")
+        return plan
+
+    def _plan_nested(self, dtype: DataType, wanted: str) -> None:
+        if dtype.kind is Kind.OBJECT and dtype.fields:
+            if _class_key(dtype) in self._nested:
+                return
+            name = self.unique_class(wanted)
+            self._nested[_class_key(dtype)] = name
+            self.object_class(name, dtype.description, dtype.fields)
+        elif dtype.kind in (Kind.ARRAY, Kind.MAP) and dtype.items is not None:
+            self._plan_nested(dtype.items, wanted if wanted.endswith("Item") else f"{wanted}Item")
+        elif dtype.kind is Kind.UNION:
+            for i, variant in enumerate(dtype.variants, 1):
+                self._plan_nested(variant, f"{wanted}{i}")
+
+    def nested_name(self, dtype: DataType) -> str:
+        return self._nested[_class_key(dtype)]
+
+    # -- JSON Schema for datamodel-code-generator ----------------------------------
+
+    def json_schema(self) -> dict[str, Any]:
+        defs = {}
+        for name, plan in self.classes.items():
+            properties: dict[str, Any] = {}
+            for fld in plan.fields:
+                prop = self.type_schema(fld.type)
+                if fld.description:
+                    prop = {**prop, "description": fld.description}
+                if fld.has_default:
+                    prop = {**prop, "default": fld.default}
+                properties[fld.key] = prop
+            schema: dict[str, Any] = {"type": "object", "title": name, "properties": properties}
+            required = [f.key for f in plan.fields if f.required]
+            if required:
+                schema["required"] = required
+            if plan.description:
+                schema["description"] = plan.description
+            defs[name] = schema
+        return {"$defs": defs}
+
+    def aliases(self) -> dict[str, str]:
+        return {
+            f"{name}.{fld.key}": fld.ident
+            for name, plan in self.classes.items()
+            for fld in plan.fields
+            if fld.key != fld.ident
+        }
+
+    def type_schema(self, dtype: DataType) -> dict[str, Any]:
+        """JSON Schema for one logical type, keeping what datamodel-code-generator would lose."""
+        core = self._core_schema(dtype)
+        if dtype.nullable and dtype.kind not in (Kind.NULL, Kind.ANY):
+            return {"anyOf": [core, {"type": "null"}]}
+        return core
+
+    def _core_schema(self, dtype: DataType) -> dict[str, Any]:
+        kind = dtype.kind
+        enum = [v for v in dtype.enum if v is not None] if dtype.enum is not None else None
+        if kind is Kind.BOOLEAN:
+            return _with_enum({"type": "boolean"}, enum)
+        if kind in (Kind.INTEGER, Kind.LONG):
+            return _with_enum({"type": "integer"}, enum)
+        if kind in (Kind.FLOAT, Kind.DOUBLE):
+            return {"type": "number"}
+        if kind is Kind.STRING:
+            return _with_enum({"type": "string"}, enum)
+        if kind is Kind.BINARY:
+            return {"type": "string", "format": "binary"}
+        if kind is Kind.DATETIME:
+            return {"type": "string", "format": "date-time"}
+        if kind is Kind.ARRAY:
+            tuple_schema = _tuple_schema(dtype)
+            if tuple_schema is not None:
+                return {
+                    "type": "array",
+                    "prefixItems": [self.type_schema(t) for t in tuple_schema],
+                    "minItems": len(tuple_schema),
+                    "maxItems": len(tuple_schema),
+                }
+            items = self.type_schema(dtype.items) if dtype.items is not None else {}
+            return {"type": "array", "items": items}
+        if kind is Kind.MAP:
+            values = self.type_schema(dtype.items) if dtype.items is not None else {}
+            return {"type": "object", "additionalProperties": values}
+        if kind is Kind.OBJECT:
+            if dtype.fields:
+                return {"$ref": f"#/$defs/{self.nested_name(dtype)}"}
+            return {"type": "object", "additionalProperties": {}}
+        if kind is Kind.UNION:
+            return {"anyOf": [self.type_schema(v) for v in dtype.variants]}
+        if kind is Kind.NULL:
+            return {"type": "null"}
+        return {}
+
+    # -- codec specs -----------------------------------------------------------------
+
+    def codec_spec(self, dtype: DataType) -> Any:
+        """What the generated codec must convert: None (as is), binary, datetime, lists, maps, classes."""
+        kind = dtype.kind
+        if kind is Kind.BINARY:
+            return "binary"
+        if kind is Kind.DATETIME:
+            return "datetime"
+        if kind in (Kind.ARRAY, Kind.MAP) and dtype.items is not None:
+            inner = self.codec_spec(dtype.items)
+            if inner is None:
+                return None
+            return ("list" if kind is Kind.ARRAY else "map", inner)
+        if kind is Kind.OBJECT and dtype.fields:
+            return ("class", self.nested_name(dtype))
+        return None
+
+    def class_specs(self) -> dict[str, tuple[tuple[str, str, bool, bool, Any], ...]]:
+        return {
+            name: tuple((f.key, f.ident, f.required, f.type.nullable, self.codec_spec(f.type)) for f in plan.fields)
+            for name, plan in self.classes.items()
+        }
+
+
+def _class_key(dtype: DataType) -> int:
+    # Identity of the resolved type object: the same nested schema reached twice gets one class.
+    return id(dtype)
+
+
+def _with_enum(schema: dict[str, Any], enum: list[Any] | None) -> dict[str, Any]:
+    if enum:
+        return {**schema, "enum": enum}
+    return schema
+
+
+def _tuple_schema(dtype: DataType) -> tuple[DataType, ...] | None:
+    """Per-position types of a closed `prefixItems` array (the resolved type keeps only their union)."""
+    raw = dtype.schema
+    prefix = raw.get("prefixItems") if isinstance(raw, dict) else None
+    if not isinstance(prefix, list) or not prefix or dtype.items is None:
+        return None
+    closed = raw.get("items") is False or raw.get("maxItems") == len(prefix)
+    if not closed:
+        return None
+    variants = dtype.items.variants if dtype.items.kind is Kind.UNION else (dtype.items,) * len(prefix)
+    if len(variants) != len(prefix):
+        return None
+    return tuple(variants)
+
+
+def _default_fits(dtype: DataType, value: Any) -> bool:
+    """Whether a default can be written as the field's Python default (a datetime given as text cannot)."""
+    if value is None:
+        return dtype.nullable
+    kind = dtype.kind
+    if kind in (Kind.BINARY, Kind.DATETIME, Kind.OBJECT, Kind.UNION):
+        return False
+    if kind is Kind.BOOLEAN:
+        return isinstance(value, bool)
+    if kind in (Kind.INTEGER, Kind.LONG):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind in (Kind.FLOAT, Kind.DOUBLE):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if kind is Kind.STRING:
+        return isinstance(value, str) and (dtype.enum is None or value in dtype.enum)
+    if kind is Kind.ARRAY:
+        return isinstance(value, list) and dtype.items is not None and all(_default_fits(dtype.items, v) for v in value)
+    if kind is Kind.MAP:
+        return (
+            isinstance(value, dict)
+            and dtype.items is not None
+            and all(_default_fits(dtype.items, v) for v in value.values())
+        )
+    return False

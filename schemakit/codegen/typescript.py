@@ -1,0 +1,163 @@
+"""`schemakit codegen --target typescript`: TypeScript types for the rows, params, payloads and responses.
+
+The same plan as the Python package (class names, nested types) drives one `index.ts`
+of interfaces and payload types. Keys are written as JSON string literals, so a column
+named anything at all stays exactly the document's; comments go through `jsdoc`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from schemakit.codegen.plans import ClassPlan, FieldPlan, ModelPlan, TypePlanner
+from schemakit.core.model import DataType, FormatKind, Kind
+
+__all__ = ["jsdoc", "ts_string", "ts_type", "typescript_context"]
+
+_LINE_BREAKS = {"\u2028", "\u2029", "\x85", "\r", "\x0b", "\x0c"}
+
+
+def ts_string(text: str) -> str:
+    """A TypeScript string literal: JSON's escaping, with every non-ASCII character (U+2028 too) escaped."""
+    return json.dumps(str(text), ensure_ascii=True)
+
+
+def jsdoc(text: str | None, indent: str = "") -> str:
+    """A `/** ... */` comment that no text can close early or break out of."""
+    if not text:
+        return ""
+    cleaned = []
+    for ch in text:
+        if ch in _LINE_BREAKS:
+            cleaned.append("\n")
+        elif ch == "\n" or ch == "\t" or ch.isprintable():
+            cleaned.append(ch)
+        else:
+            cleaned.append(" ")
+    body = "".join(cleaned).replace("*/", "*\\/").strip()
+    lines = [line.rstrip() for line in body.split("\n")]
+    if len(lines) == 1:
+        return f"{indent}/** {lines[0]} */\n"
+    inner = "".join(f"{indent} *{' ' + line if line else ''}\n" for line in lines)
+    return f"{indent}/**\n{inner}{indent} */\n"
+
+
+def ts_type(dtype: DataType | None, planner: TypePlanner, *, comments: bool = True) -> str:
+    """The TypeScript type of a logical type's JSON values (binary and datetime are strings, noted in comments)."""
+    if dtype is None:
+        return "unknown"
+    kind = dtype.kind
+    enum = [v for v in dtype.enum if v is not None] if dtype.enum is not None else []
+    text: str
+    if enum and kind in (Kind.STRING, Kind.INTEGER, Kind.LONG, Kind.BOOLEAN, Kind.FLOAT, Kind.DOUBLE):
+        text = " | ".join(ts_string(v) if isinstance(v, str) else json.dumps(v) for v in enum)
+    elif kind is Kind.BOOLEAN:
+        text = "boolean"
+    elif dtype.is_number:
+        text = "number"
+    elif kind is Kind.STRING:
+        text = "string"
+    elif kind is Kind.BINARY:
+        text = "string /* base64 */" if comments else "string"
+    elif kind is Kind.DATETIME:
+        text = "string /* ISO-8601 */" if comments else "string"
+    elif kind is Kind.ARRAY:
+        text = f"Array<{ts_type(dtype.items, planner, comments=comments)}>"
+    elif kind is Kind.MAP:
+        text = f"Record<string, {ts_type(dtype.items, planner, comments=comments)}>"
+    elif kind is Kind.OBJECT:
+        text = planner.nested_name(dtype) if dtype.fields else "Record<string, unknown>"
+    elif kind is Kind.UNION:
+        text = " | ".join(ts_type(v, planner, comments=comments) for v in dtype.variants)
+    elif kind is Kind.NULL:
+        return "null"
+    else:
+        return "unknown"
+    if dtype.nullable:
+        return f"{text} | null"
+    return text
+
+
+def _tensor(dtype: DataType, planner: TypePlanner) -> str:
+    text = ts_type(DataType(dtype.kind, items=dtype.items, fields=dtype.fields, enum=dtype.enum), planner)
+    for _ in dtype.shape or (-1,):
+        text = f"Array<{text}>"
+    return text
+
+
+def _columns_object(fields: tuple[FieldPlan, ...], planner: TypePlanner, *, as_arrays: bool) -> str:
+    parts = []
+    for fld in fields:
+        value = ts_type(fld.type, planner)
+        if as_arrays:
+            value = f"Array<{value}>"
+        parts.append(f"{ts_string(fld.key)}{'' if fld.required else '?'}: {value}")
+    return "{ " + "; ".join(parts) + " }"
+
+
+def _payloads(plan: ModelPlan, planner: TypePlanner) -> list[tuple[str, str, str]]:
+    """(type name, doc, TypeScript type) for each payload shape the model accepts."""
+    params = f"; params?: {plan.params.name}" if plan.params is not None else ""
+    row = plan.row.name if plan.row is not None else "Record<string, unknown>"
+    shapes: list[tuple[str, str, str]] = []
+    for fmt in plan.served.formats:
+        name = plan.prefix + "".join(w.title() for w in fmt.kind.value.split("_"))
+        if fmt.kind is FormatKind.DATAFRAME_SPLIT:
+            kinds = {ts_type(f.type, planner, comments=False) for f in plan.split_columns}
+            cells = ["unknown"] if "unknown" in kinds or not kinds else sorted(kinds)
+            names = " | ".join(ts_string(f.key) for f in plan.split_columns) or "string"
+            body = (
+                f"{{ dataframe_split: {{ columns?: Array<{names}>; data: Array<Array<{' | '.join(cells)}>>; "
+                f"index?: Array<number | string> }}{params} }}"
+            )
+            doc = "A dataframe_split payload: rows as arrays, in the order `columns` names."
+        elif fmt.kind is FormatKind.DATAFRAME_RECORDS:
+            body = f"{{ dataframe_records: Array<{row}>{params} }}"
+            doc = "A dataframe_records payload: one object per row."
+        elif fmt.kind is FormatKind.INSTANCES:
+            inner = f"Array<{row}>" if fmt.columns else _tensor(fmt.tensor or DataType(Kind.ANY), planner)
+            body = f"{{ instances: {inner}{params} }}"
+            doc = "An instances payload."
+        elif fmt.kind is FormatKind.INPUTS:
+            inner = (
+                _columns_object(plan.inputs_columns, planner, as_arrays=True)
+                if fmt.columns
+                else _tensor(fmt.tensor or DataType(Kind.ANY), planner)
+            )
+            body = f"{{ inputs: {inner}{params} }}"
+            doc = "An inputs payload."
+        else:
+            continue
+        shapes.append((name, doc, body))
+    return shapes
+
+
+def typescript_context(plans: list[ModelPlan], planner: TypePlanner) -> dict[str, Any]:
+    """What `templates/typescript/index.ts.j2` renders: interfaces, payload unions, per-model names."""
+    interfaces = []
+    for name in sorted(planner.classes):
+        cls: ClassPlan = planner.classes[name]
+        fields = [
+            (jsdoc(f.description, "  "), ts_string(f.key), "" if f.required else "?", ts_type(f.type, planner))
+            for f in cls.fields
+        ]
+        interfaces.append((jsdoc(cls.description), name, fields))
+    models = []
+    for plan in plans:
+        shapes = _payloads(plan, planner)
+        union = " | ".join(name for name, _doc, _body in shapes)
+        if plan.is_object_request and plan.row is not None:
+            union = plan.row.name
+        models.append(
+            {
+                "plan": plan,
+                "doc": jsdoc(f"Served model {plan.served.name}: {plan.served.path}"),
+                "shapes": [(jsdoc(doc), name, body) for name, doc, body in shapes],
+                "payload": union or "Record<string, unknown>",
+                "response": plan.response.name if plan.response is not None else "unknown",
+                "name": ts_string(plan.served.name),
+                "path": ts_string(plan.served.path),
+            }
+        )
+    return {"interfaces": interfaces, "models": models}

@@ -1,0 +1,1 @@
+"""The MLflow bridge: a serving document from an MLflow model's signature (`mlflow:` sources)."""

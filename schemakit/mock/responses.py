@@ -1,0 +1,319 @@
+"""Deterministic answers for the emulator: one prediction per input row, shaped by the 200 schema.
+
+Every value is derived from a stable hash of what was asked (the served model's
+name and the row's canonical JSON), so the same row always gets the same
+prediction, across runs and processes, and a client can assert on it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from schemakit.core.model import DataType, FormatKind, InputFormat, JSONValue, Kind, ServedModel
+
+__all__ = ["count_rows", "input_rows", "respond", "row_seed"]
+
+#: `created` timestamps in object responses: fixed, so answers stay deterministic.
+_CREATED = 1_700_000_000
+
+
+def row_seed(model_name: str, row: Any) -> bytes:
+    """A stable 16-byte digest of one input row, for the model that answers it."""
+    try:
+        canonical = orjson.dumps(row, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        # orjson stops at 254 levels (and at integers beyond 64 bits); the standard library goes further.
+        try:
+            canonical = json.dumps(row, sort_keys=True, default=repr).encode()
+        except (RecursionError, ValueError):
+            canonical = f"{type(row).__name__}:{len(row) if hasattr(row, '__len__') else 0}".encode()
+    return hashlib.blake2b(model_name.encode() + b"\0" + canonical, digest_size=16).digest()
+
+
+def input_rows(payload: Mapping[str, Any], fmt: InputFormat | None) -> list[Any]:
+    """The rows of a keyed payload, each as the JSON value the prediction is derived from."""
+    key = fmt.key if fmt is not None else next((k for k in _ROW_KEYS if k in payload), None)
+    if key is None:
+        return []
+    value = payload.get(key)
+    if key == FormatKind.DATAFRAME_SPLIT.value:
+        if not isinstance(value, Mapping):
+            return []
+        columns = value.get("columns")
+        data = value.get("data")
+        if not isinstance(data, list):
+            return []
+        if isinstance(columns, list):
+            # Rows keyed by column name: a reordered `columns` list gives the same answers.
+            return [dict(zip(columns, row, strict=False)) if isinstance(row, list) else row for row in data]
+        return list(data)
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, Mapping):
+        # Columnar `inputs`/`instances` ({"col": [v1, v2]}): one row per position.
+        lengths = [len(v) for v in value.values() if isinstance(v, list)]
+        if not lengths:
+            return [dict(value)]
+        count = max(lengths)
+        return [
+            {k: (v[i] if isinstance(v, list) and i < len(v) else v) for k, v in value.items()} for i in range(count)
+        ]
+    return [value]
+
+
+_ROW_KEYS = tuple(kind.value for kind in FormatKind if kind is not FormatKind.OBJECT)
+
+
+def count_rows(payload: Mapping[str, Any], fmt: InputFormat | None) -> int:
+    return len(input_rows(payload, fmt))
+
+
+def respond(model: ServedModel, payload: Mapping[str, Any], fmt: InputFormat | None) -> JSONValue:
+    """The 200 body for a valid payload: predictions per row, or an object for object models."""
+    response = model.response
+    if fmt is None or fmt.kind is FormatKind.OBJECT:
+        seed = row_seed(model.name, payload)
+        if response is None:
+            return {"predictions": [_double(seed)]}
+        return _fix_usage(_Generator(seed, model.name, payload).value(response.body, ""))
+    rows = input_rows(payload, fmt)
+    if response is None:
+        # No 200 schema: MLflow's own shape, one double per row.
+        return {"predictions": [_double(row_seed(model.name, row)) for row in rows]}
+    predictions = response.predictions
+    if predictions is None:
+        return _Generator(row_seed(model.name, rows), model.name, payload).value(response.body, "")
+    if predictions.kind is Kind.ARRAY:
+        item = predictions.items or DataType(Kind.DOUBLE)
+        values: list[JSONValue] = [
+            _Generator(row_seed(model.name, row), model.name, payload).value(item, "predictions") for row in rows
+        ]
+        body = _Generator(row_seed(model.name, rows), model.name, payload).value(response.body, "", skip="predictions")
+        if isinstance(body, dict):
+            body["predictions"] = values
+            return body
+        return {"predictions": values}
+    # Predictions that are not a list (a dict of columns, a scalar): one value for the whole batch.
+    return _Generator(row_seed(model.name, rows), model.name, payload).value(response.body, "")
+
+
+def _fix_usage(body: JSONValue) -> JSONValue:
+    # Token counts a client may add up: keep total = prompt + completion.
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if isinstance(usage, dict):
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        if isinstance(prompt, int) and isinstance(completion, int) and isinstance(usage.get("total_tokens"), int):
+            usage["total_tokens"] = prompt + completion
+    return body
+
+
+def _double(seed: bytes) -> float:
+    # Two decimals keep the numbers readable in a terminal; still distinct per row.
+    return round(int.from_bytes(seed[:4], "big") / 2**32 * 100.0, 2)
+
+
+class _Generator:
+    """Builds a value for a DataType from a seed; each position gets its own sub-seed."""
+
+    def __init__(self, seed: bytes, model_name: str, payload: Any) -> None:
+        self.seed = seed
+        self.model_name = model_name
+        self.payload = payload
+
+    def _sub(self, path: str) -> bytes:
+        return hashlib.blake2b(self.seed + path.encode(), digest_size=16).digest()
+
+    def value(self, t: DataType, path: str, *, skip: str | None = None) -> JSONValue:
+        schema: Mapping[str, Any] = t.schema or {}
+        if "const" in schema:
+            const: JSONValue = schema["const"]
+            return const
+        seed = self._sub(path)
+        if t.enum:
+            if path.endswith("role") and "assistant" in t.enum:
+                # A chat answer comes from the assistant, whatever else the enum allows.
+                return "assistant"
+            choices: list[JSONValue] = [v for v in t.enum if v is not None] or list(t.enum)
+            return choices[int.from_bytes(seed[:4], "big") % len(choices)]
+        kind = t.kind
+        if kind is Kind.NULL or (kind is Kind.ANY and t.nullable):
+            # e.g. `logprobs`: servers answer null unless asked for more.
+            return None
+        if kind is Kind.BOOLEAN:
+            return bool(seed[0] & 1)
+        if kind in (Kind.INTEGER, Kind.LONG):
+            return self._integer(schema, seed, path)
+        if kind in (Kind.FLOAT, Kind.DOUBLE, Kind.ANY):
+            return self._number(schema, seed)
+        if kind is Kind.STRING:
+            return self._string(schema, seed, path)
+        if kind is Kind.BINARY:
+            return base64.b64encode(seed[:6]).decode()
+        if kind is Kind.DATETIME:
+            return f"2024-01-{1 + seed[0] % 28:02d}T{seed[1] % 24:02d}:{seed[2] % 60:02d}:{seed[3] % 60:02d}Z"
+        if kind is Kind.ARRAY:
+            return self._array(t, schema, path)
+        if kind is Kind.MAP:
+            item = t.items or DataType(Kind.DOUBLE)
+            return {"key": self.value(item, f"{path}.key")}
+        if kind is Kind.OBJECT:
+            return self._object(t, path, skip)
+        if kind is Kind.UNION and t.variants:
+            # Prefer a variant that is not null, so a client sees a real value.
+            variants = [v for v in t.variants if v.kind is not Kind.NULL] or list(t.variants)
+            return self.value(variants[seed[0] % len(variants)], path)
+        return self._number(schema, seed)
+
+    def _integer(self, schema: Mapping[str, Any], seed: bytes, path: str) -> int:
+        name = path.rsplit(".", 1)[-1]
+        if name == "created":
+            return _CREATED
+        if name == "index":
+            return 0
+        low = _bound(schema, "minimum", "exclusiveMinimum", 1)
+        high = _bound(schema, "maximum", "exclusiveMaximum", -1)
+        lo = int(low) if low is not None else 0
+        hi = int(high) if high is not None else lo + 1000
+        if hi < lo:
+            hi = lo
+        return lo + int.from_bytes(seed[:4], "big") % (hi - lo + 1)
+
+    def _number(self, schema: Mapping[str, Any], seed: bytes) -> float:
+        low = _bound(schema, "minimum", "exclusiveMinimum", 0)
+        high = _bound(schema, "maximum", "exclusiveMaximum", 0)
+        fraction = int.from_bytes(seed[:4], "big") / 2**32
+        if low is not None or high is not None:
+            lo = float(low) if low is not None else float(high or 0) - 100.0
+            hi = float(high) if high is not None else lo + 100.0
+            value = lo + (hi - lo) * (0.1 + 0.8 * fraction)
+            return value
+        return round(fraction * 100.0, 2)
+
+    def _string(self, schema: Mapping[str, Any], seed: bytes, path: str) -> str:
+        fmt = schema.get("format")
+        if fmt in ("date-time", "datetime"):
+            return f"2024-01-{1 + seed[0] % 28:02d}T{seed[1] % 24:02d}:{seed[2] % 60:02d}:00Z"
+        if fmt == "date":
+            return f"2024-01-{1 + seed[0] % 28:02d}"
+        if fmt == "uuid":
+            h = seed.hex()
+            return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
+        if fmt in ("byte", "binary"):
+            return base64.b64encode(seed[:6]).decode()
+        name = path.rsplit(".", 1)[-1] or "value"
+        if name == "model":
+            return self.model_name
+        if name == "object":
+            return _object_kind(self.payload)
+        if name == "finish_reason":
+            return "stop"
+        if name == "role":
+            return "assistant"
+        if name == "id":
+            return f"mock-{seed.hex()[:12]}"
+        text = f"{name}-{seed.hex()[:8]}"
+        min_length = schema.get("minLength")
+        if isinstance(min_length, int) and len(text) < min_length:
+            text = text + "x" * (min_length - len(text))
+        max_length = schema.get("maxLength")
+        if isinstance(max_length, int) and len(text) > max_length:
+            text = text[:max_length]
+        return text
+
+    def _array(self, t: DataType, schema: Mapping[str, Any], path: str) -> list[JSONValue]:
+        prefix = schema.get("prefixItems")
+        if isinstance(prefix, Sequence) and prefix and not isinstance(prefix, str):
+            return [self._from_schema(s, f"{path}[{i}]") for i, s in enumerate(prefix)]
+        count = 1
+        if t.shape:
+            # A tensor dimension given by the document fixes the length; -1 means any.
+            first = t.shape[0]
+            count = first if first > 0 else 1
+        min_items = schema.get("minItems")
+        if isinstance(min_items, int) and min_items > count:
+            count = min_items
+        max_items = schema.get("maxItems")
+        if isinstance(max_items, int) and max_items < count:
+            count = max_items
+        name = path.rsplit(".", 1)[-1]
+        if name in ("choices", "data"):
+            count = max(count, _requested_count(self.payload, name))
+        elif name == "embedding" and not t.shape:
+            count = max(count, 8)  # a short vector, still recognisably one
+        item = t.items or DataType(Kind.DOUBLE)
+        return [self._indexed(item, f"{path}[{i}]", i) for i in range(count)]
+
+    def _from_schema(self, schema: Any, path: str) -> JSONValue:
+        # Positional items carry only a schema (no DataType): read its JSON type.
+        if not isinstance(schema, Mapping):
+            return None
+        types = schema.get("type")
+        first = next((x for x in types if x != "null"), "null") if isinstance(types, list) else types
+        kind = {
+            "integer": Kind.LONG,
+            "number": Kind.DOUBLE,
+            "string": Kind.STRING,
+            "boolean": Kind.BOOLEAN,
+            "null": Kind.NULL,
+            "array": Kind.ARRAY,
+            "object": Kind.OBJECT,
+        }.get(first if isinstance(first, str) else "", Kind.ANY)
+        enum = schema.get("enum")
+        return self.value(
+            DataType(kind, enum=tuple(enum) if isinstance(enum, list) and enum else None, schema=schema), path
+        )
+
+    def _indexed(self, item: DataType, path: str, index: int) -> JSONValue:
+        value = self.value(item, path)
+        if isinstance(value, dict) and "index" in value and isinstance(value["index"], int):
+            value["index"] = index
+        return value
+
+    def _object(self, t: DataType, path: str, skip: str | None) -> dict[str, JSONValue]:
+        out: dict[str, JSONValue] = {}
+        for column in t.fields:
+            if column.name == skip:
+                continue
+            child = f"{path}.{column.name}" if path else column.name
+            out[column.name] = self.value(column.type, child)
+        return out
+
+
+def _bound(schema: Mapping[str, Any], inclusive: str, exclusive: str, step: int) -> float | None:
+    value = schema.get(inclusive)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    value = schema.get(exclusive)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value + step
+    return None
+
+
+def _object_kind(payload: Any) -> str:
+    if isinstance(payload, Mapping):
+        if "messages" in payload:
+            return "chat.completion"
+        if "prompt" in payload:
+            return "text_completion"
+        if "input" in payload:
+            return "list"
+    return "object"
+
+
+def _requested_count(payload: Any, path: str) -> int:
+    """How many results an object request asks for: `n` choices, or one embedding per `input`."""
+    if not isinstance(payload, Mapping):
+        return 1
+    if path == "choices":
+        n = payload.get("n")
+        return n if isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 16 else 1
+    inputs = payload.get("input")
+    if isinstance(inputs, list) and inputs:
+        return min(len(inputs), 2048)
+    return 1

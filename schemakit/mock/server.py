@@ -1,0 +1,204 @@
+"""`MockServer`: the emulator in a background thread, for tests and scripts.
+
+Kept apart from `_mock` and imported cheaply: `import schemakit` must stay fast
+for the command line, so the HTTP machinery loads only when a server is built.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+    from schemakit.core.model import EndpointSchema
+    from schemakit.mock.emulator import MockHTTPServer, MockWorkspace, RecordedRequest
+    from schemakit.mock.state import EndpointSettings
+
+__all__ = ["DEFAULT_TOKEN", "MockServer"]
+
+#: The admin token when none is given; fine on loopback, never for a shared address.
+DEFAULT_TOKEN = "dapi-mock-token"  # noqa: S105 (a documented placeholder for a local emulator)
+
+
+class MockServer:
+    """A local serving-endpoints workspace on a free port, serving one endpoint per document.
+
+    ::
+
+        with MockServer(["samples/docs-example-dataframe.json"], token="dapi-test") as server:
+            server.url                      # "http://127.0.0.1:PORT", the workspace host
+            server.add_user("alice", token="alice-token")
+            server.set_permission("example-endpoint", "alice", "CAN_QUERY")
+            server.configure("example-endpoint", ready_after_polls=3, throttle_queries=2)
+            server.requests                 # what clients sent (method, path, headers, body)
+
+    `sources` are paths, URLs or any schemakit source, or `EndpointSchema`
+    objects; an endpoint is named by its document's `info.title`. The admin
+    (`server.token`) has CAN_MANAGE on every endpoint. Also usable with
+    `start()` / `stop()`, and as the `mock_server` pytest fixture in
+    `schemakit.testing`.
+    """
+
+    def __init__(
+        self,
+        sources: Iterable[str | Path | EndpointSchema],
+        *,
+        token: str = DEFAULT_TOKEN,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_file: str | Path | None = None,
+        config: str | Path | None = None,
+        settings: Mapping[str, EndpointSettings | Mapping[str, Any]] | None = None,
+        max_body_bytes: int | None = None,
+        raise_server_errors: bool = True,
+        **default_settings: Any,
+    ) -> None:
+        from schemakit.core.model import EndpointSchema
+        from schemakit.mock.emulator import DEFAULT_MAX_BODY_BYTES, MockHTTPServer, MockWorkspace, load_sources
+        from schemakit.mock.state import EndpointSettings, load_settings_file
+
+        resolved = [s if isinstance(s, EndpointSchema) else str(s) for s in sources]
+        schemas, documents = load_sources(resolved)
+        per_endpoint: dict[str, EndpointSettings] = {}
+        base = EndpointSettings().replace(**default_settings)
+        for name, value in (settings or {}).items():
+            per_endpoint[name] = value if isinstance(value, EndpointSettings) else base.replace(**dict(value))
+        self._errors: list[BaseException] = []
+        self._raise_server_errors = raise_server_errors
+        self.token = token
+        self.workspace: MockWorkspace = MockWorkspace(
+            schemas,
+            token=token,
+            documents=documents,
+            settings=per_endpoint,
+            default_settings=base,
+            state_file=state_file,
+            config=load_settings_file(config) if config is not None else None,
+            max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+        )
+        self._http: MockHTTPServer | None = None
+        self._factory = MockHTTPServer
+        self._host = host
+        self._port = port
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --
+
+    def start(self) -> MockServer:
+        """Bind and serve in a background thread; returns self. Starting twice is an error."""
+        if self._http is not None:
+            raise RuntimeError("this MockServer is already running")
+        self._http = self._factory(self.workspace, self._host, self._port, on_error=self._errors.append)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, name="schemakit-mock", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket; safe to call twice.
+
+        Raises RuntimeError when a request made the emulator fail internally (a
+        bug worth a failing test), unless `raise_server_errors=False`.
+        """
+        server, thread = self._http, self._thread
+        self._http = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        if self._errors and self._raise_server_errors:
+            errors, self._errors = self._errors, []
+            raise RuntimeError(f"the emulator failed on {len(errors)} request(s); first: {errors[0]!r}") from errors[0]
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is not None:
+            # Do not hide the test's own failure behind the emulator's.
+            self._raise_server_errors = False
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._http is not None
+
+    # -- where it listens --
+
+    @property
+    def url(self) -> str:
+        """The workspace host, `http://127.0.0.1:PORT` (what DATABRICKS_HOST would be)."""
+        if self._http is None:
+            raise RuntimeError("the MockServer is not running: call start() or use it in a `with` block")
+        return self._http.url
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def endpoint_url(self, endpoint: str) -> str:
+        """`{url}/serving-endpoints/{endpoint}`, the base URL a document's `servers` entry would hold."""
+        return f"{self.url}/serving-endpoints/{endpoint}"
+
+    def invocations_url(self, endpoint: str, served_model: str | None = None) -> str:
+        base = self.endpoint_url(endpoint)
+        return f"{base}/served-models/{served_model}/invocations" if served_model else f"{base}/invocations"
+
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An httpx client for this server, sending `token` (the admin's by default) as a bearer token."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {token or self.token}", **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 30.0), **kwargs)
+
+    # -- principals, permissions and behaviour --
+
+    @property
+    def endpoints(self) -> list[str]:
+        """The endpoints that exist (not deleted), by name."""
+        return self.workspace.endpoint_names
+
+    def add_user(self, name: str, *, token: str, groups: Iterable[str] = (), service_principal: bool = False) -> None:
+        """Add a principal that authenticates with `token`; it has no permission until granted one."""
+        self.workspace.add_user(name, token=token, groups=groups, service_principal=service_principal)
+
+    def set_permission(self, endpoint: str, principal: str, level: str | None) -> None:
+        """Grant CAN_MANAGE, CAN_QUERY or CAN_VIEW on `endpoint` to a user or group (None revokes)."""
+        self.workspace.set_permission(endpoint, principal, level)
+
+    def configure(self, endpoint: str, **changes: Any) -> EndpointSettings:
+        """Change an endpoint's behaviour (see `EndpointSettings`): lifecycle, faults, latency, traffic.
+
+        Changing `ready_after_polls`, `ready_after_seconds` or `deployment_failed`
+        starts a new configuration update from now; changing `throttle_queries` or
+        `unavailable_queries` restarts the query count.
+        """
+        return self.workspace.configure(endpoint, **changes)
+
+    def settings(self, endpoint: str) -> EndpointSettings:
+        return self.workspace.settings(endpoint)
+
+    def endpoint_id(self, endpoint: str) -> str:
+        """The endpoint's `id`, which the permissions API is addressed by."""
+        return self.workspace.endpoint_id(endpoint)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far (oldest first): method, path, query, headers, body, status."""
+        return self.workspace.requests
+
+    def clear_requests(self) -> None:
+        self.workspace.clear_requests()
+
+    def __repr__(self) -> str:
+        where = self._http.url if self._http is not None else "stopped"
+        return f"MockServer({where}, endpoints={self.endpoints!r})"

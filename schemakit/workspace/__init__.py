@@ -1,0 +1,5 @@
+"""The workspace client: `schemakit fetch`, `endpoint:` sources and the endpoint commands.
+
+- `auth`: credentials (flags, environment, `~/.databrickscfg`, databricks-sdk);
+- `client`: `Workspace`, the serving-endpoints REST API over `schemakit.runtime.http`.
+"""

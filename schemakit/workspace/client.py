@@ -1,0 +1,1081 @@
+"""A client for a workspace's serving-endpoints API: details, readiness, the query schema, lifecycle, logs.
+
+`Workspace` is the library API; `schemakit fetch` and `schemakit endpoint ...` are thin commands over it,
+and `endpoint:[PROFILE/]NAME` sources read through `document_from_endpoint_source`.
+
+How it talks to the workspace, on purpose:
+
+- every request has a timeout; 429 and 503 are retried for every method (the server did not act on the
+  request), other 5xx and dropped connections only for GET, with exponential backoff and jitter, honouring
+  ``Retry-After`` (seconds or an HTTP date) up to a cap;
+- redirects are followed by hand, and the credentials go only to the workspace's own scheme, host and port:
+  once a redirect leaves it, nothing in that chain is authenticated again;
+- the token never appears in a message, a log line or an exception, and is scrubbed from anything the
+  server says before it is echoed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import email.utils
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+import orjson
+
+from schemakit._version import __version__
+from schemakit._exceptions import (
+    AuthenticationError,
+    EndpointNotFoundError,
+    EndpointNotReadyError,
+    PermissionDeniedError,
+    RateLimitedError,
+    SchemakitError,
+    SchemaUnavailableError,
+    SourceError,
+    TransportError,
+    WorkspaceError,
+)
+from schemakit.core.load import DEFAULT_MAX_BYTES, BodyTooLarge, parse_text, read_body_capped
+from schemakit.workspace.auth import resolve_credentials, scrub
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "PERMISSION_LEVELS",
+    "EndpointStatus",
+    "PendingConfig",
+    "PermissionEntry",
+    "Permissions",
+    "RetryPolicy",
+    "ServedEntity",
+    "TrafficRoute",
+    "Workspace",
+    "document_from_endpoint_source",
+    "parse_endpoint_source",
+]
+
+logger = logging.getLogger("schemakit.workspace")
+
+#: Weakest first; each level includes the ones before it.
+PERMISSION_LEVELS: tuple[str, ...] = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
+_PRINCIPAL_KINDS: tuple[tuple[str, str], ...] = (
+    ("user_name", "user"),
+    ("group_name", "group"),
+    ("service_principal_name", "service principal"),
+)
+_FAILED_DEPLOYMENTS = frozenset({"DEPLOYMENT_FAILED"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
+_RETRY_ANY_METHOD = frozenset({429, 503})
+_RETRY_IDEMPOTENT = frozenset({500, 502, 504})
+_IDEMPOTENT = frozenset({"GET", "HEAD"})
+_SERVER_MESSAGE_LIMIT = 300
+
+# ---------------------------------------------------------------------------------------------------------------
+# Values
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try: `retries` more attempts after the first, backoff doubling from `backoff` seconds."""
+
+    retries: int = 4
+    backoff: float = 0.5
+    max_backoff: float = 20.0
+    #: A `Retry-After` longer than this is not waited for: the call fails at once and says so.
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.retries < 0 or self.backoff < 0 or self.max_backoff < 0 or self.max_retry_after < 0:
+            raise ValueError("retry settings must be >= 0")
+
+    def delay(self, attempt: int) -> float:
+        """Seconds before retry number `attempt` (0-based): exponential, capped, with jitter."""
+        ceiling = min(self.max_backoff, self.backoff * (2**attempt))
+        # "Equal jitter": never less than half the step, so retries still back off, yet clients spread out.
+        return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not cryptography
+
+
+@dataclass(frozen=True, slots=True)
+class ServedEntity:
+    """One served entity (or served model, in older answers) of an endpoint's configuration."""
+
+    name: str
+    entity_name: str | None = None
+    entity_version: str | None = None
+    deployment: str | None = None
+    message: str = ""
+    workload_size: str | None = None
+    scale_to_zero_enabled: bool | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.deployment in _FAILED_DEPLOYMENTS
+
+    @property
+    def aborted(self) -> bool:
+        """Shut down on purpose (a stopped endpoint), not broken."""
+        return self.deployment == "DEPLOYMENT_ABORTED"
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> ServedEntity:
+        state = _mapping(data.get("state"))
+        version = data.get("entity_version", data.get("model_version"))
+        return cls(
+            name=str(data.get("name") or data.get("entity_name") or data.get("model_name") or "?"),
+            entity_name=_opt_str(data.get("entity_name", data.get("model_name"))),
+            entity_version=None if version is None else str(version),
+            deployment=_opt_str(state.get("deployment")),
+            message=str(state.get("deployment_state_message") or ""),
+            workload_size=_opt_str(data.get("workload_size")),
+            scale_to_zero_enabled=_opt_bool(data.get("scale_to_zero_enabled")),
+        )
+
+    def label(self) -> str:
+        what = self.entity_name or ""
+        if what and self.entity_version:
+            what += f" version {self.entity_version}"
+        return f"'{self.name}'" + (f" ({what})" if what else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "entity_name": self.entity_name,
+            "entity_version": self.entity_version,
+            "deployment": self.deployment,
+            "message": self.message,
+            "workload_size": self.workload_size,
+            "scale_to_zero_enabled": self.scale_to_zero_enabled,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficRoute:
+    """A share of the endpoint's queries sent to one served model."""
+
+    served_model_name: str
+    traffic_percentage: int
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> TrafficRoute:
+        name = data.get("served_model_name") or data.get("served_entity_name") or "?"
+        percentage = data.get("traffic_percentage")
+        return cls(str(name), int(percentage) if isinstance(percentage, (int, float)) else 0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"served_model_name": self.served_model_name, "traffic_percentage": self.traffic_percentage}
+
+
+@dataclass(frozen=True, slots=True)
+class PendingConfig:
+    """The configuration an update in progress is rolling out."""
+
+    config_version: int | None
+    served_entities: tuple[ServedEntity, ...]
+    traffic_routes: tuple[TrafficRoute, ...]
+    start_time: int | None = None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> PendingConfig:
+        return cls(
+            config_version=_opt_int(data.get("config_version")),
+            served_entities=_entities(data),
+            traffic_routes=_routes(data),
+            start_time=_opt_int(data.get("start_time")),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "config_version": self.config_version,
+            "start_time": self.start_time,
+            "served_entities": [e.to_json() for e in self.served_entities],
+            "traffic_routes": [r.to_json() for r in self.traffic_routes],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointStatus:
+    """What the workspace says about one endpoint: readiness, update state, served entities, traffic."""
+
+    name: str
+    ready: str
+    config_update: str
+    served_entities: tuple[ServedEntity, ...] = ()
+    traffic_routes: tuple[TrafficRoute, ...] = ()
+    config_version: int | None = None
+    pending_config: PendingConfig | None = None
+    id: str | None = None
+    permission_level: str | None = None
+    creator: str | None = None
+    #: Other fields of `state` the API may add (suspension, for instance), kept for display.
+    state_details: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> EndpointStatus:
+        state = _mapping(data.get("state"))
+        config = _mapping(data.get("config"))
+        pending = data.get("pending_config")
+        known_state = {"ready", "config_update", "update_state"}
+        return cls(
+            name=str(data.get("name") or "?"),
+            ready=str(state.get("ready") or "UNKNOWN"),
+            # Older answers call it `update_state`.
+            config_update=str(state.get("config_update") or state.get("update_state") or "UNKNOWN"),
+            served_entities=_entities(config),
+            traffic_routes=_routes(config),
+            config_version=_opt_int(config.get("config_version")),
+            pending_config=PendingConfig.from_api(pending) if isinstance(pending, Mapping) else None,
+            id=_opt_str(data.get("id")),
+            permission_level=_opt_str(data.get("permission_level")),
+            creator=_opt_str(data.get("creator")),
+            state_details=tuple(
+                (str(k), str(v)) for k, v in sorted(state.items()) if k not in known_state and v not in (None, "")
+            ),
+        )
+
+    @property
+    def is_ready(self) -> bool:
+        """READY and no configuration update in progress or failed: the schema is current."""
+        return self.ready == "READY" and self.config_update == "NOT_UPDATING"
+
+    @property
+    def update_in_progress(self) -> bool:
+        return self.config_update == "IN_PROGRESS"
+
+    @property
+    def failed_entities(self) -> tuple[ServedEntity, ...]:
+        pending = self.pending_config.served_entities if self.pending_config else ()
+        seen: dict[str, ServedEntity] = {}
+        for entity in (*self.served_entities, *pending):
+            if entity.failed:
+                seen.setdefault(entity.name, entity)
+        return tuple(seen.values())
+
+    @property
+    def is_stopped(self) -> bool:
+        """NOT_READY with nothing in progress and every served entity shut down (`config:stop`)."""
+        if self.ready == "READY" or self.update_in_progress:
+            return False
+        if any("SUSPEND" in value.upper() or "STOPPED" in value.upper() for _, value in self.state_details):
+            return True
+        return bool(self.served_entities) and all(e.aborted for e in self.served_entities)
+
+    @property
+    def is_terminal(self) -> bool:
+        """Not ready, and waiting will not change that: failed, or stopped, with nothing in progress."""
+        if self.is_ready or self.update_in_progress:
+            return False
+        if self.config_update == "UPDATE_FAILED" or self.is_stopped:
+            return True
+        return self.ready != "READY" and bool(self.failed_entities)
+
+    def summary(self) -> str:
+        """One line: `READY, config update NOT_UPDATING, config version 3`."""
+        text = f"{self.ready}, config update {self.config_update}"
+        if self.config_version is not None:
+            text += f", config version {self.config_version}"
+        if self.pending_config is not None and self.pending_config.config_version is not None:
+            text += f", pending config version {self.pending_config.config_version}"
+        return text
+
+    def not_ready_reason(self) -> str | None:
+        """Why the schema cannot be trusted now, or None when the endpoint is READY and NOT_UPDATING."""
+        if self.is_ready:
+            return None
+        if self.update_in_progress:
+            return "a configuration update is in progress, so the schema could be stale"
+        if self.config_update == "UPDATE_FAILED":
+            return "the last configuration update failed"
+        if self.is_stopped:
+            return "it is stopped"
+        if self.ready != "READY":
+            return "it is not READY"
+        return f"its configuration update state is {self.config_update}"
+
+    def entity_lines(self) -> list[str]:
+        lines = []
+        for entity in self.served_entities:
+            lines.append(_entity_line(entity, ""))
+        if self.pending_config is not None:
+            for entity in self.pending_config.served_entities:
+                lines.append(_entity_line(entity, "pending "))
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "id": self.id,
+            "ready": self.ready,
+            "config_update": self.config_update,
+            "is_ready": self.is_ready,
+            "config_version": self.config_version,
+            "permission_level": self.permission_level,
+            "creator": self.creator,
+            "state_details": dict(self.state_details),
+            "served_entities": [e.to_json() for e in self.served_entities],
+            "traffic_routes": [r.to_json() for r in self.traffic_routes],
+            "pending_config": self.pending_config.to_json() if self.pending_config else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionEntry:
+    """One principal's permission levels on an endpoint."""
+
+    principal: str
+    kind: str
+    levels: tuple[str, ...]
+    inherited: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "principal": self.principal,
+            "kind": self.kind,
+            "levels": list(self.levels),
+            "inherited": self.inherited,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Permissions:
+    """An endpoint's access control list."""
+
+    endpoint: str
+    object_id: str | None
+    entries: tuple[PermissionEntry, ...]
+
+    @classmethod
+    def from_api(cls, endpoint: str, data: Mapping[str, Any]) -> Permissions:
+        entries = []
+        acl = data.get("access_control_list")
+        for item in acl if isinstance(acl, list) else []:
+            if not isinstance(item, Mapping):
+                continue
+            key, kind = next(((k, label) for k, label in _PRINCIPAL_KINDS if item.get(k)), ("", "principal"))
+            principal = str(item.get(key) or item.get("display_name") or "?")
+            levels: list[str] = []
+            inherited = False
+            all_permissions = item.get("all_permissions")
+            if isinstance(all_permissions, list):
+                for permission in all_permissions:
+                    if isinstance(permission, Mapping) and permission.get("permission_level"):
+                        levels.append(str(permission["permission_level"]))
+                        inherited = inherited or bool(permission.get("inherited"))
+            elif item.get("permission_level"):
+                levels.append(str(item["permission_level"]))
+            entries.append(PermissionEntry(principal, kind, tuple(levels), inherited))
+        return cls(endpoint, _opt_str(data.get("object_id")), tuple(entries))
+
+    def levels_of(self, principal: str) -> tuple[str, ...]:
+        return next((e.levels for e in self.entries if e.principal == principal), ())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "object_id": self.object_id, "entries": [e.to_json() for e in self.entries]}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The client
+
+
+class _TransientTransportError(TransportError):
+    """A failure worth retrying for an idempotent request (refused, timed out, dropped); still a TransportError."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    url: str
+    #: False when a redirect took the request to another host, where credentials are never sent.
+    authenticated: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """What a request is for, so an error can say what the user was doing and what it needs."""
+
+    action: str
+    endpoint: str | None = None
+    needs: str | None = None
+
+
+class Workspace:
+    """A workspace's serving endpoints, with the caller's credentials.
+
+    >>> ws = Workspace(profile="dev")                        # doctest: +SKIP
+    >>> ws.wait_until_ready("ads", timeout=900).is_ready     # doctest: +SKIP
+    True
+    >>> document = ws.get_openapi("ads")                     # doctest: +SKIP
+
+    Credentials come from the arguments, ``DATABRICKS_HOST`` / ``DATABRICKS_TOKEN``, or a profile in
+    ``~/.databrickscfg`` (see `schemakit.workspace.auth`). Every failure is a `WorkspaceError` subclass with one
+    readable line; the token never appears in it.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        token: str | None = None,
+        profile: str | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+        timeout: float = 30.0,
+        retries: int | RetryPolicy = 4,
+        *,
+        auth_type: str | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be > 0 seconds")
+        import httpx  # here, not at module level: `import schemakit` must stay fast for the command line
+
+        self._credentials = resolve_credentials(host, token, profile, config_file, auth_type=auth_type, timeout=timeout)
+        self._policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries=retries)
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._sleep = sleep
+        self._secrets: set[str] = set(self._credentials.secrets)
+        self._origin = _origin(httpx.URL(self._credentials.host))
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+            follow_redirects=False,
+            headers={"User-Agent": f"schemakit/{__version__}", "Accept": "application/json"},
+        )
+
+    # -- plumbing -----------------------------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self._credentials.host
+
+    @property
+    def auth_description(self) -> str:
+        """Where the credential came from, for messages: "token from DATABRICKS_TOKEN"."""
+        return self._credentials.auth_description
+
+    def __repr__(self) -> str:
+        return f"Workspace(host={self.host!r}, auth={self.auth_description!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- endpoints ----------------------------------------------------------------------------------------------
+
+    def list_endpoints(self) -> tuple[EndpointStatus, ...]:
+        data = self._json("GET", "/api/2.0/serving-endpoints", _Call("list serving endpoints", needs="CAN_VIEW"))
+        items = data.get("endpoints") if isinstance(data, Mapping) else None
+        return tuple(EndpointStatus.from_api(item) for item in items or [] if isinstance(item, Mapping))
+
+    def get_endpoint(self, name: str) -> EndpointStatus:
+        data = self._json("GET", _endpoint_path(name), _Call("read", name, "CAN_VIEW"))
+        return EndpointStatus.from_api(_expect_object(data, f"details of endpoint '{name}'"))
+
+    def get_openapi(self, name: str) -> dict[str, Any]:
+        """The endpoint's query schema document, exactly as the workspace serves it."""
+        call = _Call("read the query schema of", name, "CAN_VIEW")
+        reply = self._send("GET", _endpoint_path(name) + "/openapi", call)
+        if 400 <= reply.status < 500 and reply.status not in (401, 403, 429):
+            code, message = self._server_error(reply)
+            # No endpoint, not ready, or no signature: the details tell which (and raise if the endpoint is gone).
+            status = self.get_endpoint(name)
+            raise _schema_unavailable(status, code, message, reply.status, name=name)
+        self._check(reply, call)
+        try:
+            document = parse_text(reply.body, f"endpoint:{name}", None)
+        except SourceError as exc:
+            raise WorkspaceError(
+                f"the query schema of endpoint '{name}' is not a readable document: {exc.format_message()}"
+            ) from None
+        if not isinstance(document, dict):
+            raise WorkspaceError(f"the query schema of endpoint '{name}' is not a JSON object")
+        return document
+
+    def fetch_schema(self, name: str) -> dict[str, Any]:
+        """The query schema, only when the endpoint is READY and not updating (else EndpointNotReadyError)."""
+        status = self.get_endpoint(name)
+        if not status.is_ready:
+            raise EndpointNotReadyError(self.explain_not_ready(status))
+        return self.get_openapi(name)
+
+    def wait_until_ready(
+        self,
+        name: str,
+        timeout: float,
+        poll: float = 2.0,
+        *,
+        max_poll: float = 30.0,
+        on_poll: Callable[[EndpointStatus, float], None] | None = None,
+    ) -> EndpointStatus:
+        """Poll until READY and NOT_UPDATING; EndpointNotReadyError on timeout or a failure that will not heal.
+
+        Polls start every `poll` seconds and back off by half each time up to `max_poll`; `on_poll` gets every
+        status with the seconds waited so far.
+        """
+        start = time.monotonic()
+        interval = max(poll, 0.05)
+        while True:
+            status = self.get_endpoint(name)
+            waited = time.monotonic() - start
+            if on_poll is not None:
+                on_poll(status, waited)
+            if status.is_ready:
+                return status
+            if status.is_terminal:
+                raise EndpointNotReadyError(self.explain_not_ready(status, waited=waited))
+            remaining = timeout - (time.monotonic() - start)
+            if remaining <= 0:
+                raise EndpointNotReadyError(self.explain_not_ready(status, waited=waited, timed_out=True))
+            self._sleep(min(interval * random.uniform(0.9, 1.1), remaining))  # noqa: S311 - jitter
+            interval = min(interval * 1.5, max(max_poll, poll))
+
+    def explain_not_ready(
+        self, status: EndpointStatus, *, waited: float | None = None, timed_out: bool = False, log_lines: int = 20
+    ) -> str:
+        """A summary line, then the served entities' states and the tail of the build logs of failed ones."""
+        reason = status.not_ready_reason() or "it is ready"
+        head = f"endpoint '{status.name}' is not ready: {reason} ({status.summary()})"
+        if timed_out and waited is not None:
+            head = f"endpoint '{status.name}' still not ready after {waited:.0f} s: {reason} ({status.summary()})"
+        lines = [head, *status.entity_lines()]
+        for entity in status.failed_entities:
+            try:
+                logs = self.build_logs(status.name, entity.name)
+            except WorkspaceError as exc:
+                lines.append(f"  (build logs of {entity.label()} unavailable: {exc.format_message()})")
+                continue
+            tail = [line for line in logs.splitlines() if line.strip()][-log_lines:]
+            if tail:
+                lines.append(f"  build logs of {entity.label()} (last {len(tail)} lines):")
+                lines.extend(f"    {line}" for line in tail)
+        if status.update_in_progress:
+            lines.append(f"  wait for it: schemakit fetch {status.name} --wait 900")
+        elif status.is_stopped:
+            lines.append(f"  start it: schemakit endpoint start {status.name} --wait 900")
+        elif status.config_update == "UPDATE_FAILED" or status.failed_entities:
+            lines.append("  fix the served model and update the endpoint's configuration again")
+        return "\n".join(lines)
+
+    def stop(self, name: str) -> EndpointStatus | None:
+        return self._lifecycle("POST", _endpoint_path(name) + "/config:stop", _Call("stop", name, "CAN_MANAGE"))
+
+    def start(self, name: str) -> EndpointStatus | None:
+        return self._lifecycle("POST", _endpoint_path(name) + "/config:start", _Call("start", name, "CAN_MANAGE"))
+
+    def delete(self, name: str) -> None:
+        self._json("DELETE", _endpoint_path(name), _Call("delete", name, "CAN_MANAGE"))
+
+    def logs(self, name: str, model: str, config_version: int | None = None) -> str:
+        """The model server's logs of one served model (of a given configuration version)."""
+        return self._logs(name, model, "logs", config_version)
+
+    def build_logs(self, name: str, model: str, config_version: int | None = None) -> str:
+        """The container build logs of one served model."""
+        return self._logs(name, model, "build-logs", config_version)
+
+    def get_permissions(self, name: str) -> Permissions:
+        endpoint_id = self._endpoint_id(name)
+        data = self._json(
+            "GET",
+            f"/api/2.0/permissions/serving-endpoints/{quote(endpoint_id, safe='')}",
+            _Call("read the permissions of", name, "CAN_VIEW"),
+        )
+        return Permissions.from_api(name, _expect_object(data, f"permissions of endpoint '{name}'"))
+
+    def grant(self, name: str, user: str, level: str, *, kind: str = "user") -> Permissions:
+        """Give `user` (or a group / service principal, by `kind`) `level` on the endpoint; returns the new ACL."""
+        level = level.strip().upper()
+        if level not in PERMISSION_LEVELS:
+            raise ValueError(f"unknown permission level {level!r}: use one of {', '.join(PERMISSION_LEVELS)}")
+        key = {"user": "user_name", "group": "group_name", "service_principal": "service_principal_name"}.get(kind)
+        if key is None:
+            raise ValueError(f"unknown principal kind {kind!r}: use user, group or service_principal")
+        if not user.strip():
+            raise ValueError("the principal name is empty")
+        endpoint_id = self._endpoint_id(name)
+        data = self._json(
+            "PATCH",
+            f"/api/2.0/permissions/serving-endpoints/{quote(endpoint_id, safe='')}",
+            _Call("change the permissions of", name, "CAN_MANAGE"),
+            json_body={"access_control_list": [{key: user.strip(), "permission_level": level}]},
+        )
+        return Permissions.from_api(name, _expect_object(data, f"permissions of endpoint '{name}'"))
+
+    # -- internals ----------------------------------------------------------------------------------------------
+
+    def _endpoint_id(self, name: str) -> str:
+        status = self.get_endpoint(name)
+        if not status.id:
+            raise WorkspaceError(f"the workspace gave no id for endpoint '{name}', so its permissions cannot be read")
+        return status.id
+
+    def _lifecycle(self, method: str, path: str, call: _Call) -> EndpointStatus | None:
+        data = self._json(method, path, call)
+        if isinstance(data, Mapping) and "state" in data:
+            return EndpointStatus.from_api(data)
+        return None
+
+    def _logs(self, name: str, model: str, kind: str, config_version: int | None) -> str:
+        what = "build logs" if kind == "build-logs" else "logs"
+        call = _Call(f"read the {what} of '{model}' on", name, "CAN_VIEW")
+        path = f"{_endpoint_path(name)}/served-models/{quote(model, safe='')}/{kind}"
+        params = {"config_version": str(config_version)} if config_version is not None else None
+        reply = self._send("GET", path, call, params=params)
+        if reply.status == 404:
+            status = self.get_endpoint(name)  # raises EndpointNotFoundError when the endpoint is the missing part
+            _, message = self._server_error(reply)
+            pending = status.pending_config.served_entities if status.pending_config else ()
+            names = list(dict.fromkeys(e.name for e in (*status.served_entities, *pending)))
+            if model not in names:
+                near = difflib.get_close_matches(model, names, n=3, cutoff=0.5)
+                hint = f"; did you mean {', '.join(near)}?" if near else ""
+                raise WorkspaceError(
+                    f"endpoint '{name}' has no served model '{model}' (served models: {', '.join(names) or 'none'})"
+                    f"{hint}",
+                    status=404,
+                )
+            version = f" for config version {config_version}" if config_version is not None else ""
+            raise WorkspaceError(f"no {what} of '{model}' on endpoint '{name}'{version}: {message}", status=404)
+        data = self._decode(self._checked(reply, call), call)
+        if not isinstance(data, Mapping):
+            raise WorkspaceError(f"the {what} of '{model}' on endpoint '{name}' are not a JSON object")
+        logs = data.get("logs", "")
+        return scrub(str(logs), frozenset(self._secrets))
+
+    def _json(self, method: str, path: str, call: _Call, *, json_body: Any = None) -> Any:
+        reply = self._send(method, path, call, json_body=json_body)
+        return self._decode(self._checked(reply, call), call)
+
+    def _checked(self, reply: _Reply, call: _Call) -> _Reply:
+        self._check(reply, call)
+        return reply
+
+    def _decode(self, reply: _Reply, call: _Call) -> Any:
+        if not reply.body.strip():
+            return {}
+        try:
+            return orjson.loads(reply.body)
+        except orjson.JSONDecodeError:
+            raise WorkspaceError(
+                f"{self.host} answered {_doing(call)} with something that is not JSON (HTTP {reply.status})",
+                status=reply.status,
+            ) from None
+
+    def _check(self, reply: _Reply, call: _Call) -> None:
+        if reply.status < 400:
+            return
+        code, message = self._server_error(reply)
+        said = f": {message}" if message else ""
+        if not reply.authenticated and reply.status in (401, 403):
+            target = _origin_text(reply.url)
+            raise AuthenticationError(
+                f"{self.host} redirected the request {_doing(call)} to {target}, which answered HTTP "
+                f"{reply.status}{said}; credentials are never sent to another host, so that cannot work: "
+                "use the workspace's own URL as the host",
+                status=reply.status,
+                error_code=code,
+            )
+        if reply.status == 401:
+            raise AuthenticationError(
+                f"{self.host} rejected the {self.auth_description} (HTTP 401{said}); it is wrong, expired or "
+                "revoked: create a new token or check that setting",
+                status=401,
+                error_code=code,
+            )
+        if reply.status == 403:
+            target = f"{call.action} endpoint '{call.endpoint}'" if call.endpoint else call.action
+            needs = f"that needs {call.needs}, which" if call.needs else "which"
+            grant = (
+                f"; someone with CAN_MANAGE can grant it: schemakit endpoint permissions {call.endpoint} "
+                f"--grant USER={call.needs}"
+                if call.endpoint and call.needs
+                else ""
+            )
+            raise PermissionDeniedError(
+                f"permission denied to {target}: {needs} the {self.auth_description} does not have "
+                f"(HTTP 403{said}){grant}",
+                status=403,
+                error_code=code,
+            )
+        if reply.status == 404 and call.endpoint is not None:
+            raise EndpointNotFoundError(
+                f"no serving endpoint named '{call.endpoint}' on {self.host}{self._near_names(call.endpoint)}",
+                status=404,
+                error_code=code,
+            )
+        if reply.status in _RETRY_ANY_METHOD:
+            raise RateLimitedError(
+                f"{self.host} answered HTTP {reply.status} {_doing(call)}{said}", status=reply.status, error_code=code
+            )
+        kind = "workspace error" if reply.status >= 500 else "refused"
+        raise WorkspaceError(
+            f"cannot {_what(call)}: {self.host} {kind} (HTTP {reply.status}{f' {code}' if code else ''}{said})",
+            status=reply.status,
+            error_code=code,
+        )
+
+    def _near_names(self, name: str) -> str:
+        try:
+            names = [e.name for e in self.list_endpoints()]
+        except SchemakitError:
+            return ""  # listing is a courtesy; the caller may lack the permission for it
+        near = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        if near:
+            return f"; did you mean {', '.join(repr(n) for n in near)}?"
+        if names and len(names) <= 8:
+            return f" (endpoints: {', '.join(sorted(names))})"
+        return ""
+
+    def _server_error(self, reply: _Reply) -> tuple[str | None, str]:
+        """The server's error code and message, scrubbed of secrets and cut to one short line."""
+        code: str | None = None
+        message = ""
+        try:
+            data = orjson.loads(reply.body) if reply.body.strip() else None
+        except orjson.JSONDecodeError:
+            data = None
+        if isinstance(data, Mapping):
+            code = _opt_str(data.get("error_code"))
+            message = str(data.get("message") or data.get("error") or data.get("detail") or "")
+        elif reply.body.strip() and not reply.headers.get("content-type", "").startswith("text/html"):
+            message = reply.body[:2000].decode("utf-8", "replace")
+        message = " ".join(scrub(message, frozenset(self._secrets)).split())
+        if len(message) > _SERVER_MESSAGE_LIMIT:
+            message = message[: _SERVER_MESSAGE_LIMIT - 1] + "…"
+        return (scrub(code, frozenset(self._secrets)) if code else None), message
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        call: _Call,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> _Reply:
+        """One logical request: retries on 429/503 (and transient failures of GETs), redirects by hand."""
+        policy = self._policy
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                reply = self._send_once(method, path, call, params, json_body)
+            except _TransientTransportError:
+                if method in _IDEMPOTENT and attempt < policy.retries:
+                    delay = policy.delay(attempt)
+                    attempt += 1
+                    logger.info(
+                        "%s; retrying in %.1f s (attempt %d of %d)",
+                        _doing(call),
+                        delay,
+                        attempt + 1,
+                        policy.retries + 1,
+                    )
+                    self._sleep(delay)
+                    continue
+                raise
+            retryable = reply.status in _RETRY_ANY_METHOD or (
+                reply.status in _RETRY_IDEMPOTENT and method in _IDEMPOTENT
+            )
+            if not retryable:
+                return reply
+            code, message = self._server_error(reply)
+            retry_after = _retry_after_seconds(reply.headers.get("retry-after"))
+            what = "rate limited (HTTP 429)" if reply.status == 429 else f"unavailable (HTTP {reply.status})"
+            said = f": {message.rstrip('.')}" if message else ""
+            if retry_after is not None and retry_after > policy.max_retry_after:
+                raise RateLimitedError(
+                    f"{self.host} is {what} {_doing(call)} and asks to retry after {retry_after:.0f} s, more than "
+                    f"the {policy.max_retry_after:.0f} s schemakit waits; try again later{said}",
+                    status=reply.status,
+                    error_code=code,
+                )
+            if attempt >= policy.retries:
+                elapsed = time.monotonic() - started
+                tries = "attempt" if attempt == 0 else "attempts"
+                raise RateLimitedError(
+                    f"{self.host} is still {what} {_doing(call)} after {attempt + 1} {tries} over {elapsed:.1f} s"
+                    f"{said}; try again later",
+                    status=reply.status,
+                    error_code=code,
+                )
+            delay = retry_after if retry_after is not None else policy.delay(attempt)
+            attempt += 1
+            logger.info(
+                "%s is %s %s; retrying in %.1f s (attempt %d of %d)",
+                self.host,
+                what,
+                _doing(call),
+                delay,
+                attempt + 1,
+                policy.retries + 1,
+            )
+            self._sleep(delay)
+
+    def _send_once(
+        self, method: str, path: str, call: _Call, params: Mapping[str, str] | None, json_body: Any
+    ) -> _Reply:
+        import httpx
+
+        url = httpx.URL(self.host + path, params=params)
+        authenticated = True
+        content = orjson.dumps(json_body) if json_body is not None else None
+        for _ in range(_MAX_REDIRECTS + 1):
+            headers: dict[str, str] = {}
+            if content is not None:
+                headers["Content-Type"] = "application/json"
+            if authenticated and _origin(url) == self._origin:
+                headers.update(self._auth_headers())
+            else:
+                # Once a redirect has left the workspace, nothing further in the chain gets credentials.
+                authenticated = False
+            reply = self._exchange(method, url, headers, content, call)
+            location = reply.headers.get("location")
+            if reply.status not in _REDIRECTS or not location:
+                return reply if authenticated else dataclasses.replace(reply, authenticated=False)
+            target = url.join(location)
+            if target.scheme not in ("http", "https"):
+                raise TransportError(f"{self.host} redirected {_doing(call)} to a non-HTTP location")
+            if _origin(target) != self._origin:
+                logger.debug("redirect to %s://%s: not sending credentials there", target.scheme, target.host)
+                authenticated = False
+            if reply.status == 303 or (reply.status in (301, 302) and method not in _IDEMPOTENT):
+                method, content = "GET", None
+            url = target
+        raise TransportError(f"{self.host} redirected {_doing(call)} more than {_MAX_REDIRECTS} times")
+
+    def _auth_headers(self) -> dict[str, str]:
+        try:
+            headers = self._credentials.headers()
+        except Exception as exc:  # the SDK refreshing an OAuth token, say
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise AuthenticationError(
+                f"could not get fresh credentials ({self.auth_description}): {scrub(first, frozenset(self._secrets))}"
+            ) from None
+        for value in headers.values():
+            # Remember what the SDK handed out, so it is scrubbed wherever it might be echoed.
+            self._secrets.add(value)
+            _, _, credential = value.partition(" ")
+            if credential:
+                self._secrets.add(credential)
+        return headers
+
+    def _exchange(
+        self, method: str, url: httpx.URL, headers: dict[str, str], content: bytes | None, call: _Call
+    ) -> _Reply:
+        import httpx
+
+        where = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+        started = time.monotonic()
+        try:
+            with self._client.stream(method, url, headers=headers, content=content) as response:
+                try:
+                    body = read_body_capped(response, self._max_bytes)
+                except BodyTooLarge as over:
+                    if over.declared is not None:
+                        raise WorkspaceError(
+                            f"{where} answered {_doing(call)} with {over.declared:,} bytes, over the "
+                            f"{self._max_bytes:,}-byte limit"
+                        ) from None
+                    raise WorkspaceError(
+                        f"{where} answered {_doing(call)} with more than {self._max_bytes:,} bytes"
+                    ) from None
+        except httpx.TimeoutException as exc:
+            phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "answer"
+            raise _TransientTransportError(
+                f"{where} did not {phase} within {self._timeout:g} s {_doing(call)}"
+            ) from None
+        except httpx.ConnectError as exc:
+            message = self._connect_problem(where, exc, call)
+            # A certificate problem does not heal by retrying; a refused or reset connection may.
+            kind = TransportError if message.startswith("TLS handshake") else _TransientTransportError
+            raise kind(message) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise _TransientTransportError(
+                f"{where} dropped the connection {_doing(call)} ({self._first_line(exc)})"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise TransportError(
+                f"request to {where} failed {_doing(call)}: {type(exc).__name__}: {self._first_line(exc)}"
+            ) from None
+        logger.debug(
+            "%s %s%s -> %d (%.3f s)",
+            method,
+            where,
+            url.raw_path.decode("ascii", "replace"),
+            response.status_code,
+            time.monotonic() - started,
+        )
+        return _Reply(response.status_code, response.headers, body, str(url))
+
+    def _connect_problem(self, where: str, exc: httpx.ConnectError, call: _Call) -> str:
+        text = self._first_line(exc)
+        cause: BaseException | None = exc
+        chain: list[BaseException] = []
+        while cause is not None and len(chain) < 8:
+            chain.append(cause)
+            cause = cause.__cause__ or cause.__context__
+        import ssl
+
+        if any(isinstance(c, ssl.SSLError) for c in chain) or "SSL" in text or "CERTIFICATE" in text.upper():
+            reason = text.split("] ", 1)[-1] if "] " in text else text
+            return f"TLS handshake with {where} failed {_doing(call)}: {reason}"
+        lowered = text.lower()
+        if "refused" in lowered:
+            return f"cannot connect to {where} {_doing(call)}: connection refused (is the host right and reachable?)"
+        if "name or service not known" in lowered or "nodename nor servname" in lowered or "getaddrinfo" in lowered:
+            return f"cannot connect to {where} {_doing(call)}: the host name does not resolve"
+        return f"cannot connect to {where} {_doing(call)}: {text}"
+
+    def _first_line(self, exc: BaseException) -> str:
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        return scrub(first, frozenset(self._secrets))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# `endpoint:` sources
+
+
+def parse_endpoint_source(source: str) -> tuple[str | None, str]:
+    """`endpoint:NAME` -> (None, NAME); `endpoint:PROFILE/NAME` -> (PROFILE, NAME)."""
+    spec = source.removeprefix("endpoint:")
+    profile, sep, name = spec.rpartition("/")
+    if not name.strip() or (sep and not profile.strip()):
+        raise SourceError(f"{source}: expected endpoint:NAME or endpoint:PROFILE/NAME")
+    return (profile.strip() or None), name.strip()
+
+
+def document_from_endpoint_source(source: str) -> dict[str, Any]:
+    """The live query schema behind `endpoint:NAME` / `endpoint:PROFILE/NAME` (READY and not updating)."""
+    profile, name = parse_endpoint_source(source)
+    with Workspace(profile=profile) as workspace:
+        return workspace.fetch_schema(name)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _endpoint_path(name: str) -> str:
+    if not name or not name.strip():
+        raise ValueError("the endpoint name is empty")
+    return f"/api/2.0/serving-endpoints/{quote(name.strip(), safe='')}"
+
+
+def _origin_text(url: str) -> str:
+    """`scheme://host[:port]` of a URL, for messages (never its path or query, which may be signed)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
+
+
+def _what(call: _Call) -> str:
+    return f"{call.action} endpoint '{call.endpoint}'" if call.endpoint else call.action
+
+
+def _doing(call: _Call) -> str:
+    return f"(asked to {_what(call)})"
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` as seconds from now: a number of seconds, or an HTTP date."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    if seconds != seconds or seconds < 0:  # NaN or negative: ignore the header
+        return None
+    return seconds
+
+
+def _schema_unavailable(
+    status: EndpointStatus | None, code: str | None, message: str, http_status: int, *, name: str | None = None
+) -> SchemaUnavailableError:
+    endpoint = status.name if status is not None else name
+    said = f" (the workspace says: {message})" if message else ""
+    if status is not None and not status.is_ready:
+        reason = status.not_ready_reason() or "it is not ready"
+        text = f"endpoint '{endpoint}' serves no query schema now: {reason} ({status.summary()}){said}"
+    else:
+        text = (
+            f"endpoint '{endpoint}' serves no query schema{said}: log the served model with a signature "
+            "(mlflow.models.infer_signature) and update the endpoint"
+        )
+    return SchemaUnavailableError(text, status=http_status, error_code=code)
+
+
+def _entity_line(entity: ServedEntity, prefix: str) -> str:
+    state = entity.deployment or "UNKNOWN"
+    message = f": {entity.message}" if entity.message else ""
+    return f"  {prefix}served entity {entity.label()}: {state}{message}"
+
+
+def _entities(config: Mapping[str, Any]) -> tuple[ServedEntity, ...]:
+    items = config.get("served_entities")
+    if not isinstance(items, list):
+        items = config.get("served_models")
+    return tuple(ServedEntity.from_api(item) for item in items or [] if isinstance(item, Mapping))
+
+
+def _routes(config: Mapping[str, Any]) -> tuple[TrafficRoute, ...]:
+    traffic = _mapping(config.get("traffic_config"))
+    routes = traffic.get("routes")
+    return tuple(TrafficRoute.from_api(r) for r in routes or [] if isinstance(r, Mapping))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _expect_object(data: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise WorkspaceError(f"the {what} are not a JSON object")
+    return data
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _opt_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
