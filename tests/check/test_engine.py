@@ -12,7 +12,7 @@ import pytest
 import schemakit
 from schemakit.runtime.engine import SERVING_RULES, Engine, UnsupportedSchemaError
 
-ENGINE = Path(__file__).resolve().parents[2] / "schemakit" / "_engine.py"
+ENGINE = Path(__file__).resolve().parents[2] / "schemakit" / "runtime" / "engine.py"
 REF_SCHEMA = {"$defs": {"n": {"type": "integer"}}, "type": "object", "properties": {"a": {"$ref": "#/$defs/n"}}}
 
 

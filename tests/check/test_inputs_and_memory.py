@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import schemakit
-from schemakit import PayloadValidator, _engine, compile_validator
+from schemakit import PayloadValidator, compile_validator
+from schemakit.runtime import engine as _engine
 from schemakit.runtime.engine import Engine
 
 COLUMNS = ["int_col", "float_col", "string_col"]

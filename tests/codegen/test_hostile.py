@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import schemakit
-from schemakit.check.validator import check_payload
 from schemakit._exceptions import CodegenError
+from schemakit.check.validator import check_payload
 
 from .conftest import GeneratePackage
 

@@ -11,8 +11,8 @@ import pytest
 from diff_docs import DEFAULT_COLUMNS, col, diff, doc, model, param, resolve, rules
 
 import schemakit
-from schemakit.diff import Finding, FindingLocation, diff_schemas
 from schemakit._exceptions import UnknownModelError
+from schemakit.diff import Finding, FindingLocation, diff_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 A, B, C = DEFAULT_COLUMNS

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from diff_docs import DEFAULT_COLUMNS, col, diff, doc, model
 
-from schemakit.diff import DiffReport, IgnoreEntry, apply_ignores, load_ignore_file, parse_ignore_entries
 from schemakit._exceptions import SourceError, SourceNotFound
+from schemakit.diff import DiffReport, IgnoreEntry, apply_ignores, load_ignore_file, parse_ignore_entries
 
 A, B, C = DEFAULT_COLUMNS
 TODAY = dt.date(2026, 11, 25)

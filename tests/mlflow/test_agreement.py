@@ -41,8 +41,8 @@ import numpy as np
 import pytest
 
 from schemakit import load
-from schemakit.check.validator import PayloadValidator, compile_validator
 from schemakit._io import atomic_write_bytes, dump_json_stable
+from schemakit.check.validator import PayloadValidator, compile_validator
 
 pytestmark = pytest.mark.mlflow
 

@@ -14,8 +14,8 @@ from openapi_spec_validator import validate as validate_openapi
 
 from schemakit import load
 from schemakit.cli.main import cli as main_cli
-from schemakit.mlflow.document import document_from_mlflow, document_from_mlflow_source
 from schemakit.core.validate import validate_document
+from schemakit.mlflow.document import document_from_mlflow, document_from_mlflow_source
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 REFERENCE = ROOT / "samples" / "docs-example-dataframe.json"

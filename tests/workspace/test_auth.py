@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from ws_helpers import write_config
 
-from schemakit.workspace.auth import normalize_host, resolve_credentials, scrub
 from schemakit._exceptions import CredentialsError
+from schemakit.workspace.auth import normalize_host, resolve_credentials, scrub
 
 PROFILES = """
 [DEFAULT]

@@ -25,8 +25,8 @@ from ws_helpers import (
     write_config,
 )
 
-from schemakit.cli.main import cli
 from schemakit._exceptions import PermissionDeniedError
+from schemakit.cli.main import cli
 from schemakit.testing import MockServer
 
 MODEL = "vanilla_simple_model-2"
