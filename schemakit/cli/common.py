@@ -11,8 +11,7 @@ import click
 import orjson
 
 from schemakit._exceptions import InvalidDocumentError, NotServingSchemaError
-from schemakit.core.load import DEFAULT_MAX_BYTES, LoadOptions
-from schemakit.core.load import _display_name as display_name
+from schemakit.core.load import DEFAULT_MAX_BYTES, LoadOptions, display_name
 from schemakit.core.model import EndpointSchema
 from schemakit.core.resolve import load
 

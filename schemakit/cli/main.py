@@ -14,11 +14,11 @@ from typing import Any
 
 import click
 
-from schemakit._version import __version__
 from schemakit._exceptions import SchemakitError
+from schemakit._version import __version__
 from schemakit.cli.common import echo_json, format_option, load_options, load_schema, source_options
 from schemakit.core.inspect import describe, render_text
-from schemakit.core.load import _display_name as display_name
+from schemakit.core.load import display_name
 from schemakit.core.validate import validate_document
 
 __all__ = ["cli", "main"]

@@ -30,7 +30,7 @@ import orjson
 import yaml
 
 if TYPE_CHECKING:
-    import httpx
+    pass
 
 from schemakit._exceptions import (
     NotOpenAPIError,
@@ -41,12 +41,15 @@ from schemakit._exceptions import (
     TooLargeError,
     UnsupportedVersionError,
 )
+from schemakit.core.sources import kind_of
+from schemakit.runtime import http
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
     "LoadOptions",
     "check_openapi",
+    "display_name",
     "load_document",
     "parse_text",
     "read_source_bytes",
@@ -73,32 +76,40 @@ class LoadOptions:
 
 
 def read_source_bytes(source: str, options: LoadOptions | None = None) -> bytes:
-    """The raw bytes behind a file, `-`, URL or `git:` source."""
+    """The raw bytes behind a source whose kind reads bytes (a file, `-`, a URL, `git:`)."""
     opts = options or LoadOptions()
-    if source == "-":
-        return _read_stdin(opts.max_bytes)
-    if source.startswith(("http://", "https://")):
-        return _read_url(source, opts)
-    if source.startswith("git:"):
-        return _read_git(source, opts.max_bytes)
-    return _read_file(source, opts.max_bytes)
+    kind = kind_of(source)
+    if kind.produces != "bytes":
+        raise SourceError(f"{display_name(source)}: a {kind.name} source gives a document, not a file to read")
+    data: bytes = kind.read(source, opts)
+    return data
 
 
 def load_document(source: str, options: LoadOptions | None = None) -> dict[str, Any]:
     """Read a source and return the OpenAPI document it holds, checked to be one."""
     opts = options or LoadOptions()
-    if source.startswith("endpoint:"):
-        from schemakit.workspace.client import document_from_endpoint_source
-
-        document: Any = document_from_endpoint_source(source)
-    elif source.startswith("mlflow:"):
-        from schemakit.mlflow.document import document_from_mlflow_source
-
-        document = document_from_mlflow_source(source[len("mlflow:") :])
+    kind = kind_of(source)
+    if kind.produces == "document":
+        document: Any = kind.read(source, opts)
     else:
-        data = read_source_bytes(source, opts)
-        document = parse_text(data, _display_name(source), opts)
-    return check_openapi(document, _display_name(source))
+        document = parse_text(kind.read(source, opts), display_name(source), opts)
+    return check_openapi(document, display_name(source))
+
+
+def read_file_source(source: str, options: LoadOptions) -> bytes:
+    return _read_file(source, options.max_bytes)
+
+
+def read_stdin_source(source: str, options: LoadOptions) -> bytes:
+    return _read_stdin(options.max_bytes)
+
+
+def read_git_source(source: str, options: LoadOptions) -> bytes:
+    return _read_git(source, options.max_bytes)
+
+
+def read_url_source(source: str, options: LoadOptions) -> bytes:
+    return _read_url(source, options)
 
 
 def parse_text(data: bytes | str, where: str, options: LoadOptions | None = None) -> Any:
@@ -208,7 +219,8 @@ def check_openapi(document: Any, where: str) -> dict[str, Any]:
     return document
 
 
-def _display_name(source: str) -> str:
+def display_name(source: str) -> str:
+    """A source as messages name it: a URL without credentials or query string."""
     if source == "-":
         return "<stdin>"
     if source.startswith(("http://", "https://")):
@@ -327,74 +339,46 @@ def _read_git(source: str, max_bytes: int) -> bytes:
 def _read_url(url: str, opts: LoadOptions) -> bytes:
     import httpx
 
-    where = _display_name(url)
+    where = display_name(url)
     headers = dict(opts.headers or {})
+    secrets = tuple(headers.values())
     try:
         parts = urlsplit(url)
         valid = bool(parts.hostname) and (parts.port is None or 0 < parts.port < 65536)
-        current = httpx.URL(url)
+        httpx.URL(url)
     except (ValueError, httpx.InvalidURL):
         valid = False
     if not valid:
         raise SourceError(f"{where}: not a valid http(s) URL (expected http[s]://HOST[:PORT]/PATH)")
-    origin = (current.scheme, current.host, current.port)
     try:
-        with httpx.Client(timeout=opts.timeout, follow_redirects=False) as client:
-            for _ in range(10):
-                send_headers = headers if (current.scheme, current.host, current.port) == origin else {}
-                with client.stream("GET", current, headers=send_headers) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        current = current.join(response.headers["location"])
-                        if current.scheme not in ("http", "https"):
-                            raise RemoteFetchError(f"{where}: redirected to a non-http location")
-                        continue
-                    if response.status_code >= 400:
-                        raise RemoteFetchError(f"{where}: HTTP {response.status_code} {response.reason_phrase}")
-                    try:
-                        return read_body_capped(response, opts.max_bytes)
-                    except BodyTooLarge as over:
-                        size = f"{over.declared:,} bytes is " if over.declared is not None else ""
-                        raise TooLargeError(f"{where}: {size}over the {opts.max_bytes:,}-byte limit") from None
-            raise RemoteFetchError(f"{where}: too many redirects")
-    except httpx.TimeoutException:
+        with httpx.Client(follow_redirects=False) as client:
+            # The user's headers count as credentials: they go only to the URL's own origin.
+            reply = http.send(
+                client,
+                "GET",
+                url,
+                credentials=lambda: headers,
+                deadline=http.Deadline(opts.timeout),
+                max_bytes=opts.max_bytes,
+                max_redirects=9,  # ten requests in all
+            )
+    except http.BodyTooLarge as over:
+        size = f"{over.declared:,} bytes is " if over.declared is not None else ""
+        raise TooLargeError(f"{where}: {size}over the {opts.max_bytes:,}-byte limit") from None
+    except http.TooManyRedirects as exc:
+        problem = "too many redirects" if exc.looped else "redirected to a non-http location"
+        raise RemoteFetchError(f"{where}: {problem}") from None
+    except (http.DeadlineExceeded, httpx.TimeoutException):
         raise RemoteFetchError(f"{where}: no answer within {opts.timeout:g} s") from None
     except httpx.ConnectError as exc:
-        raise RemoteFetchError(f"{where}: cannot connect ({_scrub(_first_line(exc), headers)})") from None
+        raise RemoteFetchError(f"{where}: cannot connect ({http.scrub(_first_line(exc), secrets)})") from None
     except httpx.HTTPError as exc:
-        raise RemoteFetchError(f"{where}: {type(exc).__name__}: {_scrub(_first_line(exc), headers)}") from None
+        raise RemoteFetchError(f"{where}: {type(exc).__name__}: {http.scrub(_first_line(exc), secrets)}") from None
     except (UnicodeError, ValueError) as exc:  # a header httpx cannot encode
-        raise RemoteFetchError(f"{where}: cannot send the request: {_scrub(_first_line(exc), headers)}") from None
-
-
-def _scrub(text: str, headers: Mapping[str, str]) -> str:
-    """The text with every header value masked: headers carry credentials."""
-    for value in headers.values():
-        if len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
-
-
-class BodyTooLarge(Exception):
-    """A response body over the caller's limit; `declared` is its Content-Length when it gave one."""
-
-    def __init__(self, declared: int | None) -> None:
-        super().__init__(declared)
-        self.declared = declared
-
-
-def read_body_capped(response: httpx.Response, limit: int) -> bytes:
-    """A streamed response's body, refused (BodyTooLarge) as soon as it is known to exceed `limit` bytes."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(int(declared))
-    chunks: list[bytes] = []
-    received = 0
-    for chunk in response.iter_bytes():
-        received += len(chunk)
-        if received > limit:
-            raise BodyTooLarge(None)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        raise RemoteFetchError(f"{where}: cannot send the request: {http.scrub(_first_line(exc), secrets)}") from None
+    if reply.status >= 400:
+        raise RemoteFetchError(f"{where}: HTTP {reply.status} {reply.reason}".rstrip())
+    return reply.body
 
 
 def _first_line(exc: BaseException) -> str:

@@ -12,18 +12,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from schemakit.core.load import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_NODES,
     LoadOptions,
-    _display_name,
     check_openapi,
     check_shape,
+    display_name,
     load_document,
-    parse_text,
-    read_source_bytes,
 )
 from schemakit.core.model import (
     KEYED_FORMATS,
@@ -41,6 +38,7 @@ from schemakit.core.model import (
     Severity,
 )
 from schemakit.core.refs import escape_token, inline_refs
+from schemakit.core.sources import fetch_reference
 
 __all__ = ["INVOCATIONS_PATH", "load", "resolve"]
 
@@ -103,13 +101,7 @@ def load(source: str, options: LoadOptions | None = None) -> EndpointSchema:
     if opts.allow_remote_refs:
 
         def fetch(uri: str) -> Any:
-            # A referenced file is a fragment, not an OpenAPI document; the caller's headers
-            # (a token) go only to the document's own origin, never to a host a document names.
-            same_origin = _origin(uri) == _origin(source)
-            fetch_options = LoadOptions(
-                **{**_options_dict(opts), "headers": opts.headers if same_origin else None, "allow_remote_refs": False}
-            )
-            return parse_text(read_source_bytes(uri, fetch_options), _display_name(uri), fetch_options)
+            return fetch_reference(uri, source, opts)
 
     base: str | None = None
     if source.startswith(("http://", "https://")):
@@ -118,25 +110,6 @@ def load(source: str, options: LoadOptions | None = None) -> EndpointSchema:
         # A file: relative references are relative to the file, as a browser resolves them.
         base = str(Path(source).resolve())
     return resolve(document, source=source, allow_remote_refs=opts.allow_remote_refs, fetch=fetch, base_uri=base)
-
-
-def _origin(uri: str) -> tuple[str, str | None, int | None]:
-    parts = urlsplit(uri)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return parts.scheme, parts.hostname, port
-
-
-def _options_dict(opts: LoadOptions) -> dict[str, Any]:
-    return {
-        "headers": opts.headers,
-        "timeout": opts.timeout,
-        "max_bytes": opts.max_bytes,
-        "max_depth": opts.max_depth,
-        "max_nodes": opts.max_nodes,
-    }
 
 
 def resolve(
@@ -148,7 +121,7 @@ def resolve(
     base_uri: str | None = None,
 ) -> EndpointSchema:
     """Resolve a parsed OpenAPI document into an `EndpointSchema`."""
-    where = _display_name(source) if source else "<document>"
+    where = display_name(source) if source else "<document>"
     original = check_openapi(document, where)
     # A document handed in as a Python value was never read through the loader's limits;
     # resolving walks it recursively, so hold it to the same depth limit here.

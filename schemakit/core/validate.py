@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from schemakit.core.load import LoadOptions, _display_name, check_openapi
+from schemakit.core.load import LoadOptions, check_openapi, display_name
 from schemakit.core.model import Diagnostic, EndpointSchema
 from schemakit.core.resolve import load, resolve
 
@@ -43,7 +43,7 @@ class DocumentReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "source": _display_name(self.schema.source) if self.schema.source else "<document>",
+            "source": display_name(self.schema.source) if self.schema.source else "<document>",
             "title": self.schema.title,
             "version": self.schema.version,
             "ok": self.ok,

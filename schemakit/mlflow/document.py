@@ -727,3 +727,8 @@ def _predictions_schema(outputs: list[Any] | None, where: str) -> dict[str, Any]
     if any(spec.get("type") == "tensor" for spec in outputs):
         raise MlflowError(f"{where}: mixes tensor specs and column specs, which MLflow does not allow")
     return _rows_of_columns(outputs, where)
+
+
+def read_mlflow_source(source: str, options: Any = None) -> dict[str, Any]:
+    """The `mlflow:` entry of the core's source table (`schemakit.core.sources`)."""
+    return document_from_mlflow_source(source.removeprefix("mlflow:"))

@@ -25,7 +25,6 @@ import configparser
 import importlib.util
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from schemakit._exceptions import CredentialsError
+from schemakit.runtime.http import scrub
 
 __all__ = ["Credentials", "normalize_host", "resolve_credentials", "scrub"]
 
@@ -62,15 +62,6 @@ _SECRET_KEYS: tuple[tuple[str, str], ...] = (
 )
 _EXTRA_HINT = "pip install 'schemakit[databricks]'"
 #: Token shapes worth hiding even when they are not ours (a server echoing someone's header, say).
-_TOKEN_PATTERNS = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}|\bdapi[0-9a-f]{16,}(-\d+)?\b")
-
-
-def scrub(text: str, secrets: tuple[str, ...] | frozenset[str] = ()) -> str:
-    """`text` with every known secret and anything shaped like a bearer token replaced by ***."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _TOKEN_PATTERNS.sub(lambda m: f"{m.group(1)} ***" if m.group(1) else "***", text)
 
 
 def normalize_host(host: str, where: str) -> str:

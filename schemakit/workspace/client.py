@@ -16,22 +16,18 @@ How it talks to the workspace, on purpose:
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
-import email.utils
 import logging
 import os
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import orjson
 
-from schemakit._version import __version__
 from schemakit._exceptions import (
     AuthenticationError,
     EndpointNotFoundError,
@@ -44,8 +40,10 @@ from schemakit._exceptions import (
     TransportError,
     WorkspaceError,
 )
-from schemakit.core.load import DEFAULT_MAX_BYTES, BodyTooLarge, parse_text, read_body_capped
-from schemakit.workspace.auth import resolve_credentials, scrub
+from schemakit._version import __version__
+from schemakit.core.load import DEFAULT_MAX_BYTES, parse_text
+from schemakit.runtime import http
+from schemakit.workspace.auth import resolve_credentials
 
 if TYPE_CHECKING:
     import httpx
@@ -74,8 +72,6 @@ _PRINCIPAL_KINDS: tuple[tuple[str, str], ...] = (
     ("service_principal_name", "service principal"),
 )
 _FAILED_DEPLOYMENTS = frozenset({"DEPLOYMENT_FAILED"})
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_MAX_REDIRECTS = 5
 _RETRY_ANY_METHOD = frozenset({429, 503})
 _RETRY_IDEMPOTENT = frozenset({500, 502, 504})
 _IDEMPOTENT = frozenset({"GET", "HEAD"})
@@ -101,9 +97,8 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds before retry number `attempt` (0-based): exponential, capped, with jitter."""
-        ceiling = min(self.max_backoff, self.backoff * (2**attempt))
         # "Equal jitter": never less than half the step, so retries still back off, yet clients spread out.
-        return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not cryptography
+        return http.backoff(attempt, self.backoff, self.max_backoff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,16 +387,6 @@ class _TransientTransportError(TransportError):
 
 
 @dataclass(frozen=True, slots=True)
-class _Reply:
-    status: int
-    headers: httpx.Headers
-    body: bytes
-    url: str
-    #: False when a redirect took the request to another host, where credentials are never sent.
-    authenticated: bool = True
-
-
-@dataclass(frozen=True, slots=True)
 class _Call:
     """What a request is for, so an error can say what the user was doing and what it needs."""
 
@@ -446,7 +431,6 @@ class Workspace:
         self._max_bytes = max_bytes
         self._sleep = sleep
         self._secrets: set[str] = set(self._credentials.secrets)
-        self._origin = _origin(httpx.URL(self._credentials.host))
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
             follow_redirects=False,
@@ -656,17 +640,17 @@ class Workspace:
         if not isinstance(data, Mapping):
             raise WorkspaceError(f"the {what} of '{model}' on endpoint '{name}' are not a JSON object")
         logs = data.get("logs", "")
-        return scrub(str(logs), frozenset(self._secrets))
+        return http.scrub(str(logs), self._secrets)
 
     def _json(self, method: str, path: str, call: _Call, *, json_body: Any = None) -> Any:
         reply = self._send(method, path, call, json_body=json_body)
         return self._decode(self._checked(reply, call), call)
 
-    def _checked(self, reply: _Reply, call: _Call) -> _Reply:
+    def _checked(self, reply: http.Reply, call: _Call) -> http.Reply:
         self._check(reply, call)
         return reply
 
-    def _decode(self, reply: _Reply, call: _Call) -> Any:
+    def _decode(self, reply: http.Reply, call: _Call) -> Any:
         if not reply.body.strip():
             return {}
         try:
@@ -677,13 +661,13 @@ class Workspace:
                 status=reply.status,
             ) from None
 
-    def _check(self, reply: _Reply, call: _Call) -> None:
+    def _check(self, reply: http.Reply, call: _Call) -> None:
         if reply.status < 400:
             return
         code, message = self._server_error(reply)
         said = f": {message}" if message else ""
         if not reply.authenticated and reply.status in (401, 403):
-            target = _origin_text(reply.url)
+            target = http.origin_text(reply.url)
             raise AuthenticationError(
                 f"{self.host} redirected the request {_doing(call)} to {target}, which answered HTTP "
                 f"{reply.status}{said}; credentials are never sent to another host, so that cannot work: "
@@ -742,23 +726,11 @@ class Workspace:
             return f" (endpoints: {', '.join(sorted(names))})"
         return ""
 
-    def _server_error(self, reply: _Reply) -> tuple[str | None, str]:
-        """The server's error code and message, scrubbed of secrets and cut to one short line."""
-        code: str | None = None
-        message = ""
-        try:
-            data = orjson.loads(reply.body) if reply.body.strip() else None
-        except orjson.JSONDecodeError:
-            data = None
-        if isinstance(data, Mapping):
-            code = _opt_str(data.get("error_code"))
-            message = str(data.get("message") or data.get("error") or data.get("detail") or "")
-        elif reply.body.strip() and not reply.headers.get("content-type", "").startswith("text/html"):
-            message = reply.body[:2000].decode("utf-8", "replace")
-        message = " ".join(scrub(message, frozenset(self._secrets)).split())
-        if len(message) > _SERVER_MESSAGE_LIMIT:
-            message = message[: _SERVER_MESSAGE_LIMIT - 1] + "…"
-        return (scrub(code, frozenset(self._secrets)) if code else None), message
+    def _server_error(self, reply: http.Reply) -> tuple[str | None, str]:
+        """The server's error code and message, scrubbed of secrets, then cut to one short line."""
+        return http.error_summary(
+            reply.body, reply.header("content-type") or "", self._secrets, limit=_SERVER_MESSAGE_LIMIT
+        )
 
     def _send(
         self,
@@ -768,7 +740,7 @@ class Workspace:
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
-    ) -> _Reply:
+    ) -> http.Reply:
         """One logical request: retries on 429/503 (and transient failures of GETs), redirects by hand."""
         policy = self._policy
         started = time.monotonic()
@@ -796,7 +768,7 @@ class Workspace:
             if not retryable:
                 return reply
             code, message = self._server_error(reply)
-            retry_after = _retry_after_seconds(reply.headers.get("retry-after"))
+            retry_after = http.parse_retry_after(reply.header("retry-after"))
             what = "rate limited (HTTP 429)" if reply.status == 429 else f"unavailable (HTTP {reply.status})"
             said = f": {message.rstrip('.')}" if message else ""
             if retry_after is not None and retry_after > policy.max_retry_after:
@@ -830,73 +802,36 @@ class Workspace:
 
     def _send_once(
         self, method: str, path: str, call: _Call, params: Mapping[str, str] | None, json_body: Any
-    ) -> _Reply:
+    ) -> http.Reply:
         import httpx
 
-        url = httpx.URL(self.host + path, params=params)
-        authenticated = True
+        url = str(httpx.URL(self.host + path, params=params))
+        where = http.origin_text(url)
         content = orjson.dumps(json_body) if json_body is not None else None
-        for _ in range(_MAX_REDIRECTS + 1):
-            headers: dict[str, str] = {}
-            if content is not None:
-                headers["Content-Type"] = "application/json"
-            if authenticated and _origin(url) == self._origin:
-                headers.update(self._auth_headers())
-            else:
-                # Once a redirect has left the workspace, nothing further in the chain gets credentials.
-                authenticated = False
-            reply = self._exchange(method, url, headers, content, call)
-            location = reply.headers.get("location")
-            if reply.status not in _REDIRECTS or not location:
-                return reply if authenticated else dataclasses.replace(reply, authenticated=False)
-            target = url.join(location)
-            if target.scheme not in ("http", "https"):
-                raise TransportError(f"{self.host} redirected {_doing(call)} to a non-HTTP location")
-            if _origin(target) != self._origin:
-                logger.debug("redirect to %s://%s: not sending credentials there", target.scheme, target.host)
-                authenticated = False
-            if reply.status == 303 or (reply.status in (301, 302) and method not in _IDEMPOTENT):
-                method, content = "GET", None
-            url = target
-        raise TransportError(f"{self.host} redirected {_doing(call)} more than {_MAX_REDIRECTS} times")
-
-    def _auth_headers(self) -> dict[str, str]:
-        try:
-            headers = self._credentials.headers()
-        except Exception as exc:  # the SDK refreshing an OAuth token, say
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise AuthenticationError(
-                f"could not get fresh credentials ({self.auth_description}): {scrub(first, frozenset(self._secrets))}"
-            ) from None
-        for value in headers.values():
-            # Remember what the SDK handed out, so it is scrubbed wherever it might be echoed.
-            self._secrets.add(value)
-            _, _, credential = value.partition(" ")
-            if credential:
-                self._secrets.add(credential)
-        return headers
-
-    def _exchange(
-        self, method: str, url: httpx.URL, headers: dict[str, str], content: bytes | None, call: _Call
-    ) -> _Reply:
-        import httpx
-
-        where = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+        headers = {"Content-Type": "application/json"} if content is not None else {}
         started = time.monotonic()
         try:
-            with self._client.stream(method, url, headers=headers, content=content) as response:
-                try:
-                    body = read_body_capped(response, self._max_bytes)
-                except BodyTooLarge as over:
-                    if over.declared is not None:
-                        raise WorkspaceError(
-                            f"{where} answered {_doing(call)} with {over.declared:,} bytes, over the "
-                            f"{self._max_bytes:,}-byte limit"
-                        ) from None
-                    raise WorkspaceError(
-                        f"{where} answered {_doing(call)} with more than {self._max_bytes:,} bytes"
-                    ) from None
-        except httpx.TimeoutException as exc:
+            reply = http.send(
+                self._client,
+                method,
+                url,
+                content=content,
+                headers=headers,
+                credentials=self._auth_headers,
+                deadline=http.Deadline(self._timeout),
+                max_bytes=self._max_bytes,
+                connect_timeout=15.0,
+            )
+        except http.BodyTooLarge as over:
+            if over.declared is not None:
+                raise WorkspaceError(
+                    f"{where} answered {_doing(call)} with {over.declared:,} bytes, over the "
+                    f"{self._max_bytes:,}-byte limit"
+                ) from None
+            raise WorkspaceError(f"{where} answered {_doing(call)} with more than {self._max_bytes:,} bytes") from None
+        except http.TooManyRedirects as exc:
+            raise TransportError(f"{self.host} {exc} {_doing(call)}") from None
+        except (http.DeadlineExceeded, httpx.TimeoutException) as exc:
             phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "answer"
             raise _TransientTransportError(
                 f"{where} did not {phase} within {self._timeout:g} s {_doing(call)}"
@@ -914,15 +849,26 @@ class Workspace:
             raise TransportError(
                 f"request to {where} failed {_doing(call)}: {type(exc).__name__}: {self._first_line(exc)}"
             ) from None
-        logger.debug(
-            "%s %s%s -> %d (%.3f s)",
-            method,
-            where,
-            url.raw_path.decode("ascii", "replace"),
-            response.status_code,
-            time.monotonic() - started,
-        )
-        return _Reply(response.status_code, response.headers, body, str(url))
+        if not reply.authenticated:
+            logger.debug("a redirect left %s: credentials were not sent to %s", where, http.origin_text(reply.url))
+        logger.debug("%s %s -> %d (%.3f s)", method, where, reply.status, time.monotonic() - started)
+        return reply
+
+    def _auth_headers(self) -> dict[str, str]:
+        try:
+            headers = self._credentials.headers()
+        except Exception as exc:  # the SDK refreshing an OAuth token, say
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise AuthenticationError(
+                f"could not get fresh credentials ({self.auth_description}): {http.scrub(first, self._secrets)}"
+            ) from None
+        for value in headers.values():
+            # Remember what the SDK handed out, so it is scrubbed wherever it might be echoed.
+            self._secrets.add(value)
+            _, _, credential = value.partition(" ")
+            if credential:
+                self._secrets.add(credential)
+        return headers
 
     def _connect_problem(self, where: str, exc: httpx.ConnectError, call: _Call) -> str:
         text = self._first_line(exc)
@@ -946,7 +892,7 @@ class Workspace:
     def _first_line(self, exc: BaseException) -> str:
         text = str(exc).strip()
         first = text.splitlines()[0] if text else type(exc).__name__
-        return scrub(first, frozenset(self._secrets))
+        return http.scrub(first, self._secrets)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -960,6 +906,11 @@ def parse_endpoint_source(source: str) -> tuple[str | None, str]:
     if not name.strip() or (sep and not profile.strip()):
         raise SourceError(f"{source}: expected endpoint:NAME or endpoint:PROFILE/NAME")
     return (profile.strip() or None), name.strip()
+
+
+def read_endpoint_source(source: str, options: Any = None) -> dict[str, Any]:
+    """The `endpoint:` entry of the core's source table (`schemakit.core.sources`)."""
+    return document_from_endpoint_source(source)
 
 
 def document_from_endpoint_source(source: str) -> dict[str, Any]:
@@ -979,43 +930,12 @@ def _endpoint_path(name: str) -> str:
     return f"/api/2.0/serving-endpoints/{quote(name.strip(), safe='')}"
 
 
-def _origin_text(url: str) -> str:
-    """`scheme://host[:port]` of a URL, for messages (never its path or query, which may be signed)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default = {"http": 80, "https": 443}.get(url.scheme)
-    return url.scheme, url.host, url.port or default
-
-
 def _what(call: _Call) -> str:
     return f"{call.action} endpoint '{call.endpoint}'" if call.endpoint else call.action
 
 
 def _doing(call: _Call) -> str:
     return f"(asked to {_what(call)})"
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """`Retry-After` as seconds from now: a number of seconds, or an HTTP date."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-    if seconds != seconds or seconds < 0:  # NaN or negative: ignore the header
-        return None
-    return seconds
 
 
 def _schema_unavailable(

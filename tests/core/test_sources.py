@@ -272,27 +272,28 @@ def test_malformed_url(run_cli: Any, url: str, shown: str) -> None:
 def test_remote_refs_get_headers_only_on_the_documents_origin(
     http_server: Any, second_http_server: Any, route: Any, docs: SimpleNamespace, run_cli: Any
 ) -> None:
-    document = docs.endpoint(
-        docs.records(
-            {
-                "id": {"$ref": "ids.json#/Id"},
-                "amount": {"$ref": f"{second_http_server.url('/money.json')}#/Amount"},
-            },
-            ["id"],
-        )
-    )
+    document = docs.endpoint(docs.records({"id": {"$ref": "ids.json#/Id"}}, ["id"]))
     http_server.routes["/doc.json"] = route(200, json.dumps(document).encode())
     http_server.routes["/ids.json"] = route(200, json.dumps({"Id": docs.LONG}).encode())
-    second_http_server.routes["/money.json"] = route(200, json.dumps({"Amount": docs.DOUBLE}).encode())
     result = run_cli(
         "validate", http_server.url("/doc.json"), "--allow-remote-refs", "--header", f"Authorization: {SECRET}"
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p for p, _ in http_server.requests) == ["/doc.json", "/ids.json"]
     assert all(h["authorization"] == SECRET for _, h in http_server.requests)
-    [(path, headers)] = second_http_server.requests
-    assert path == "/money.json"
-    assert "authorization" not in headers
+
+
+def test_a_remote_document_may_not_reference_another_origin_or_a_local_source(
+    http_server: Any, second_http_server: Any, route: Any, docs: SimpleNamespace, run_cli: Any
+) -> None:
+    for target in (f"{second_http_server.url('/money.json')}#/Amount", "git:HEAD:README.md#/x", "file:///etc/hostname#/x"):
+        document = docs.endpoint(docs.records({"amount": {"$ref": target}}, []))
+        http_server.routes["/doc.json"] = route(200, json.dumps(document).encode())
+        result = run_cli("validate", http_server.url("/doc.json"), "--allow-remote-refs")
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "may reference only its own origin" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert second_http_server.requests == []
 
 
 def test_validate_output_names_a_url_without_its_secrets(served: Any, run_cli: Any) -> None:
