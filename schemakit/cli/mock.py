@@ -11,12 +11,10 @@ from typing import Any
 
 import click
 
-from schemakit._exceptions import SourceError
 from schemakit.cli.common import SECONDS_OR_ZERO, load_options, source_options
-from schemakit.core.model import EndpointSchema
-from schemakit.mock.emulator import DEFAULT_MAX_BODY_BYTES, MockHTTPServer, MockWorkspace, UserSpec, load_sources
-from schemakit.mock.server import DEFAULT_TOKEN
-from schemakit.mock.state import PERMISSION_LEVELS, EndpointSettings, load_settings_file
+from schemakit.mock.core import DEFAULT_MAX_BODY_BYTES
+from schemakit.mock.server import DEFAULT_TOKEN, MockServer
+from schemakit.mock.state import PERMISSION_LEVELS, EndpointSettings, UserSpec
 
 __all__ = ["mock"]
 
@@ -33,7 +31,8 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
 
 @click.command()
 @click.argument("specs", metavar="SPEC...", nargs=-1, required=True)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--bind", metavar="ADDRESS", help="Address to listen on [default: 127.0.0.1, loopback only].")
+@click.option("--host", hidden=True, help="Old name of --bind (--host means the workspace everywhere else).")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port; 0 picks a free one.")
 @click.option(
     "--token",
@@ -92,7 +91,8 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
 @source_options
 def mock(
     specs: tuple[str, ...],
-    host: str,
+    bind: str | None,
+    host: str | None,
     port: int,
     token: str,
     users: tuple[str, ...],
@@ -129,38 +129,40 @@ def mock(
     )
     changes: dict[str, Any] = {k: options.pop(k) for k in fault_names if options.get(k) is not None}
     options = {k: v for k, v in options.items() if k not in fault_names}
+    address = bind if bind is not None else (host if host is not None else "127.0.0.1")
     split: dict[str, int] = {}
     for model, pct in _pairs(traffic, "--traffic", "MODEL=PERCENT"):
         if not pct.isdigit():
             raise click.BadParameter(f"{model}: percentage must be a whole number, got {pct!r}", param_hint="--traffic")
         split[model] = int(pct)
-    try:
-        base = EndpointSettings().replace(**changes)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
     user_specs = [UserSpec(name, user_token) for name, user_token in _pairs(users, "--user", "NAME=TOKEN")]
-
-    schemas, documents = load_sources(specs, load_options(**options))
-    workspace = MockWorkspace(
-        schemas,
-        token=token,
-        documents=documents,
-        default_settings=base,
-        users=user_specs,
-        state_file=state_file,
-        config=load_settings_file(config_file) if config_file else None,
-        max_body_bytes=max_body_bytes,
-    )
-    _apply_traffic(workspace, schemas, split)
-    _apply_grants(workspace, grants)
+    grant_triples = [_grant(value) for value in grants]
 
     def log(line: str) -> None:
         click.echo(f"schemakit mock: {line}", err=True)
 
     try:
-        server = MockHTTPServer(workspace, host, port, access_log=log if verbose else None)
-    except OSError as exc:
-        raise SourceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        EndpointSettings().replace(**changes)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        server = MockServer(
+            specs,
+            token=token,
+            host=address,
+            port=port,
+            state_file=state_file,
+            config=config_file,
+            max_body_bytes=max_body_bytes,
+            users=user_specs,
+            access_log=log if verbose else None,
+            load_options=load_options(**options),
+            **changes,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    _apply(server, split, grant_triples)
+    server.bind()
 
     stopping = threading.Event()
 
@@ -174,54 +176,41 @@ def mock(
     signal.signal(signal.SIGTERM, stop)
     click.echo(server.url)
     sys.stdout.flush()
-    for name in workspace.endpoint_names:
-        schema = next(s for s in schemas if s.title == name)
+    for name in server.endpoints:
+        schema = server.workspace.schema(name)
         models = ", ".join(m.name for m in schema.models)
         log(f"endpoint {name}: {server.url}/serving-endpoints/{name}/invocations (served models: {models})")
-    if not _is_loopback(host) and token == DEFAULT_TOKEN:
-        log(f"warning: listening on {host} with the default admin token; pass --token")
+    if not _is_loopback(address) and token == DEFAULT_TOKEN:
+        log(f"warning: listening on {address} with the default admin token; pass --token")
     log("press Ctrl-C to stop")
-    try:
-        server.serve_forever(poll_interval=0.1)
-    finally:
-        server.server_close()
+    server.serve_forever()
     log("stopped")
     sys.exit(0)
 
 
-def _apply_traffic(workspace: MockWorkspace, schemas: list[EndpointSchema], split: dict[str, int]) -> None:
-    """Give each endpoint the part of --traffic that names its served models; unnamed models get 0."""
-    if not split:
-        return
-    claimed: set[str] = set()
-    for schema in schemas:
-        names = {m.name for m in schema.models}
-        mine = {model: pct for model, pct in split.items() if model in names}
-        if not mine:
-            continue
-        claimed.update(mine)
+def _grant(value: str) -> tuple[str, str, str]:
+    endpoint, colon, rest = value.partition(":")
+    principal, equals, level = rest.partition("=")
+    if not colon or not equals or not endpoint or not principal:
+        raise click.BadParameter(f"expected ENDPOINT:PRINCIPAL=LEVEL, got {value!r}", param_hint="--grant")
+    level = level.strip().upper()
+    if level not in PERMISSION_LEVELS:
+        raise click.BadParameter(
+            f"level must be one of {', '.join(PERMISSION_LEVELS)}, got {level!r}", param_hint="--grant"
+        )
+    return endpoint.strip(), principal.strip(), level
+
+
+def _apply(server: MockServer, split: dict[str, int], grants: list[tuple[str, str, str]]) -> None:
+    """The options that name endpoints and models, applied by the library; its errors name the option."""
+    if split:
         try:
-            workspace.configure(schema.title, traffic={m.name: mine.get(m.name, 0) for m in schema.models})
+            server.workspace.split_traffic(split)
         except ValueError as exc:
-            raise click.BadParameter(f"{schema.title}: {exc}", param_hint="--traffic") from None
-    unknown = sorted(set(split) - claimed)
-    if unknown:
-        raise click.BadParameter(f"no endpoint serves a model named {', '.join(unknown)}", param_hint="--traffic")
-
-
-def _apply_grants(workspace: MockWorkspace, grants: tuple[str, ...]) -> None:
-    for grant in grants:
-        endpoint, colon, rest = grant.partition(":")
-        principal, equals, level = rest.partition("=")
-        if not colon or not equals or not endpoint or not principal:
-            raise click.BadParameter(f"expected ENDPOINT:PRINCIPAL=LEVEL, got {grant!r}", param_hint="--grant")
-        level = level.strip().upper()
-        if level not in PERMISSION_LEVELS:
-            raise click.BadParameter(
-                f"level must be one of {', '.join(PERMISSION_LEVELS)}, got {level!r}", param_hint="--grant"
-            )
+            raise click.BadParameter(str(exc), param_hint="--traffic") from None
+    for endpoint, principal, level in grants:
         try:
-            workspace.set_permission(endpoint.strip(), principal.strip(), level)
+            server.workspace.set_permission(endpoint, principal, level)
         except (KeyError, ValueError) as exc:
             raise click.BadParameter(str(exc).strip("\"'"), param_hint="--grant") from None
 

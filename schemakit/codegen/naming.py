@@ -9,12 +9,14 @@ elsewhere, verbatim: only the Python side is renamed here.
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
+import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-__all__ = ["class_name", "field_name", "module_name", "unique_names"]
+__all__ = ["class_name", "field_name", "model_modules", "module_name", "served_model_base", "unique_names"]
 
 # Names a generated class body or module uses for types and helpers: a field with one of
 # these names would shadow the type in its own annotations (pydantic then fails at import).
@@ -155,6 +157,83 @@ def unique_names(
         candidate = base
         counter = 2
         while candidate in used:
+            candidate = f"{base}_{counter}"
+            counter += 1
+        used.add(candidate)
+        result[name] = candidate
+    return result
+
+
+#: A served model's version suffix, as `schemakit diff` reads it to pair `model-2` with `model-3`.
+VERSION_SUFFIX = re.compile(r"^(?P<base>.+)-(?P<version>\d+)$")
+
+# Module names a served model's module must never take: the package's own modules, every name
+# the generated modules import or define at top level, the standard library and the builtins
+# (a module named `httpx` or `os` beside `client.py` would shadow what it imports).
+_TEMPLATE_NAMES = frozenset(
+    {
+        "annotations",
+        "answer",
+        "asyncio",
+        "attempt",
+        "body",
+        "chunk",
+        "cls",
+        "cast",
+        "client",
+        "errors",
+        "httpx",
+        "models",
+        "msgspec",
+        "headers",
+        "message",
+        "overload",
+        "payload",
+        "py",
+        "pydantic",
+        "quote",
+        "reply",
+        "response",
+        "self",
+        "served_model",
+        "stream",
+        "timeout",
+        "typing_extensions",
+        "url",
+        "validate",
+        "validation",
+    }
+)
+
+
+def _reserved_modules() -> frozenset[str]:
+    return _TEMPLATE_NAMES | frozenset(sys.stdlib_module_names) | frozenset(dir(builtins))
+
+
+def served_model_base(name: str) -> tuple[str, str | None]:
+    """(base name, version) of a served-model name: `vanilla_simple_model-2` -> (`vanilla_simple_model`, `2`)."""
+    found = VERSION_SUFFIX.match(name)
+    if found is None:
+        return name, None
+    return found.group("base"), found.group("version")
+
+
+def model_modules(names: Sequence[str]) -> dict[str, str]:
+    """Stable module names for served models: by base name (so `m-2` and `m-3` share one), never
+    shadowing a name the package uses; models that share a base keep their full names."""
+    bases = [served_model_base(n)[0] for n in names]
+    stems = [b if bases.count(b) == 1 else n for n, b in zip(names, bases, strict=True)]
+    reserved = _reserved_modules()
+    used: set[str] = set()
+    result: dict[str, str] = {}
+    for name, stem in zip(names, stems, strict=True):
+        if name in result:
+            continue
+        base = module_name(stem, fallback="model")
+        if base in reserved or base.startswith("_"):
+            base = f"{base.rstrip('_')}_model"
+        candidate, counter = base, 2
+        while candidate in used or candidate in reserved:
             candidate = f"{base}_{counter}"
             counter += 1
         used.add(candidate)

@@ -52,6 +52,15 @@ class ModelPlan:
     column_formats: tuple[str, ...] = ()
     split_columns: tuple[FieldPlan, ...] = ()
     inputs_columns: tuple[FieldPlan, ...] = ()
+    #: The key of this model in `_version.SERVED_MODEL_NAMES` (its module name: stable across versions).
+    base_key: str = ""
+    #: The served model's version suffix (`2` of `model-2`), None when its name has none.
+    version: str | None = None
+
+    @property
+    def standard_path(self) -> bool:
+        """Whether the invocations path is the one the name gives (so it can follow the name)."""
+        return self.served.path == f"/served-models/{self.served.name}/invocations"
 
 
 def docstring_text(text: str | None, *, escape_backslashes: bool = False, one_line: bool = False) -> str | None:

@@ -1,13 +1,13 @@
 """`MockServer`: the emulator in a background thread, for tests and scripts.
 
-Kept apart from `_mock` and imported cheaply: `import schemakit` must stay fast
+Kept apart from the emulator's modules and imported cheaply: `import schemakit` must stay fast
 for the command line, so the HTTP machinery loads only when a server is built.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import httpx
 
+    from schemakit.core.load import LoadOptions
     from schemakit.core.model import EndpointSchema
     from schemakit.mock.emulator import MockHTTPServer, MockWorkspace, RecordedRequest
-    from schemakit.mock.state import EndpointSettings
+    from schemakit.mock.state import EndpointSettings, UserSpec
 
 __all__ = ["DEFAULT_TOKEN", "MockServer"]
 
@@ -56,14 +57,28 @@ class MockServer:
         settings: Mapping[str, EndpointSettings | Mapping[str, Any]] | None = None,
         max_body_bytes: int | None = None,
         raise_server_errors: bool = True,
+        users: Iterable[UserSpec] = (),
+        traffic: Mapping[str, int] | None = None,
+        grants: Iterable[tuple[str, str, str]] = (),
+        access_log: Callable[[str], None] | None = None,
+        load_options: LoadOptions | None = None,
         **default_settings: Any,
     ) -> None:
+        """Build the emulated workspace (nothing listens until `start` or `serve_forever`).
+
+        `traffic` maps served-model names to percentages, across endpoints (each endpoint
+        takes the shares of its own models; its models not named get 0); `grants` are
+        (endpoint, principal, level) triples; `access_log` receives one escaped line per
+        request (never a header). Bad settings raise `ValueError`, bad sources `SourceError`.
+        """
         from schemakit.core.model import EndpointSchema
         from schemakit.mock.emulator import DEFAULT_MAX_BODY_BYTES, MockHTTPServer, MockWorkspace, load_sources
         from schemakit.mock.state import EndpointSettings, load_settings_file
 
+        if not token:
+            raise ValueError("the admin token must not be empty")
         resolved = [s if isinstance(s, EndpointSchema) else str(s) for s in sources]
-        schemas, documents = load_sources(resolved)
+        schemas, documents = load_sources(resolved, load_options)
         per_endpoint: dict[str, EndpointSettings] = {}
         base = EndpointSettings().replace(**default_settings)
         for name, value in (settings or {}).items():
@@ -71,16 +86,22 @@ class MockServer:
         self._errors: list[BaseException] = []
         self._raise_server_errors = raise_server_errors
         self.token = token
+        self.access_log = access_log
         self.workspace: MockWorkspace = MockWorkspace(
             schemas,
             token=token,
             documents=documents,
             settings=per_endpoint,
             default_settings=base,
+            users=users,
             state_file=state_file,
             config=load_settings_file(config) if config is not None else None,
             max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
         )
+        if traffic:
+            self.workspace.split_traffic(traffic)
+        for endpoint, principal, level in grants:
+            self.workspace.set_permission(endpoint, principal, level)
         self._http: MockHTTPServer | None = None
         self._factory = MockHTTPServer
         self._host = host
@@ -89,16 +110,45 @@ class MockServer:
 
     # -- lifecycle --
 
-    def start(self) -> MockServer:
-        """Bind and serve in a background thread; returns self. Starting twice is an error."""
+    def bind(self) -> MockServer:
+        """Listen on the address (port 0: a free one) without serving yet; `url` is known from here on."""
         if self._http is not None:
             raise RuntimeError("this MockServer is already running")
-        self._http = self._factory(self.workspace, self._host, self._port, on_error=self._errors.append)
+        from schemakit._exceptions import SourceError
+
+        try:
+            self._http = self._factory(
+                self.workspace, self._host, self._port, access_log=self.access_log, on_error=self._errors.append
+            )
+        except OSError as exc:
+            raise SourceError(f"cannot listen on {self._host}:{self._port}: {exc.strerror or exc}") from None
+        return self
+
+    def start(self) -> MockServer:
+        """Bind and serve in a background thread; returns self. Starting twice is an error."""
+        http_server = self.bind()._http
+        assert http_server is not None
         self._thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, name="schemakit-mock", daemon=True
+            target=http_server.serve_forever, kwargs={"poll_interval": 0.05}, name="schemakit-mock", daemon=True
         )
         self._thread.start()
         return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until `shutdown()` is called from another one (or a signal handler)."""
+        if self._http is None:
+            self.bind()
+        assert self._http is not None
+        try:
+            self._http.serve_forever(poll_interval=0.1)
+        finally:
+            self._http.server_close()
+            self._http = None
+
+    def shutdown(self) -> None:
+        """Ask `serve_forever` to return; safe from any thread but the one serving."""
+        if self._http is not None:
+            self._http.shutdown()
 
     def stop(self) -> None:
         """Stop serving and close the socket; safe to call twice.

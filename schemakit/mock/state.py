@@ -45,6 +45,10 @@ __all__ = [
 PERMISSION_LEVELS: tuple[str, ...] = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
 
 _PRINCIPAL_KEYS = ("user_name", "group_name", "service_principal_name")
+#: Delays and counts beyond these are typos, and would overflow clocks and timestamps.
+_MAX_DELAY_SECONDS = 365 * 24 * 3600
+_MAX_COUNT = 1_000_000_000
+
 _STATE_KEYS = ("stopped", "deleted", "permissions", "id", "creation_timestamp", "last_updated_timestamp")
 
 
@@ -158,6 +162,15 @@ def _check_settings(s: EndpointSettings) -> None:
             continue
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
+    if s.ready_after_seconds is not None and s.ready_after_seconds > _MAX_DELAY_SECONDS:
+        raise ValueError(
+            f"ready_after_seconds must be at most {_MAX_DELAY_SECONDS} (a year), got {s.ready_after_seconds!r}"
+        )
+    if s.retry_after > _MAX_DELAY_SECONDS:
+        raise ValueError(f"retry_after must be at most {_MAX_DELAY_SECONDS} seconds (a year), got {s.retry_after!r}")
+    for name in ("ready_after_polls", "throttle_queries", "unavailable_queries"):
+        if getattr(s, name) > _MAX_COUNT:
+            raise ValueError(f"{name} must be at most {_MAX_COUNT:,}, got {getattr(s, name)!r}")
     if s.latency > 60:
         raise ValueError(f"latency must be at most 60 seconds, got {s.latency!r}")
     if s.traffic is not None:
@@ -224,14 +237,35 @@ def load_settings_file(path: str | Path, *, missing_ok: bool = False) -> Setting
         if extra:
             raise SourceError(f"{where}: endpoints.{name}: unknown key(s) {', '.join(extra)}")
         EndpointSettings.from_json(entry, f"{where}: endpoints.{name}")
+        _check_state_values(entry, f"{where}: endpoints.{name}")
         parse_acl(entry.get("permissions") or [], f"{where}: endpoints.{name}.permissions")
     return SettingsFile(users, {str(k): v for k, v in endpoints.items()}, raw)
+
+
+#: Timestamps are milliseconds since 1970; anything outside years 1970-9999 is a damaged file.
+_MAX_TIMESTAMP_MS = 253_402_300_799_999
+
+
+def _check_state_values(entry: Mapping[str, Any], where: str) -> None:
+    """The emulator's own state keys, checked as strictly as settings: a hand-edited file fails here, in one line."""
+    for key in ("stopped", "deleted"):
+        if key in entry and not isinstance(entry[key], bool):
+            raise SourceError(f"{where}: {key}: expected true or false, got {entry[key]!r}"[:300])
+    if "id" in entry and not (isinstance(entry["id"], str) and entry["id"] and len(entry["id"]) <= 200):
+        raise SourceError(f"{where}: id: expected a non-empty string, got {entry['id']!r}"[:300])
+    for key in ("creation_timestamp", "last_updated_timestamp"):
+        if key not in entry:
+            continue
+        value = entry[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_TIMESTAMP_MS:
+            raise SourceError(f"{where}: {key}: expected milliseconds since 1970 (a whole number), got {value!r}"[:300])
 
 
 def _parse_users(value: Any, where: str) -> tuple[UserSpec, ...]:
     if not isinstance(value, list):
         raise SourceError(f"{where}: users: expected a list of {{name, token, groups}}")
     users = []
+    owners: dict[str, str] = {}
     for i, entry in enumerate(value):
         if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str) or not entry["name"]:
             raise SourceError(f"{where}: users[{i}]: expected an object with a `name`")
@@ -241,6 +275,9 @@ def _parse_users(value: Any, where: str) -> tuple[UserSpec, ...]:
         groups = entry.get("groups") or []
         if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
             raise SourceError(f"{where}: users[{i}] ({entry['name']}): groups must be a list of names")
+        if token in owners and owners[token] != entry["name"]:
+            raise SourceError(f"{where}: users[{i}] ({entry['name']}): its token already belongs to {owners[token]!r}")
+        owners[token] = entry["name"]
         users.append(UserSpec(entry["name"], token, tuple(groups), bool(entry.get("service_principal", False))))
     return tuple(users)
 
