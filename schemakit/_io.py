@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -13,7 +14,7 @@ import orjson
 
 from schemakit._exceptions import OutputError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "dump_json_stable", "output_error"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "dump_json", "dump_json_stable", "output_error"]
 
 
 def _current_umask() -> int:
@@ -73,4 +74,20 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | No
 
 def dump_json_stable(value: Any) -> bytes:
     """Pretty JSON with sorted keys and a final newline, so committed files diff cleanly."""
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    return dump_json(value, sort_keys=True) + b"\n"
+
+
+def dump_json(value: Any, *, sort_keys: bool = False, indent: bool = True) -> bytes:
+    """JSON bytes for any JSON value schemakit holds, integers beyond 64 bits included.
+
+    orjson is fast but stops at 64-bit integers, which documents may hold (an enum of
+    large ids, a huge bound); those values are written exactly by the standard library.
+    """
+    option = (
+        (orjson.OPT_INDENT_2 if indent else 0) | (orjson.OPT_SORT_KEYS if sort_keys else 0) | orjson.OPT_NON_STR_KEYS
+    )
+    try:
+        return orjson.dumps(value, option=option)
+    except TypeError:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=sort_keys, indent=2 if indent else None, default=str)
+        return text.encode("utf-8")

@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
-from schemakit.cli.common import load_options, load_schema, source_options
+from schemakit.cli.common import load_options, source_options
 from schemakit.codegen.generate import MODEL_TYPES, TARGETS, generate_package, write_package
+from schemakit.core.resolve import load
 
 __all__ = ["codegen"]
 
@@ -39,20 +40,43 @@ __all__ = ["codegen"]
     help="python: the typed package; typescript: an index.ts of row, params, payload and response types.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing the files that would change.")
+@click.option(
+    "--ignore-version",
+    is_flag=True,
+    help="With --check: a new document or model version with an unchanged schema counts as up to date.",
+)
+@click.option(
+    "--unsupported",
+    type=click.Choice(["warn", "refuse"]),
+    default="warn",
+    show_default=True,
+    help="When a schema uses a keyword the generated validator does not evaluate: warn, or refuse (exit 2).",
+)
 @source_options
 def codegen(
-    spec: str, output_dir: str, package: str | None, model_type: str, target: str, check: bool, **source: Any
+    spec: str,
+    output_dir: str,
+    package: str | None,
+    model_type: str,
+    target: str,
+    check: bool,
+    ignore_version: bool,
+    unsupported: str,
+    **source: Any,
 ) -> None:
     """Generate a typed Python package for an endpoint: row and params types,
     payload builders, a validator (same verdicts as `schemakit check`) and sync
     and async clients (or, with --target typescript, TypeScript types).
 
     Output is deterministic. With --check, exits 0 when the package on disk is up to
-    date and 1 (listing the files) when it is not.
+    date and 1 (listing the files) when it is not; --ignore-version lets a version-only
+    upgrade pass.
     """
-    schema = load_schema(spec, load_options(**source))
-    generated = generate_package(schema, package=package, model_type=model_type, target=target)
-    result = write_package(generated, output_dir, check=check)
+    schema = load(spec, load_options(**source))
+    generated = generate_package(schema, package=package, model_type=model_type, target=target, unsupported=unsupported)
+    for warning in generated.warnings:
+        click.echo(f"schemakit: warning: {warning}", err=True)
+    result = write_package(generated, output_dir, check=check, ignore_version=ignore_version)
     if check:
         if result.up_to_date:
             click.echo(f"{result.directory}: up to date ({len(generated.files)} files)")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import click
-import orjson
 
-from schemakit._exceptions import InvalidDocumentError, NotServingSchemaError
-from schemakit.core.load import DEFAULT_MAX_BYTES, LoadOptions, display_name
+from schemakit._io import dump_json
+from schemakit.core.load import DEFAULT_MAX_BYTES, LoadOptions
 from schemakit.core.model import EndpointSchema
+from schemakit.core.policy import OnErrors, require_usable
 from schemakit.core.resolve import load
 
 __all__ = ["echo_json", "format_option", "load_options", "load_schema", "source_options"]
@@ -114,29 +114,15 @@ def load_schema(
     options: LoadOptions | None = None,
     *,
     need_models: bool = True,
-    on_errors: Literal["refuse", "warn"] = "refuse",
+    on_errors: OnErrors = "refuse",
 ) -> EndpointSchema:
-    """Load and resolve; a document without served models cannot be used by most commands.
-
-    A document with errors (what `schemakit validate` exits 1 for) is refused where a result
-    would rest on the broken parts (payload verdicts, generated code), and named in a warning
-    line where the command only describes it (inspect, diff).
-    """
+    """Load and resolve, under the library's policy (`schemakit.core.policy`); a warning goes to stderr."""
     schema = load(source, options)
-    if need_models and not schema.models:
-        reasons = "; ".join(d.message for d in schema.errors) or "no served models"
-        raise NotServingSchemaError(f"{display_name(source)}: not a serving endpoint schema: {reasons}")
-    if schema.errors:
-        first = schema.errors[0]
-        summary = (
-            f"{display_name(source)} has {len(schema.errors)} error(s), first [{first.code}] "
-            f"{first.pointer or '/'}: {first.message} (run `schemakit validate {display_name(source)}`)"
-        )
-        if on_errors == "refuse":
-            raise InvalidDocumentError(summary)
-        click.echo(f"schemakit: warning: {summary}", err=True)
+    warning = require_usable(schema, source, need_models=need_models, on_errors=on_errors)
+    if warning is not None:
+        click.echo(f"schemakit: warning: {warning}", err=True)
     return schema
 
 
 def echo_json(value: Any) -> None:
-    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
+    click.echo(dump_json(value).decode())

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from schemakit._exceptions import CodegenError, InvalidDocumentError, NotServingSchemaError
+from schemakit._exceptions import CodegenError
 from schemakit._io import atomic_write_bytes, output_error
 from schemakit.codegen.naming import class_name, model_modules, module_name, served_model_base
 from schemakit.codegen.plans import FieldPlan, ModelPlan, TypePlanner, docstring_text
 from schemakit.codegen.python import isort_key, payload_types, py_literal, python_type, readme_example, tensor_type
 from schemakit.core.model import EndpointSchema, FormatKind, Kind, ServedModel
+from schemakit.core.policy import require_usable
 
 __all__ = [
     "MODEL_TYPES",
@@ -125,7 +126,8 @@ def generate_package(
         raise CodegenError(f"unknown model type {model_type!r} (choose one of: {choices})")
     if unsupported not in ("warn", "refuse"):
         raise CodegenError(f"unknown unsupported-keyword policy {unsupported!r} (choose warn or refuse)")
-    refuse_broken(schema)
+    # The library's policy (the CLI's too): no code from a document without models, or with errors.
+    require_usable(schema)
     name = package if package is not None else module_name(schema.title, fallback="endpoint") + "_client"
     if package is None and not name.isascii():
         name = "endpoint_client"
@@ -139,8 +141,8 @@ def generate_package(
     if target == "typescript":
         from schemakit.codegen.typescript import generate_typescript
 
-        files = generate_typescript(schema, name, plans, planner, plans_literal, _environment(planner))
-        return GeneratedPackage(name, "typescript", files, warnings)
+        ts_files = generate_typescript(schema, name, plans, planner, plans_literal, _environment(planner))
+        return GeneratedPackage(name, "typescript", ts_files, warnings)
     header = _header(schema)
     models_source = _run_datamodel_codegen(planner, model_type, header)
     from schemakit.runtime import RUNTIME_VERSION
@@ -162,6 +164,11 @@ def generate_package(
         "report_module": _runtime_module("PayloadReport"),
         "dependencies": package_dependencies(model_type, plans_literal),
         "readme_example": readme_example(name, plans[0], model_type, planner),
+        "VERSION_LINE": VERSION_LINE,
+        "streams": any(p.streams for p in plans),
+        "endpoint_payload": " | ".join([*(f"{p.module}.Payload" for p in plans), "bytes"]),
+        "endpoint_response": f"{plans[0].module}.Response" if len(plans) == 1 and plans[0].response else "Any",
+        "runtime_packages": sorted({f"{name}.{p.path.rsplit('/', 1)[0].replace('/', '.')}" for p in runtime_files()}),
         "library": {
             "pydantic": "pydantic",
             "dataclasses": "dataclasses",
@@ -196,22 +203,6 @@ def generate_package(
     generated.extend(runtime_files())
     generated.sort(key=lambda f: f.path)
     return GeneratedPackage(name, model_type, tuple(generated), warnings)
-
-
-def refuse_broken(schema: EndpointSchema) -> None:
-    """The library's policy, the CLI's too: no code from a document without models, or with errors."""
-    from schemakit.core.load import _display_name as display_name
-
-    where = display_name(schema.source) if schema.source else schema.title
-    if not schema.models:
-        reasons = "; ".join(d.message for d in schema.errors) or "no served models"
-        raise NotServingSchemaError(f"{where}: not a serving endpoint schema: {reasons}")
-    if schema.errors:
-        first = schema.errors[0]
-        raise InvalidDocumentError(
-            f"{where} has {len(schema.errors)} error(s), first [{first.code}] "
-            f"{first.pointer or '/'}: {first.message} (run `schemakit validate {where}`)"
-        )
 
 
 def _unsupported_warnings(plans: Mapping[str, Any], policy: str) -> tuple[str, ...]:
@@ -328,15 +319,16 @@ def _plan_models(schema: EndpointSchema, planner: TypePlanner) -> list[ModelPlan
             plan.is_object_request = True
             plan.row = planner.object_class(
                 planner.unique_class(f"{prefix}Request"),
-                served.description or f"The request body of served model {served.name}.",
+                served.description or "The request body.",
                 object_format.columns,
             )
+            plan.streams = any(c.name in ("messages", "prompt") for c in object_format.columns)
         else:
             columns = served.columns
             if columns:
                 plan.row = planner.object_class(
                     planner.unique_class(f"{prefix}Row"),
-                    f"One row of input for served model {served.name}.",
+                    "One row of input.",
                     columns,
                 )
             if served.params:
@@ -353,7 +345,7 @@ def _plan_models(schema: EndpointSchema, planner: TypePlanner) -> list[ModelPlan
         if response is not None and response.body.kind is Kind.OBJECT and response.body.fields:
             plan.response = planner.object_class(
                 planner.unique_class(f"{prefix}Response"),
-                f"What served model {served.name} answers.",
+                "What the served model answers.",
                 response.body.fields,
             )
         plans.append(plan)
@@ -388,7 +380,7 @@ def _run_datamodel_codegen(planner: TypePlanner, model_type: str, header: str) -
     options: dict[str, Any] = {
         "input_file_type": InputFileType.JsonSchema,
         "output_model_type": DataModelType(MODEL_TYPES[model_type]),
-        "target_python_version": PythonVersion.PY_310,
+        "target_python_version": PythonVersion.PY_311,
         # The builtin formatter is in-process and version-independent: byte-identical output everywhere.
         "formatters": [Formatter.BUILTIN],
         "use_standard_collections": True,
@@ -482,23 +474,29 @@ def _environment(planner: TypePlanner) -> Any:
 
 
 def write_package(
-    generated: GeneratedPackage, output_dir: str | os.PathLike[str], *, check: bool = False
+    generated: GeneratedPackage,
+    output_dir: str | os.PathLike[str],
+    *,
+    check: bool = False,
+    ignore_version: bool = False,
 ) -> CodegenResult:
     """Write the package as `OUTPUT_DIR/<name>/`, replacing the previous generation as a whole.
 
-    With `check`, nothing is written: the result lists the files that would change.
+    With `check`, nothing is written: the result lists the files that would change; with
+    `ignore_version` too, a package that differs only in the version line of `_version.py`
+    (a new model version with the same schema) counts as up to date.
     The new package is assembled in a temporary folder beside the target and swapped
     in with renames, so a reader never sees half of one generation and half of another.
     """
     target = Path(output_dir) / generated.name
     try:
-        return _write_package(generated, target, check)
+        return _write_package(generated, target, check, ignore_version)
     except OSError as exc:
         raise output_error(target, exc) from None
 
 
-def _write_package(generated: GeneratedPackage, target: Path, check: bool) -> CodegenResult:
-    changed = _changed_files(generated, target)
+def _write_package(generated: GeneratedPackage, target: Path, check: bool, ignore_version: bool) -> CodegenResult:
+    changed = _changed_files(generated, target, ignore_version and check)
     if check or not changed:
         return CodegenResult(target, changed, False)
     if target.exists() and not _looks_generated(target):
@@ -510,7 +508,12 @@ def _write_package(generated: GeneratedPackage, target: Path, check: bool) -> Co
     staging = Path(tempfile.mkdtemp(prefix=f".{generated.name}.", suffix=".new", dir=target.parent))
     old = target.parent / f".{generated.name}.old-{os.getpid()}"
     try:
+        # mkdtemp makes the folder 0700; the package gets what the umask gives any new folder.
+        os.chmod(staging, 0o777 & ~_umask())
         for generated_file in generated.files:
+            parent = (staging / generated_file.path).parent
+            if not parent.exists():
+                parent.mkdir(parents=True)
             atomic_write_bytes(staging / generated_file.path, generated_file.content)
         if target.exists():
             os.replace(target, old)
@@ -525,13 +528,31 @@ def _write_package(generated: GeneratedPackage, target: Path, check: bool) -> Co
     return CodegenResult(target, changed, True)
 
 
-def _changed_files(generated: GeneratedPackage, target: Path) -> tuple[str, ...]:
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def _without_version(content: bytes) -> bytes:
+    marker = VERSION_LINE.encode()
+    return b"\n".join(line for line in content.split(b"\n") if not line.startswith(marker))
+
+
+def _changed_files(generated: GeneratedPackage, target: Path, ignore_version: bool = False) -> tuple[str, ...]:
     changed: list[str] = []
     wanted = {f.path for f in generated.files}
     for generated_file in generated.files:
         path = target / generated_file.path
         try:
-            if path.read_bytes() == generated_file.content:
+            on_disk = path.read_bytes()
+            if on_disk == generated_file.content:
+                continue
+            if (
+                ignore_version
+                and generated_file.path == "_version.py"
+                and _without_version(on_disk) == _without_version(generated_file.content)
+            ):
                 continue
         except OSError:
             pass

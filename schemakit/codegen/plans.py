@@ -54,6 +54,8 @@ class ModelPlan:
     inputs_columns: tuple[FieldPlan, ...] = ()
     #: The key of this model in `_version.SERVED_MODEL_NAMES` (its module name: stable across versions).
     base_key: str = ""
+    #: Chat or completions: the client gets streaming methods (server-sent events).
+    streams: bool = False
     #: The served model's version suffix (`2` of `model-2`), None when its name has none.
     version: str | None = None
 

@@ -256,12 +256,12 @@ def _typed_dict(name: str, doc: str, fields: list[tuple[str, str, bool]]) -> str
             f"    {key}: {annotation if required else f'NotRequired[{annotation}]'}\n"
             for key, annotation, required in fields
         )
-        return f"class {name}(TypedDict):\n    {py_literal(doc)}\n\n{body or '    pass'}".rstrip() + "\n"
+        return f'class {name}(TypedDict):\n    """{doc}"""\n\n{body}'.rstrip()
     items = ", ".join(
         f"{py_literal(key)}: {py_literal(annotation if required else f'NotRequired[{annotation}]')}"
         for key, annotation, required in fields
     )
-    return f"#: {doc}\n{name} = TypedDict({py_literal(name)}, {{{items}}})\n"
+    return f"#: {doc}\n{name} = TypedDict({py_literal(name)}, {{{items}}})"
 
 
 def _tensor_json(dtype: DataType) -> str:
@@ -300,7 +300,7 @@ def payload_types(plan: ModelPlan, planner: TypePlanner) -> dict[str, Any]:
             cells = [json_type(f.type) for f in plan.split_columns]
             keys = ", ".join(py_literal(f.key) for f in plan.split_columns)
             defs.append(
-                f"#: One dataframe_split row: a value per column, in column order.\nSplitRow = tuple[{', '.join(cells)}]\n"
+                f"#: One dataframe_split row: a value per column, in column order.\nSplitRow = tuple[{', '.join(cells)}]"
             )
             defs.append(
                 _typed_dict(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from schemakit._io import dump_json
 from schemakit.runtime import text
 
 #: Request headers whose values are credentials: never shown in a repr or a log.
@@ -94,7 +95,7 @@ class ApiError(Exception):
 
 
 def json_response(status: int, value: Any, headers: Sequence[tuple[str, str]] = ()) -> Response:
-    return Response(status, orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS), tuple(headers))
+    return Response(status, dump_json(value, indent=False), tuple(headers))
 
 
 def error_response(status: int, error_code: str, message: str, headers: Sequence[tuple[str, str]] = ()) -> Response:

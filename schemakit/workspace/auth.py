@@ -25,6 +25,7 @@ import configparser
 import importlib.util
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,24 +70,33 @@ def normalize_host(host: str, where: str) -> str:
     text = host.strip()
     if not text:
         raise CredentialsError(f"{where}: the workspace host is empty")
+    shown = repr(_without_userinfo(text))
     if "://" not in text:
         text = f"https://{text}"
     try:
         parts = urlsplit(text)
     except ValueError as exc:  # e.g. an unclosed IPv6 bracket
-        raise CredentialsError(f"{where}: {host.strip()!r} is not a valid host URL ({exc})") from None
+        raise CredentialsError(f"{where}: {shown} is not a valid host URL ({_without_userinfo(str(exc))})") from None
     if parts.scheme not in ("http", "https"):
         raise CredentialsError(f"{where}: the workspace host must be an https:// URL, got scheme {parts.scheme!r}")
     if not parts.hostname:
-        raise CredentialsError(f"{where}: {host.strip()!r} is not a host name")
+        raise CredentialsError(f"{where}: {shown} is not a host name")
     if parts.username or parts.password:
         raise CredentialsError(f"{where}: the workspace host must not carry a user name or password")
     try:
         port = parts.port
     except ValueError:
-        raise CredentialsError(f"{where}: {host.strip()!r} has an invalid port") from None
+        raise CredentialsError(f"{where}: {shown} has an invalid port") from None
     hostname = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{parts.scheme}://{hostname}" + (f":{port}" if port is not None else "")
+
+
+def _without_userinfo(text: str) -> str:
+    """A host URL as messages may show it: any `user:password@` replaced, however malformed the rest."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
+_USERINFO = re.compile(r"(^|://)[^/@\s]*@")
 
 
 @dataclass(frozen=True)
@@ -303,12 +313,20 @@ def _env_setting(env: Mapping[str, str], name: str) -> _Setting | None:
     return _Setting(value, name) if value else None
 
 
+#: Far above any real ~/.databrickscfg, far below what would hurt to hold.
+_MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def _parse_config(path: Path) -> dict[str, dict[str, str]]:
     # [DEFAULT] must be a profile like any other, not defaults merged into every section.
     parser = configparser.ConfigParser(interpolation=None, default_section="\x00no-defaults")
     try:
-        with path.open(encoding="utf-8") as handle:
-            parser.read_file(handle)
+        with path.open("rb") as handle:
+            # A profile file is a few hundred bytes; /dev/zero or a FIFO must not be read without end.
+            raw = handle.read(_MAX_CONFIG_BYTES + 1)
+        if len(raw) > _MAX_CONFIG_BYTES:
+            raise CredentialsError(f"{_display_path(path)}: over {_MAX_CONFIG_BYTES:,} bytes, not a configuration file")
+        parser.read_string(raw.decode("utf-8"), source=str(path))
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:

@@ -17,6 +17,7 @@ How it talks to the workspace, on purpose:
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import os
 import random
@@ -654,12 +655,15 @@ class Workspace:
         if not reply.body.strip():
             return {}
         try:
-            return orjson.loads(reply.body)
-        except orjson.JSONDecodeError:
+            data = _loads(reply.body)
+        except ValueError:
             raise WorkspaceError(
                 f"{self.host} answered {_doing(call)} with something that is not JSON (HTTP {reply.status})",
                 status=reply.status,
             ) from None
+        # A server may echo the token in any field (a deployment message, a log line): mask it once, here,
+        # so no status, exception text or repr built from the answer can show it.
+        return _scrub_json(data, self._secrets)
 
     def _check(self, reply: http.Reply, call: _Call) -> None:
         if reply.status < 400:
@@ -924,10 +928,34 @@ def document_from_endpoint_source(source: str) -> dict[str, Any]:
 # Helpers
 
 
+def _loads(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        # orjson stops at integers beyond 64 bits, which documents may hold; the standard library reads
+        # them exactly (and refuses more than 4,300 digits with a ValueError, which is "not JSON" here).
+        return json.loads(body)
+
+
+def _scrub_json(value: Any, secrets: set[str]) -> Any:
+    if isinstance(value, str):
+        return http.scrub(value, secrets)
+    if isinstance(value, list):
+        return [_scrub_json(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {http.scrub(str(k), secrets): _scrub_json(v, secrets) for k, v in value.items()}
+    return value
+
+
 def _endpoint_path(name: str) -> str:
-    if not name or not name.strip():
-        raise ValueError("the endpoint name is empty")
-    return f"/api/2.0/serving-endpoints/{quote(name.strip(), safe='')}"
+    text = name.strip() if isinstance(name, str) else ""
+    if not text:
+        raise SourceError("the endpoint name is empty")
+    if text in (".", "..") or any(ord(ch) < 0x20 or ch == "\x7f" for ch in text):
+        # "." and ".." survive percent-encoding and are resolved away as path segments, so
+        # `endpoint delete ..` would become DELETE /api/2.0; control characters are never in a name.
+        raise SourceError(f"{text.encode('unicode_escape').decode()!r} is not an endpoint name")
+    return f"/api/2.0/serving-endpoints/{quote(text, safe='')}"
 
 
 def _what(call: _Call) -> str:
