@@ -104,11 +104,10 @@ def dripping() -> Iterator[int]:
 
 @pytest.mark.timeout(30)
 def test_the_timeout_bounds_the_whole_request_not_each_read(dripping: int) -> None:
-    started = time.monotonic()
-    with Workspace(host=f"http://127.0.0.1:{dripping}", token=ADMIN_TOKEN, timeout=2, retries=0) as ws:
-        with pytest.raises(TransportError, match="within 2 s"):
-            ws.get_endpoint(ENDPOINT)
-    assert time.monotonic() - started < 15  # a generous ceiling; the point is it ends, not how fast
+    # The server would drip for a minute; the pytest timeout above fails the test if the client waits for it.
+    ws = Workspace(host=f"http://127.0.0.1:{dripping}", token=ADMIN_TOKEN, timeout=2, retries=0)
+    with ws, pytest.raises(TransportError, match="within 2 s"):
+        ws.get_endpoint(ENDPOINT)
 
 
 @pytest.mark.parametrize("name", [".", "..", " .. ", "a\x1bb", ""])
