@@ -9,13 +9,17 @@ from .conftest import SAMPLES
 DOCS = str(SAMPLES / "docs-example-dataframe.json")
 
 
+def _files(package: Path) -> dict[str, bytes]:
+    return {p.relative_to(package).as_posix(): p.read_bytes() for p in sorted(package.rglob("*")) if p.is_file()}
+
+
 def test_codegen_writes_then_check_is_clean_then_detects_changes(run_cli, tmp_path: Path) -> None:
     out = tmp_path / "gen"
     first = run_cli("codegen", DOCS, "-o", str(out), "--model-type", "msgspec")
     assert first.returncode == 0, first.stderr
     assert "wrote" in first.stdout
     package = out / "example_endpoint_client"
-    before = {p.name: p.read_bytes() for p in package.iterdir()}
+    before = _files(package)
     check = run_cli("codegen", DOCS, "-o", str(out), "--model-type", "msgspec", "--check")
     assert check.returncode == 0
     assert "up to date" in check.stdout
@@ -23,10 +27,10 @@ def test_codegen_writes_then_check_is_clean_then_detects_changes(run_cli, tmp_pa
     assert other.returncode == 1
     assert "models.py" in other.stdout
     assert "would change" in other.stdout
-    assert {p.name: p.read_bytes() for p in package.iterdir()} == before  # --check wrote nothing
+    assert _files(package) == before  # --check wrote nothing
     again = run_cli("codegen", DOCS, "-o", str(out), "--model-type", "msgspec")
     assert again.returncode == 0
-    assert {p.name: p.read_bytes() for p in package.iterdir()} == before
+    assert _files(package) == before
 
 
 def test_codegen_refuses_bad_input(run_cli, tmp_path: Path) -> None:

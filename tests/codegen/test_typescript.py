@@ -47,11 +47,11 @@ def test_docs_example_types() -> None:
         .file("index.ts")
         .decode()
     )
-    row = _interface(source, "VanillaSimpleModel2Row")
+    row = _interface(source, "VanillaSimpleModelRow")
     assert '"int_col": number;' in row
     assert '"becx_col"?: unknown;' in row
     assert (
-        "export type VanillaSimpleModel2Payload = VanillaSimpleModel2DataframeSplit | VanillaSimpleModel2DataframeRecords;"
+        "export type VanillaSimpleModelPayload = VanillaSimpleModelDataframeSplit | VanillaSimpleModelDataframeRecords;"
         in source
     )
     assert '"sentiment"?: number;' in source

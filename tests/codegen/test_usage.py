@@ -38,7 +38,7 @@ def _row(mod: object, model_type: str, **values: object) -> object:
 @pytest.mark.parametrize("model_type", list(MODEL_TYPES))
 def test_docs_example_rows_and_columns_build_valid_payloads(generated: GeneratePackage, model_type: str) -> None:
     pkg = generated("docs-example-dataframe.json", model_type)
-    model = pkg.vanilla_simple_model_2
+    model = pkg.vanilla_simple_model
     rows = [
         _row(model, model_type, int_col=3, float_col=10.4, string_col="abc"),
         _row(model, model_type, int_col=2, float_col=20, string_col="xyz"),
@@ -69,7 +69,7 @@ def test_docs_example_rows_and_columns_build_valid_payloads(generated: GenerateP
 
 
 def test_params_type_has_the_document_defaults(generated: GeneratePackage) -> None:
-    model = generated("docs-example-dataframe.json", "pydantic").vanilla_simple_model_2
+    model = generated("docs-example-dataframe.json", "pydantic").vanilla_simple_model
     assert model.Params().sentiment == 0.5  # the document says "0.5" (a string); resolved to 0.5
     payload = model.to_dataframe_split([model.Row(int_col=1, float_col=1.0, string_col="a")], params=model.Params())
     assert payload["params"] == {"sentiment": 0.5}
@@ -77,7 +77,7 @@ def test_params_type_has_the_document_defaults(generated: GeneratePackage) -> No
 
 def test_split_from_a_pandas_dataframe(generated: GeneratePackage) -> None:
     pandas = pytest.importorskip("pandas")
-    model = generated("docs-example-dataframe.json", "dataclasses").vanilla_simple_model_2
+    model = generated("docs-example-dataframe.json", "dataclasses").vanilla_simple_model
     frame = pandas.DataFrame({"int_col": [1, 2], "float_col": [0.5, float("nan")], "string_col": ["a", "b"]})
     payload = model.split_from_columns(frame)
     assert payload["dataframe_split"]["data"] == [[1, 0.5, "a"], [2, None, "b"]]
@@ -90,12 +90,12 @@ def test_split_from_a_pandas_dataframe(generated: GeneratePackage) -> None:
 @pytest.mark.parametrize("model_type", list(MODEL_TYPES))
 def test_all_types_round_trip_real_python_types(generated: GeneratePackage, model_type: str) -> None:
     pkg = generated("all-types.json", model_type)
-    model = pkg.all_types_model_1
+    model = pkg.all_types_model
     when = datetime(2024, 5, 1, 12, 30)
     location = (
         {"lat": 1.5, "lon": 2.5, "name": "x"}
         if model_type == "typeddict"
-        else pkg.models.AllTypesModel1RowLocation(lat=1.5, lon=2.5, name="x")
+        else pkg.models.AllTypesModelRowLocation(lat=1.5, lon=2.5, name="x")
     )
     row = _row(
         model,
@@ -129,7 +129,7 @@ def test_all_types_round_trip_real_python_types(generated: GeneratePackage, mode
         _both_accept(ALL_TYPES, "all_types_model-1", payload)
         assert model.validate(payload).ok
     codec = importlib.import_module(pkg.__name__ + "._codec")
-    decoded = codec.decode_object(json.loads(json.dumps(record)), "AllTypesModel1Row")
+    decoded = codec.decode_object(json.loads(json.dumps(record)), "AllTypesModelRow")
     assert decoded == row  # bytes, datetimes and nested objects come back as they went in
 
 
@@ -141,7 +141,7 @@ def test_datetimes_are_sent_in_the_one_form_the_server_reads(generated: Generate
     assert codec.datetime_text(datetime(2024, 5, 1, 14, 30, tzinfo=plus_two)) == "2024-05-01T12:30:00.000000"
     assert codec.datetime_text(datetime(2024, 5, 1, 12, 30, 0, 250)) == "2024-05-01T12:30:00.000250"
     assert codec.datetime_text(date(2024, 5, 1)) == "2024-05-01T00:00:00.000000"
-    model = pkg.all_types_model_1
+    model = pkg.all_types_model
     rows = [
         {**ALL_TYPES_ROW, "created_at": datetime(2024, 5, 1, 14, 30, tzinfo=plus_two)},
         {**ALL_TYPES_ROW, "created_at": datetime(2024, 5, 1, 12, 30, 0, 250)},
@@ -158,7 +158,7 @@ def test_generated_types_are_the_right_python_types(generated: GeneratePackage) 
     import typing
 
     pkg = generated("all-types.json", "dataclasses")
-    hints = typing.get_type_hints(pkg.models.AllTypesModel1Row)
+    hints = typing.get_type_hints(pkg.models.AllTypesModelRow)
     assert hints["flag"] is bool
     assert hints["small_int"] is int
     assert hints["big_int"] is int
@@ -169,7 +169,7 @@ def test_generated_types_are_the_right_python_types(generated: GeneratePackage) 
     assert hints["created_at"] is datetime
     assert hints["tags"] == list[str] | None
     assert hints["matrix"] == list[list[float]] | None
-    assert hints["location"] == pkg.models.AllTypesModel1RowLocation | None
+    assert hints["location"] == pkg.models.AllTypesModelRowLocation | None
     assert hints["counts"] == dict[str, int] | None
     assert hints["nickname"] == str | None
     assert hints["rating"] == int | None
@@ -178,14 +178,14 @@ def test_generated_types_are_the_right_python_types(generated: GeneratePackage) 
 @pytest.mark.parametrize("model_type", list(MODEL_TYPES))
 def test_response_predictions_are_typed(generated: GeneratePackage, model_type: str) -> None:
     pkg = generated("all-types.json", model_type)
-    response = pkg.all_types_model_1.parse_response(b'{"predictions": [{"label": "a", "probability": 0.25}]}')
+    response = pkg.all_types_model.parse_response(b'{"predictions": [{"label": "a", "probability": 0.25}]}')
     if model_type == "typeddict":
         assert response == {"predictions": [{"label": "a", "probability": 0.25}]}
     else:
         first = response.predictions[0]
-        assert isinstance(first, pkg.models.AllTypesModel1ResponsePredictionsItem)
+        assert isinstance(first, pkg.models.AllTypesModelResponsePredictionsItem)
         assert (first.label, first.probability) == ("a", 0.25)
-    docs = generated("docs-example-dataframe.json", model_type).vanilla_simple_model_2
+    docs = generated("docs-example-dataframe.json", model_type).vanilla_simple_model
     parsed = docs.parse_response('{"predictions": [0.5, 1]}')
     assert (parsed["predictions"] if model_type == "typeddict" else parsed.predictions) == [0.5, 1]
 
@@ -201,7 +201,7 @@ BROKEN = [
 
 @pytest.mark.parametrize("payload", BROKEN)
 def test_broken_payloads_give_the_same_problems_as_schemakit_check(generated: GeneratePackage, payload: object) -> None:
-    model = generated("docs-example-dataframe.json", "typeddict").vanilla_simple_model_2
+    model = generated("docs-example-dataframe.json", "typeddict").vanilla_simple_model
     ours = model.validate(payload)
     theirs = check_payload(str(DOCS), payload)
     assert not ours.ok
@@ -215,12 +215,12 @@ def test_broken_payloads_give_the_same_problems_as_schemakit_check(generated: Ge
 
 
 def test_tensor_and_columnar_builders(generated: GeneratePackage) -> None:
-    digits = generated("tensor-model.json", "pydantic").mnist_cnn_4
+    digits = generated("tensor-model.json", "pydantic").mnist_cnn
     image = [[0.0] * 28 for _ in range(28)]
     payload = digits.to_instances([image])
     assert payload == {"instances": [image]}
     assert digits.validate(payload).ok
-    churn = generated("columnar-inputs.json", "msgspec").churn_model_2
+    churn = generated("columnar-inputs.json", "msgspec").churn_model
     rows = [churn.Row(age=30, income=1.5), churn.Row(age=40, income=2.5, city="Oslo")]
     inputs = churn.to_inputs(rows)
     assert inputs == {"inputs": {"age": [30, 40], "income": [1.5, 2.5], "city": [None, "Oslo"]}} or inputs == {
@@ -236,9 +236,9 @@ def test_tensor_and_columnar_builders(generated: GeneratePackage) -> None:
 
 def test_chat_request_object(generated: GeneratePackage) -> None:
     pkg = generated("foundation-model-chat.json", "pydantic")
-    chat = pkg.meta_llama_v3_1_8b_instruct_4
+    chat = pkg.meta_llama_v3_1_8b_instruct
     request = chat.Request(
-        messages=[pkg.models.MetaLlamaV318bInstruct4RequestMessagesItem(role="user", content="hi")], max_tokens=5
+        messages=[pkg.models.MetaLlamaV318bInstructRequestMessagesItem(role="user", content="hi")], max_tokens=5
     )
     body = chat.to_request(request)
     assert body == {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
@@ -249,7 +249,7 @@ def test_nullable_columns_of_openapi_3_0_documents_are_optional_types(generated:
     import typing
 
     pkg = generated("openapi-3.0-nullable.json", "msgspec")
-    hints = typing.get_type_hints(pkg.models.Recommender9Row)
+    hints = typing.get_type_hints(pkg.models.RecommenderRow)
     assert hints["user_id"] is int
     assert int in typing.get_args(hints["age"])
     assert type(None) in typing.get_args(hints["age"])
@@ -317,7 +317,7 @@ class Blocker:
 
 sys.meta_path.insert(0, Blocker())
 sys.path.insert(0, sys.argv[1])
-from example_endpoint_client import vanilla_simple_model_2 as model
+from example_endpoint_client import vanilla_simple_model as model
 
 payload = model.to_dataframe_split([model.Row(int_col=1, float_col=0.5, string_col="a")])
 print(model.validate(payload).ok)
