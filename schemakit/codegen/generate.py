@@ -143,6 +143,8 @@ def generate_package(
 
         ts_files = generate_typescript(schema, name, plans, planner, plans_literal, _environment(planner))
         return GeneratedPackage(name, "typescript", ts_files, warnings)
+    if model_type == "msgspec":
+        _check_msgspec_keys(planner)
     header = _header(schema)
     models_source = _run_datamodel_codegen(planner, model_type, header)
     from schemakit.runtime import RUNTIME_VERSION
@@ -275,6 +277,17 @@ def runtime_files() -> list[GeneratedFile]:
     if not any(f.path == f"{RUNTIME_DIR}/__init__.py" for f in out):
         raise CodegenError(f"the runtime {root} has no __init__.py")
     return out
+
+
+def _check_msgspec_keys(planner: TypePlanner) -> None:
+    """msgspec itself refuses, at import, a renamed field holding quotes, backslashes or control characters."""
+    for plan in planner.classes.values():
+        for fld in plan.fields:
+            if any(ch in fld.key for ch in '"\\') or any(ord(ch) < 0x20 for ch in fld.key):
+                raise CodegenError(
+                    f"msgspec cannot represent the field {fld.key!r} (msgspec refuses quotes, backslashes and "
+                    "control characters in renamed fields): use --model-type pydantic, dataclasses or typeddict"
+                )
 
 
 def _header(schema: EndpointSchema) -> str:

@@ -14,9 +14,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal, Union
 
 __all__ = [
+    "BOUND_KEYWORDS",
     "Column",
     "DataType",
     "Diagnostic",
@@ -79,6 +81,20 @@ KEYED_FORMATS: tuple[FormatKind, ...] = (
     FormatKind.INPUTS,
 )
 
+#: DataType attribute -> the JSON Schema keyword it is read from.
+BOUND_KEYWORDS: Mapping[str, str] = MappingProxyType({
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "exclusive_minimum": "exclusiveMinimum",
+    "exclusive_maximum": "exclusiveMaximum",
+    "multiple_of": "multipleOf",
+    "min_length": "minLength",
+    "max_length": "maxLength",
+    "pattern": "pattern",
+    "min_items": "minItems",
+    "max_items": "maxItems",
+})
+
 _INTEGER_KINDS = frozenset({Kind.INTEGER, Kind.LONG})
 _NUMBER_KINDS = frozenset({Kind.INTEGER, Kind.LONG, Kind.FLOAT, Kind.DOUBLE})
 
@@ -123,8 +139,29 @@ class DataType:
     #: Tensor shape, -1 for any size, where the document gives one.
     shape: tuple[int, ...] | None = None
     description: str | None = None
+    #: Per-position types of a `prefixItems` array (split rows, tuples), in order; `items` is their union.
+    prefix_items: tuple[DataType, ...] | None = None
+    #: Whether an array takes nothing beyond its `prefix_items` (`items: false`, or `maxItems` = their count).
+    closed: bool = False
+    # Bounds, as the document gives them (after OpenAPI 3.0 boolean exclusive bounds are read as numbers).
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    exclusive_minimum: int | float | None = None
+    exclusive_maximum: int | float | None = None
+    multiple_of: int | float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    min_items: int | None = None
+    max_items: int | None = None
     #: The normalized JSON Schema this type was read from.
     schema: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def bounds(self) -> dict[str, int | float | str]:
+        """The bounds the document sets, keyed by their JSON Schema keyword (`maxLength`, ...)."""
+        values = {keyword: getattr(self, attr) for attr, keyword in BOUND_KEYWORDS.items()}
+        return {k: v for k, v in values.items() if v is not None}
 
     @property
     def is_integer(self) -> bool:

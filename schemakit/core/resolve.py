@@ -23,6 +23,7 @@ from schemakit.core.load import (
     load_document,
 )
 from schemakit.core.model import (
+    BOUND_KEYWORDS,
     KEYED_FORMATS,
     Column,
     DataType,
@@ -39,6 +40,7 @@ from schemakit.core.model import (
 )
 from schemakit.core.refs import escape_token, inline_refs
 from schemakit.core.sources import fetch_reference
+from schemakit.core.types import BINARY_FORMATS, DATETIME_FORMATS, SCALAR_KINDS, kind_of
 
 __all__ = ["INVOCATIONS_PATH", "load", "resolve"]
 
@@ -926,7 +928,17 @@ def _replace_type(t: DataType, **changes: Any) -> DataType:
     return DataType(**values)
 
 
-_SCALAR_KINDS = {"boolean": Kind.BOOLEAN, "null": Kind.NULL}
+def _bounds(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The bounds keywords of a normalized schema, as DataType fields (malformed ones were dropped)."""
+    out: dict[str, Any] = {}
+    for attr, keyword in BOUND_KEYWORDS.items():
+        value = schema.get(keyword)
+        if keyword == "pattern":
+            if isinstance(value, str):
+                out[attr] = value
+        elif _is_number(value):
+            out[attr] = value
+    return out
 
 
 def _datatype(schema: Any, resolver: _Resolver, pointer: str) -> DataType:
@@ -995,32 +1007,27 @@ def _datatype(schema: Any, resolver: _Resolver, pointer: str) -> DataType:
         "format": fmt,
         "description": description,
         "schema": schema,
+        **_bounds(schema),
     }
-    if kind_name == "integer":
-        return DataType(Kind.INTEGER if fmt == "int32" else Kind.LONG, **common)
-    if kind_name == "number":
-        return DataType(Kind.FLOAT if fmt == "float" else Kind.DOUBLE, **common)
-    if kind_name == "string":
-        if fmt in ("binary", "byte"):
-            return DataType(Kind.BINARY, **common)
-        if fmt in ("date-time", "datetime"):
-            return DataType(Kind.DATETIME, **common)
-        return DataType(Kind.STRING, **common)
-    if isinstance(kind_name, str) and kind_name in _SCALAR_KINDS:
-        return DataType(_SCALAR_KINDS[kind_name], **common)
+    kind = kind_of(kind_name, fmt)
+    if kind in SCALAR_KINDS or kind is Kind.NULL:
+        return DataType(kind, **common)
     if kind_name == "array":
         items = schema.get("items")
         prefix = schema.get("prefixItems")
         item_type: DataType | None = None
+        positions: tuple[DataType, ...] | None = None
+        if isinstance(prefix, list) and prefix:
+            positions = tuple(_datatype(p, resolver, f"{pointer}/prefixItems/{i}") for i, p in enumerate(prefix))
         if isinstance(items, (dict, bool)) and items is not False:
             item_type = _datatype(items, resolver, f"{pointer}/items")
-        elif isinstance(prefix, list) and prefix:
-            positions = tuple(_datatype(p, resolver, f"{pointer}/prefixItems/{i}") for i, p in enumerate(prefix))
+        elif positions:
             distinct = {v.display() for v in positions}
             item_type = positions[0] if len(distinct) == 1 else DataType(Kind.UNION, variants=positions)
+        closed = positions is not None and (items is False or schema.get("maxItems") == len(positions))
         declared = schema.get("x-shape", schema.get("shape"))
         shape = tuple(int(d) for d in declared) if isinstance(declared, list) else None
-        return DataType(Kind.ARRAY, items=item_type, shape=shape, **common)
+        return DataType(Kind.ARRAY, items=item_type, shape=shape, prefix_items=positions, closed=closed, **common)
     if kind_name == "object":
         properties = schema.get("properties")
         if isinstance(properties, dict) and properties:

@@ -76,3 +76,27 @@ def test_a_document_without_served_models_is_refused() -> None:
 def test_no_sources_is_refused() -> None:
     with pytest.raises(schemakit.SourceError, match="no schema documents given"):
         MockServer([])
+
+
+def test_pytest_plugins_in_a_users_conftest_works(tmp_path: Path) -> None:
+    """As docs/mock.md says: `pytest_plugins = ["schemakit.testing"]`, beside the entry point that registers it too."""
+    import subprocess
+    import sys
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "docs-example-dataframe.json"
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["schemakit.testing"]\n')
+    (tmp_path / "test_user.py").write_text(
+        "def test_emulator(mock_server):\n"
+        f"    server = mock_server({str(sample)!r}, token='dapi-user')\n"
+        "    assert server.endpoints == ['example-endpoint']\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
