@@ -49,17 +49,13 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _REQUIRED_FIELDS = re.compile(r"required fields:\s*(?P<names>.*)", re.IGNORECASE | re.DOTALL)
 
 #: `format` values that real documents and OpenAPI use; others are reported.
-KNOWN_FORMATS = frozenset(
+KNOWN_FORMATS = BINARY_FORMATS | DATETIME_FORMATS | frozenset(
     {
         "int32",
         "int64",
         "float",
         "double",
-        "byte",
-        "binary",
         "date",
-        "date-time",
-        "datetime",
         "time",
         "duration",
         "password",
