@@ -117,3 +117,22 @@ def _is_stdlib(name: str) -> bool:
     import sys
 
     return name in sys.stdlib_module_names or name == "__future__"
+
+
+def test_modules_import_only_what_other_modules_export() -> None:
+    """A name taken from another schemakit module is in that module's `__all__` (or is a submodule)."""
+    modules = dict(_modules())
+    exported: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+                exported[name] = set(ast.literal_eval(node.value))
+    outside = []
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or node.level or node.module not in exported:
+                continue
+            for alias in node.names:
+                if alias.name not in exported[node.module] and f"{node.module}.{alias.name}" not in modules:
+                    outside.append(f"{name} imports {node.module}.{alias.name}")
+    assert outside == []

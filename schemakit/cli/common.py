@@ -15,7 +15,15 @@ from schemakit.core.model import EndpointSchema
 from schemakit.core.policy import OnErrors, require_usable
 from schemakit.core.resolve import load
 
-__all__ = ["echo_json", "format_option", "load_options", "load_schema", "source_options"]
+__all__ = [
+    "SECONDS",
+    "SECONDS_OR_ZERO",
+    "echo_json",
+    "format_option",
+    "load_options",
+    "load_schema",
+    "source_options",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

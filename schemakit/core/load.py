@@ -47,8 +47,10 @@ from schemakit.runtime import http
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_NODES",
     "LoadOptions",
     "check_openapi",
+    "check_shape",
     "display_name",
     "load_document",
     "parse_text",

@@ -34,10 +34,12 @@ from schemakit._io import atomic_write_bytes, dump_json_stable
 from schemakit.core.load import parse_text
 
 __all__ = [
-    "PERMISSION_LEVELS",
     "EndpointSettings",
+    "PERMISSION_LEVELS",
+    "SettingsFile",
     "UserSpec",
     "load_settings_file",
+    "parse_acl",
     "write_state_file",
 ]
 

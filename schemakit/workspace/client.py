@@ -36,7 +36,7 @@ from schemakit._exceptions import (
 from schemakit.core.load import DEFAULT_MAX_BYTES, parse_text
 from schemakit.runtime import http
 from schemakit.workspace.auth import resolve_credentials
-from schemakit.workspace.transport import RetryPolicy, WorkspaceTransport, _Call
+from schemakit.workspace.transport import RetryPolicy, WorkspaceTransport, Call
 
 if TYPE_CHECKING:
     pass
@@ -401,17 +401,17 @@ class Workspace(WorkspaceTransport):
     # -- endpoints ----------------------------------------------------------------------------------------------
 
     def list_endpoints(self) -> tuple[EndpointStatus, ...]:
-        data = self._json("GET", "/api/2.0/serving-endpoints", _Call("list serving endpoints", needs="CAN_VIEW"))
+        data = self._json("GET", "/api/2.0/serving-endpoints", Call("list serving endpoints", needs="CAN_VIEW"))
         items = data.get("endpoints") if isinstance(data, Mapping) else None
         return tuple(EndpointStatus.from_api(item) for item in items or [] if isinstance(item, Mapping))
 
     def get_endpoint(self, name: str) -> EndpointStatus:
-        data = self._json("GET", _endpoint_path(name), _Call("read", name, "CAN_VIEW"))
+        data = self._json("GET", _endpoint_path(name), Call("read", name, "CAN_VIEW"))
         return EndpointStatus.from_api(_expect_object(data, f"details of endpoint '{name}'"))
 
     def get_openapi(self, name: str) -> dict[str, Any]:
         """The endpoint's query schema document, exactly as the workspace serves it."""
-        call = _Call("read the query schema of", name, "CAN_VIEW")
+        call = Call("read the query schema of", name, "CAN_VIEW")
         reply = self._send("GET", _endpoint_path(name) + "/openapi", call)
         if 400 <= reply.status < 500 and reply.status not in (401, 403, 429):
             code, message = self._server_error(reply)
@@ -495,13 +495,13 @@ class Workspace(WorkspaceTransport):
         return "\n".join(lines)
 
     def stop(self, name: str) -> EndpointStatus | None:
-        return self._lifecycle("POST", _endpoint_path(name) + "/config:stop", _Call("stop", name, "CAN_MANAGE"))
+        return self._lifecycle("POST", _endpoint_path(name) + "/config:stop", Call("stop", name, "CAN_MANAGE"))
 
     def start(self, name: str) -> EndpointStatus | None:
-        return self._lifecycle("POST", _endpoint_path(name) + "/config:start", _Call("start", name, "CAN_MANAGE"))
+        return self._lifecycle("POST", _endpoint_path(name) + "/config:start", Call("start", name, "CAN_MANAGE"))
 
     def delete(self, name: str) -> None:
-        self._json("DELETE", _endpoint_path(name), _Call("delete", name, "CAN_MANAGE"))
+        self._json("DELETE", _endpoint_path(name), Call("delete", name, "CAN_MANAGE"))
 
     def logs(self, name: str, model: str, config_version: int | None = None) -> str:
         """The model server's logs of one served model (of a given configuration version)."""
@@ -516,7 +516,7 @@ class Workspace(WorkspaceTransport):
         data = self._json(
             "GET",
             f"/api/2.0/permissions/serving-endpoints/{quote(endpoint_id, safe='')}",
-            _Call("read the permissions of", name, "CAN_VIEW"),
+            Call("read the permissions of", name, "CAN_VIEW"),
         )
         return Permissions.from_api(name, _expect_object(data, f"permissions of endpoint '{name}'"))
 
@@ -534,7 +534,7 @@ class Workspace(WorkspaceTransport):
         data = self._json(
             "PATCH",
             f"/api/2.0/permissions/serving-endpoints/{quote(endpoint_id, safe='')}",
-            _Call("change the permissions of", name, "CAN_MANAGE"),
+            Call("change the permissions of", name, "CAN_MANAGE"),
             json_body={"access_control_list": [{key: user.strip(), "permission_level": level}]},
         )
         return Permissions.from_api(name, _expect_object(data, f"permissions of endpoint '{name}'"))
@@ -547,7 +547,7 @@ class Workspace(WorkspaceTransport):
             raise WorkspaceError(f"the workspace gave no id for endpoint '{name}', so its permissions cannot be read")
         return status.id
 
-    def _lifecycle(self, method: str, path: str, call: _Call) -> EndpointStatus | None:
+    def _lifecycle(self, method: str, path: str, call: Call) -> EndpointStatus | None:
         data = self._json(method, path, call)
         if isinstance(data, Mapping) and "state" in data:
             return EndpointStatus.from_api(data)
@@ -555,7 +555,7 @@ class Workspace(WorkspaceTransport):
 
     def _logs(self, name: str, model: str, kind: str, config_version: int | None) -> str:
         what = "build logs" if kind == "build-logs" else "logs"
-        call = _Call(f"read the {what} of '{model}' on", name, "CAN_VIEW")
+        call = Call(f"read the {what} of '{model}' on", name, "CAN_VIEW")
         path = f"{_endpoint_path(name)}/served-models/{quote(model, safe='')}/{kind}"
         params = {"config_version": str(config_version)} if config_version is not None else None
         reply = self._send("GET", path, call, params=params)

@@ -36,7 +36,11 @@ if TYPE_CHECKING:
 
     from schemakit.workspace.auth import Credentials
 
-__all__ = ["RetryPolicy", "WorkspaceTransport"]
+__all__ = [
+    "Call",
+    "RetryPolicy",
+    "WorkspaceTransport",
+]
 
 logger = logging.getLogger("schemakit.workspace")
 
@@ -71,7 +75,7 @@ class _TransientTransportError(TransportError):
 
 
 @dataclass(frozen=True, slots=True)
-class _Call:
+class Call:
     """What a request is for, so an error can say what the user was doing and what it needs."""
 
     action: str
@@ -123,15 +127,15 @@ class WorkspaceTransport:
     def _near_names(self, name: str) -> str:
         return ""
 
-    def _json(self, method: str, path: str, call: _Call, *, json_body: Any = None) -> Any:
+    def _json(self, method: str, path: str, call: Call, *, json_body: Any = None) -> Any:
         reply = self._send(method, path, call, json_body=json_body)
         return self._decode(self._checked(reply, call), call)
 
-    def _checked(self, reply: http.Reply, call: _Call) -> http.Reply:
+    def _checked(self, reply: http.Reply, call: Call) -> http.Reply:
         self._check(reply, call)
         return reply
 
-    def _decode(self, reply: http.Reply, call: _Call) -> Any:
+    def _decode(self, reply: http.Reply, call: Call) -> Any:
         if not reply.body.strip():
             return {}
         try:
@@ -145,7 +149,7 @@ class WorkspaceTransport:
         # so no status, exception text or repr built from the answer can show it.
         return _scrub_json(data, self._secrets)
 
-    def _check(self, reply: http.Reply, call: _Call) -> None:
+    def _check(self, reply: http.Reply, call: Call) -> None:
         if reply.status < 400:
             return
         code, message = self._server_error(reply)
@@ -208,7 +212,7 @@ class WorkspaceTransport:
         self,
         method: str,
         path: str,
-        call: _Call,
+        call: Call,
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
@@ -273,7 +277,7 @@ class WorkspaceTransport:
             self._sleep(delay)
 
     def _send_once(
-        self, method: str, path: str, call: _Call, params: Mapping[str, str] | None, json_body: Any
+        self, method: str, path: str, call: Call, params: Mapping[str, str] | None, json_body: Any
     ) -> http.Reply:
         import httpx
 
@@ -342,7 +346,7 @@ class WorkspaceTransport:
                 self._secrets.add(credential)
         return headers
 
-    def _connect_problem(self, where: str, exc: httpx.ConnectError, call: _Call) -> str:
+    def _connect_problem(self, where: str, exc: httpx.ConnectError, call: Call) -> str:
         text = self._first_line(exc)
         cause: BaseException | None = exc
         chain: list[BaseException] = []
@@ -386,9 +390,9 @@ def _scrub_json(value: Any, secrets: set[str]) -> Any:
     return value
 
 
-def _what(call: _Call) -> str:
+def _what(call: Call) -> str:
     return f"{call.action} endpoint '{call.endpoint}'" if call.endpoint else call.action
 
 
-def _doing(call: _Call) -> str:
+def _doing(call: Call) -> str:
     return f"(asked to {_what(call)})"
