@@ -131,7 +131,7 @@ def parse_text(data: bytes | str, where: str, options: LoadOptions | None = None
     )
     from_yaml = False
     try:
-        value: Any = _read_json_exactly(raw) if _LONG_NUMBER.search(raw) else orjson.loads(raw)
+        value: Any = _read_json_exactly(raw, where) if _LONG_NUMBER.search(raw) else orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         if "depth limit" in str(exc):
             raise TooLargeError(f"{where}: nested more than {opts.max_depth} levels deep") from None
@@ -149,10 +149,36 @@ def parse_text(data: bytes | str, where: str, options: LoadOptions | None = None
 _LONG_NUMBER = re.compile(rb"\d{20,}")
 
 
-def _read_json_exactly(raw: bytes) -> Any:
+#: Python refuses to read integers longer than this (a guard against quadratic conversion).
+_MAX_INT_DIGITS = 4300
+_HUGE_INTEGER = re.compile(rb"\d{%d,}" % (_MAX_INT_DIGITS + 1))
+
+
+def _huge_integer_error(raw: bytes, where: str) -> ParseError:
+    huge = _HUGE_INTEGER.search(raw)
+    if huge is None:
+        return ParseError(f"{where}: a number with more than {_MAX_INT_DIGITS:,} digits")
+    line = raw.count(b"\n", 0, huge.start()) + 1
+    column = huge.start() - (raw.rfind(b"\n", 0, huge.start()) + 1) + 1
+    return ParseError(
+        f"{where}: line {line}, column {column}: a number with {len(huge.group(0)):,} digits "
+        f"(more than the {_MAX_INT_DIGITS:,} schemakit reads)"
+    )
+
+
+def _is_huge_integer(exc: ValueError) -> bool:
+    return "integer string conversion" in str(exc)
+
+
+def _read_json_exactly(raw: bytes, where: str = "<document>") -> Any:
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError):
+    except ValueError as exc:
+        if _is_huge_integer(exc):
+            raise _huge_integer_error(raw, where) from None
+        # Let orjson produce the error (and the caller its line and column), or read it as YAML.
+        return orjson.loads(raw)
+    except UnicodeDecodeError:
         # Let orjson produce the error (and the caller its line and column), or read it as YAML.
         return orjson.loads(raw)
 
@@ -273,6 +299,10 @@ def _parse_yaml(raw: bytes, where: str, max_depth: int = DEFAULT_MAX_DEPTH) -> A
         raise ParseError(f"{where}{position}: not valid JSON or YAML: {problem}", line=line, column=column) from None
     except yaml.YAMLError as exc:
         raise ParseError(f"{where}: not valid JSON or YAML: {str(exc).splitlines()[0]}") from None
+    except ValueError as exc:
+        if _is_huge_integer(exc):
+            raise _huge_integer_error(raw, where) from None
+        raise ParseError(f"{where}: not valid YAML: {str(exc).splitlines()[0][:200]}") from None
     except RecursionError:
         raise TooLargeError(f"{where}: nested too deeply to read") from None
 
