@@ -84,7 +84,7 @@ def test_no_import_cycle() -> None:
 
 
 def test_layout_is_a_few_top_level_modules_and_feature_subpackages() -> None:
-    top_modules = [p for p in PACKAGE.glob("*.py")]
+    top_modules = list(PACKAGE.glob("*.py"))
     subpackages = [p for p in PACKAGE.iterdir() if (p / "__init__.py").exists()]
     assert len(top_modules) <= 8, sorted(p.name for p in top_modules)
     assert len(subpackages) >= 6, sorted(p.name for p in subpackages)

@@ -22,6 +22,8 @@ __all__ = [
     "format_option",
     "load_options",
     "load_schema",
+    "WORKSPACE_FLAGS",
+    "reading_options",
     "source_options",
 ]
 
@@ -64,33 +66,65 @@ def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
     )
 
 
-def source_options(func: F) -> F:
-    """Options that say how to read http(s) sources and references."""
-    decorators = [
-        click.option(
-            "--header",
-            "headers",
-            multiple=True,
-            metavar="NAME:VALUE",
-            help="HTTP header for URL sources (repeatable). Sent only to the URL's own host.",
-        ),
-        click.option("--timeout", type=SECONDS, default=30.0, show_default=True, help="Seconds to wait for a URL."),
-        click.option(
-            "--max-bytes",
-            type=click.IntRange(min=1),
-            default=DEFAULT_MAX_BYTES,
-            show_default=True,
-            help="Refuse documents larger than this.",
-        ),
-        click.option(
-            "--allow-remote-refs",
-            is_flag=True,
-            help="Follow $refs that point outside the document (refused by default).",
-        ),
-    ]
+_READING_OPTIONS = (
+    click.option(
+        "--header",
+        "headers",
+        multiple=True,
+        metavar="NAME:VALUE",
+        help="HTTP header for URL sources (repeatable). Sent only to the URL's own host.",
+    ),
+    click.option("--timeout", type=SECONDS, default=30.0, show_default=True, help="Seconds to wait for a URL."),
+    click.option(
+        "--max-bytes",
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_BYTES,
+        show_default=True,
+        help="Refuse documents larger than this.",
+    ),
+    click.option(
+        "--allow-remote-refs",
+        is_flag=True,
+        help="Follow $refs that point outside the document (refused by default).",
+    ),
+)
+
+#: The same three words mean the same workspace in every command (`fetch`, `endpoint`, `endpoint:` sources).
+WORKSPACE_FLAGS = (
+    click.option(
+        "--host",
+        metavar="URL",
+        help="Workspace URL (https:// is added when missing). Default: DATABRICKS_HOST or the profile's host.",
+    ),
+    click.option(
+        "--token",
+        metavar="TOKEN",
+        help="Personal access token. Prefer DATABRICKS_TOKEN or a profile: a flag is visible to other "
+        "local users in the process list.",
+    ),
+    click.option(
+        "--profile",
+        metavar="NAME",
+        help="Profile in ~/.databrickscfg (or DATABRICKS_CONFIG_FILE). Default: DATABRICKS_CONFIG_PROFILE, "
+        "then [DEFAULT].",
+    ),
+)
+
+
+def _apply(func: F, decorators: tuple[Callable[[F], F], ...]) -> F:
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
+
+
+def source_options(func: F) -> F:
+    """Options that say how to read sources: http(s) (headers, timeout, size) and `endpoint:` (the workspace)."""
+    return _apply(func, (*_READING_OPTIONS, *WORKSPACE_FLAGS))
+
+
+def reading_options(func: F) -> F:
+    """`source_options` without the workspace flags, for a command whose --token means something else."""
+    return _apply(func, _READING_OPTIONS)
 
 
 def load_options(
@@ -98,6 +132,9 @@ def load_options(
     timeout: float = 30.0,
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_remote_refs: bool = False,
+    host: str | None = None,
+    token: str | None = None,
+    profile: str | None = None,
     **_: Any,
 ) -> LoadOptions:
     parsed: dict[str, str] = {}
@@ -114,7 +151,15 @@ def load_options(
                 param_hint="--header",
             )
         parsed[name.strip()] = value.strip()
-    return LoadOptions(headers=parsed, timeout=timeout, max_bytes=max_bytes, allow_remote_refs=allow_remote_refs)
+    return LoadOptions(
+        headers=parsed,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        allow_remote_refs=allow_remote_refs,
+        workspace_host=host,
+        workspace_token=token,
+        workspace_profile=profile,
+    )
 
 
 def load_schema(

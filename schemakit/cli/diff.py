@@ -3,29 +3,92 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from schemakit._io import atomic_write_text
 from schemakit.cli.common import load_options, load_schema, source_options
+from schemakit.core.model import EndpointSchema
+from schemakit.core.sources import kind_of
 from schemakit.diff import (
     FAIL_ON_CHOICES,
     OUTPUT_FORMATS,
     RULES,
+    DiffReport,
+    Finding,
     apply_ignores,
     diff_schemas,
     load_ignore_file,
     render_diff,
 )
+from schemakit.diff.locate import annotation_path, finding_pointer, pointer_line
+from schemakit.diff.render import render_gate
+from schemakit.runtime.rules import Rule as RuntimeRule
+from schemakit.runtime.rules import render_rule_lines
 
-__all__ = ["diff"]
-
-_PLAIN_SOURCE_PREFIXES = ("http://", "https://", "git:", "endpoint:", "mlflow:")
+__all__ = ["diff", "rule_lines"]
 
 
 def _rule_table() -> str:
     return "\n".join(f"  {rule.id:<30} {rule.severity}" for rule in RULES.values())
+
+
+def rule_lines() -> str:
+    """Every diff rule, one a line: what `schemakit diff --list-rules` prints."""
+    rules = list(RULES.values())
+    if all(isinstance(rule, RuntimeRule) for rule in rules):
+        return render_rule_lines(rules)  # type: ignore[arg-type]
+    width = max(len(rule.id) for rule in rules)
+    return "\n".join(
+        f"{rule.id.ljust(width)}  {rule.severity:<8}  {rule.summary}" + (f" ({rule.note})" if rule.note else "")
+        for rule in rules
+    )
+
+
+def _is_file(source: str) -> bool:
+    return source != "-" and kind_of(source).name == "file" and Path(source).is_file()
+
+
+def _annotation_target(
+    old: str, new: str, old_schema: EndpointSchema, new_schema: EndpointSchema, annotate: str | None
+) -> tuple[str | None, Callable[[Finding], int | None] | None]:
+    """The repository file annotations go on, and the line of each finding in it.
+
+    NEW when it is a file, else OLD when it is (a committed schema checked against a live
+    endpoint or a candidate model): GitHub can place annotations only on files in the repository.
+    """
+    if annotate is not None:
+        source, schema = annotate, new_schema if annotate == new or not _is_file(old) else old_schema
+    elif _is_file(new):
+        source, schema = new, new_schema
+    elif _is_file(old):
+        source, schema = old, old_schema
+    else:
+        return None, None
+    relative = annotation_path(source)
+    if relative is None or not Path(source).is_file():
+        return relative, None
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return relative, None
+    yaml_text = Path(source).suffix.lower() in (".yaml", ".yml")
+
+    def line_of(finding: Finding) -> int | None:
+        return pointer_line(text, finding_pointer(finding, schema), yaml_text=yaml_text)
+
+    return relative, line_of
+
+
+def _emit(text: str, output: str | None, report: DiffReport) -> None:
+    if output:
+        atomic_write_text(output, text)
+        click.echo(f"schemakit diff: {report.summary_line()}; report written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 def _parse_pairs(values: tuple[str, ...]) -> dict[str, str]:
@@ -43,8 +106,8 @@ def _parse_pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.command(
     epilog="\b\nRule ids and their severities:\n" + _rule_table(),
 )
-@click.argument("old")
-@click.argument("new")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
 @click.option(
     "--format",
     "output_format",
@@ -79,15 +142,30 @@ def _parse_pairs(values: tuple[str, ...]) -> dict[str, str]:
     metavar="FILE",
     help="Write the report to FILE (atomically) instead of standard output; the summary goes to stderr.",
 )
+@click.option(
+    "--gate",
+    is_flag=True,
+    help="Deploy gate: OLD is what is live, NEW the candidate; say whether callers break "
+    "(requests that worked stop working, responses change shape). Text or markdown.",
+)
+@click.option(
+    "--annotate",
+    metavar="FILE",
+    help="With --format github: the repository file annotations go on (default: NEW if a file, else OLD if a file).",
+)
+@click.option("--list-rules", is_flag=True, help="Print every diff rule (id, severity, meaning) and exit.")
 @source_options
 def diff(
-    old: str,
-    new: str,
+    old: str | None,
+    new: str | None,
     output_format: str,
     fail_on: str,
     ignore_file: str | None,
     model_pairs: tuple[str, ...],
     output: str | None,
+    gate: bool,
+    annotate: str | None,
+    list_rules: bool,
     **source: Any,
 ) -> None:
     """Compare two schemas of an endpoint and report what breaks its clients.
@@ -100,9 +178,20 @@ def diff(
     (my-model-2 -> my-model-3), then by --model OLD=NEW. Requests must stay
     backward compatible, responses forward compatible.
 
+    With --gate, OLD is the live endpoint (endpoint:NAME, or its committed
+    schema) and NEW the candidate (mlflow:models:/NAME/VERSION, or a file from
+    `schemakit from-mlflow`): the answer is whether the deploy breaks callers.
+
     Exits 0 when nothing at or above --fail-on remains, 1 when something does,
     2 when a document cannot be read or is not a serving schema.
     """
+    if list_rules:
+        click.echo(rule_lines())
+        return
+    if old is None or new is None:
+        raise click.UsageError("OLD and NEW are required (or --list-rules)")
+    if gate and output_format not in ("text", "markdown"):
+        raise click.UsageError("--gate writes text or markdown, not --format " + output_format)
     if old == "-" and new == "-":
         raise click.UsageError("only one of OLD and NEW can be '-' (standard input)")
     pairs = _parse_pairs(model_pairs)
@@ -113,11 +202,12 @@ def diff(
     report = diff_schemas(old_schema, new_schema, model_pairs=pairs)
     if entries:
         report = apply_ignores(report, entries)
-    annotated_file = None if new == "-" or new.startswith(_PLAIN_SOURCE_PREFIXES) else new
-    text = render_diff(report, output_format, fail_on=fail_on, file=annotated_file)
-    if output:
-        atomic_write_text(output, text)
-        click.echo(f"schemakit diff: {report.summary_line()}; report written to {output}", err=True)
+    if gate:
+        text = render_gate(report, fail_on=fail_on, markdown=output_format == "markdown")
+    elif output_format == "github":
+        file, line_of = _annotation_target(old, new, old_schema, new_schema, annotate)
+        text = render_diff(report, output_format, fail_on=fail_on, file=file, line_of=line_of)
     else:
-        click.echo(text, nl=False)
+        text = render_diff(report, output_format, fail_on=fail_on)
+    _emit(text, output, report)
     sys.exit(1 if report.fails(fail_on) else 0)

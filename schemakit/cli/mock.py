@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from schemakit.cli.common import SECONDS_OR_ZERO, load_options, source_options
+from schemakit.cli.common import SECONDS_OR_ZERO, load_options, reading_options
 from schemakit.mock.core import DEFAULT_MAX_BODY_BYTES
 from schemakit.mock.server import DEFAULT_TOKEN, MockServer
 from schemakit.mock.state import PERMISSION_LEVELS, EndpointSettings, UserSpec
@@ -31,8 +31,9 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
 
 @click.command()
 @click.argument("specs", metavar="SPEC...", nargs=-1, required=True)
-@click.option("--bind", metavar="ADDRESS", help="Address to listen on [default: 127.0.0.1, loopback only].")
-@click.option("--host", hidden=True, help="Old name of --bind (--host means the workspace everywhere else).")
+@click.option(
+    "--bind", metavar="ADDRESS", default="127.0.0.1", show_default=True, help="Address to listen on (loopback)."
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port; 0 picks a free one.")
 @click.option(
     "--token",
@@ -88,11 +89,10 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
     help="Larger request bodies get 413.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log each request line (never headers) to stderr.")
-@source_options
+@reading_options
 def mock(
     specs: tuple[str, ...],
-    bind: str | None,
-    host: str | None,
+    bind: str,
     port: int,
     token: str,
     users: tuple[str, ...],
@@ -129,7 +129,7 @@ def mock(
     )
     changes: dict[str, Any] = {k: options.pop(k) for k in fault_names if options.get(k) is not None}
     options = {k: v for k, v in options.items() if k not in fault_names}
-    address = bind if bind is not None else (host if host is not None else "127.0.0.1")
+    address = bind
     split: dict[str, int] = {}
     for model, pct in _pairs(traffic, "--traffic", "MODEL=PERCENT"):
         if not pct.isdigit():

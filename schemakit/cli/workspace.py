@@ -18,7 +18,7 @@ import click
 
 from schemakit._exceptions import EndpointNotReadyError, SchemakitError, SourceError
 from schemakit._io import atomic_write_bytes, dump_json_stable
-from schemakit.cli.common import SECONDS, SECONDS_OR_ZERO, echo_json, format_option
+from schemakit.cli.common import SECONDS, SECONDS_OR_ZERO, WORKSPACE_FLAGS, echo_json, format_option
 from schemakit.core.load import parse_text
 from schemakit.workspace.client import PERMISSION_LEVELS, EndpointStatus, Permissions, Workspace
 
@@ -36,23 +36,7 @@ _MAX_LISTED_DIFFERENCES = 20
 def workspace_options(func: F) -> F:
     """--host / --token / --profile / --request-timeout, shared by every workspace command."""
     decorators = [
-        click.option(
-            "--host",
-            metavar="URL",
-            help="Workspace URL (https:// is added when missing). Default: DATABRICKS_HOST or the profile's host.",
-        ),
-        click.option(
-            "--token",
-            metavar="TOKEN",
-            help="Personal access token. Prefer DATABRICKS_TOKEN or a profile: a flag is visible to other "
-            "local users in the process list.",
-        ),
-        click.option(
-            "--profile",
-            metavar="NAME",
-            help="Profile in ~/.databrickscfg (or DATABRICKS_CONFIG_FILE). Default: DATABRICKS_CONFIG_PROFILE, "
-            "then [DEFAULT].",
-        ),
+        *WORKSPACE_FLAGS,
         click.option(
             "--request-timeout",
             type=SECONDS,

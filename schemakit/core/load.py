@@ -21,7 +21,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -75,6 +75,10 @@ class LoadOptions:
     max_depth: int = DEFAULT_MAX_DEPTH
     max_nodes: int = DEFAULT_MAX_NODES
     allow_remote_refs: bool = False
+    #: The workspace that `endpoint:` sources read from; unset parts come from the environment or a profile.
+    workspace_host: str | None = None
+    workspace_profile: str | None = None
+    workspace_token: str | None = field(default=None, repr=False)
 
 
 def read_source_bytes(source: str, options: LoadOptions | None = None) -> bytes:

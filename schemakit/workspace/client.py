@@ -33,10 +33,10 @@ from schemakit._exceptions import (
     SourceError,
     WorkspaceError,
 )
-from schemakit.core.load import DEFAULT_MAX_BYTES, parse_text
+from schemakit.core.load import DEFAULT_MAX_BYTES, LoadOptions, parse_text
 from schemakit.runtime import http
 from schemakit.workspace.auth import resolve_credentials
-from schemakit.workspace.transport import RetryPolicy, WorkspaceTransport, Call
+from schemakit.workspace.transport import Call, RetryPolicy, WorkspaceTransport
 
 if TYPE_CHECKING:
     pass
@@ -606,15 +606,26 @@ def parse_endpoint_source(source: str) -> tuple[str | None, str]:
     return (profile.strip() or None), name.strip()
 
 
-def read_endpoint_source(source: str, options: Any = None) -> dict[str, Any]:
+def read_endpoint_source(source: str, options: LoadOptions | None = None) -> dict[str, Any]:
     """The `endpoint:` entry of the core's source table (`schemakit.core.sources`)."""
-    return document_from_endpoint_source(source)
+    return document_from_endpoint_source(source, options)
 
 
-def document_from_endpoint_source(source: str) -> dict[str, Any]:
-    """The live query schema behind `endpoint:NAME` / `endpoint:PROFILE/NAME` (READY and not updating)."""
+def document_from_endpoint_source(source: str, options: LoadOptions | None = None) -> dict[str, Any]:
+    """The live query schema behind `endpoint:NAME` / `endpoint:PROFILE/NAME` (READY and not updating).
+
+    The workspace is the one `options` names (`workspace_host`, `workspace_profile`,
+    `workspace_token`: the `--host`, `--profile`, `--token` flags), else the environment and
+    `~/.databrickscfg`; a profile in the source itself wins over `workspace_profile`.
+    """
     profile, name = parse_endpoint_source(source)
-    with Workspace(profile=profile) as workspace:
+    opts = options or LoadOptions()
+    with Workspace(
+        host=opts.workspace_host,
+        token=opts.workspace_token,
+        profile=profile or opts.workspace_profile,
+        timeout=opts.timeout,
+    ) as workspace:
         return workspace.fetch_schema(name)
 
 
