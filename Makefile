@@ -9,20 +9,30 @@ STAMP := $(VENV)/.installed
 # The TypeScript compiler checks `codegen --target typescript` output; installed from npm when npm is there.
 TSC := $(VENV)/node/node_modules/.bin/tsc
 
-.PHONY: setup demo test lint typecheck unit test-mlflow bench readme clean
+.PHONY: setup demo test lint typecheck unit quick test-mlflow bench readme clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+# The demo needs schemakit itself and nothing else: no test or lint tools, no MLflow, no Spark.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+
+$(RUNTIME_STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "installing schemakit into $(VENV) (pip install -e .; about 30 s on a fresh machine)"
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): pyproject.toml Makefile $(RUNTIME_STAMP)
+	@echo "installing the dev extra into $(VENV): pytest, hypothesis, mypy, ruff, MLflow, pandas, pyarrow, pyspark,"
+	@echo "deltalake, databricks-sdk, and the TypeScript compiler from npm (first run: a few minutes)"
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	if command -v npm >/dev/null; then npm install --prefix $(VENV)/node --no-audit --no-fund --silent typescript@5 \
 	  || echo "npm could not install typescript: the TypeScript compile test will be skipped"; \
 	else echo "npm not found: the TypeScript compile test will be skipped"; fi
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(BIN)/python samples/demo.py
 
 lint: $(STAMP)
@@ -38,7 +48,12 @@ unit: $(STAMP)
 test-mlflow: $(STAMP)
 	$(BIN)/python -m pytest -q -m mlflow
 
+# For contributors: the unit tests without MLflow's server, Spark or the TypeScript compiler (a few minutes).
+quick: $(STAMP)
+	SCHEMAKIT_TSC= $(BIN)/python -m pytest -q -m "not mlflow and not spark"
+
 test: lint typecheck $(STAMP)
+	@echo "running every test: unit, MLflow's scoring server, Spark in local mode, TypeScript (about 15 min on 2 cores)"
 	SCHEMAKIT_TSC=$(if $(wildcard $(TSC)),$(abspath $(TSC)),) $(BIN)/python -m pytest -q
 
 bench: $(STAMP)

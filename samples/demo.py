@@ -47,7 +47,7 @@ def run(
 
 
 def main() -> None:
-    from schemakit.testing import MockServer
+    from schemakit import MockServer  # schemakit.testing is the pytest flavour; the demo needs no pytest
 
     documents = ["samples/docs-example-dataframe.json", "samples/foundation-model-chat.json", "samples/multi-model.json"]
     with tempfile.TemporaryDirectory(prefix="schemakit-demo-") as tmp, MockServer(documents, token=TOKEN) as server:
