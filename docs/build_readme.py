@@ -61,5 +61,10 @@ def build() -> str:
 
 
 if __name__ == "__main__":
+    # The guides' rule tables first (rendered from the code), so the README quotes fresh ones.
+    sys.path.insert(0, str(DOCS))
+    from render_rules import write_guides
+
+    write_guides()
     (ROOT / "README.md").write_text(build(), encoding="utf-8")
     print("README.md rebuilt", file=sys.stderr)

@@ -39,6 +39,11 @@ response status and the server's message, never from request headers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the runtime imports nothing from here; only the annotation needs it
+    from schemakit.runtime.report import PayloadReport
+
 __all__ = [
     "AuthenticationError",
     "CodegenError",
@@ -92,9 +97,9 @@ class InvalidPayloadError(SchemakitError):
 
     exit_code = 1
 
-    def __init__(self, message: str, report: object = None) -> None:
+    def __init__(self, message: str, report: PayloadReport | None = None) -> None:
         super().__init__(message)
-        self.report = report
+        self.report: PayloadReport | None = report
 
 
 class SourceError(SchemakitError):

@@ -5,7 +5,9 @@ with 400 and the report as JSON, in the shape serving endpoints use for errors::
 
     {"error_code": "BAD_REQUEST", "message": "<compact report>", "report": {...}}
 
-A valid body is handed on unchanged. Paths ending in `/served-models/<name>/invocations`
+A body over the endpoint's request size limit (the `payload-too-large` rule: 16 MB,
+4 MB for foundation-model, external-model and agent endpoints) is answered with 413
+as soon as it is known, before the rest is read. A valid body is handed on unchanged. Paths ending in `/served-models/<name>/invocations`
 are checked against that served model; other POSTs against every served model (traffic
 may reach any of them) when given a whole `EndpointSchema`.
 """
@@ -21,7 +23,7 @@ import orjson
 
 from schemakit.check.validator import EndpointReport, EndpointValidator, PayloadValidator, compile_endpoint_validator
 from schemakit.core.model import EndpointSchema
-from schemakit.runtime.engine import PayloadReport
+from schemakit.runtime.report import PayloadReport
 
 __all__ = ["PayloadValidationASGIMiddleware", "PayloadValidationWSGIMiddleware"]
 
@@ -52,7 +54,15 @@ class _Gate:
         self.validator = validator
         self.paths = None if paths is None else frozenset(paths)
         self.methods = frozenset(m.upper() for m in methods)
-        self.max_body = max_body
+        limits = (
+            [v.max_request_bytes for v in validator.validators.values()]
+            if isinstance(validator, EndpointValidator)
+            else [validator.max_request_bytes]
+        )
+        # Any served model may take the request: the largest limit decides when to stop reading.
+        limit = None if not limits or None in limits else max(x for x in limits if x is not None)
+        self.request_limit = limit
+        self.max_body = max_body if limit is None else min(max_body, limit)
 
     def applies(self, method: str, path: str) -> bool:
         if method.upper() not in self.methods:
@@ -67,6 +77,13 @@ class _Gate:
         return self.validator.validate_json(body)
 
     @staticmethod
+    def status(report: PayloadReport | EndpointReport) -> int:
+        """413 when the body is over the size limit (as the server answers), else 400."""
+        reports = report.reports.values() if isinstance(report, EndpointReport) else (report,)
+        too_large = [r for r in reports if r.counts.get("payload-too-large")]
+        return 413 if too_large and len(too_large) == len([r for r in reports if not r.ok]) else 400
+
+    @staticmethod
     def rejection(report: PayloadReport | EndpointReport) -> bytes:
         return orjson.dumps(
             {"error_code": "BAD_REQUEST", "message": report.to_text(), "report": report.to_json()},
@@ -74,9 +91,12 @@ class _Gate:
         )
 
     def too_large(self) -> bytes:
-        return orjson.dumps(
-            {"error_code": "BAD_REQUEST", "message": f"request body is over the {self.max_body:,}-byte limit"}
-        )
+        code = "payload-too-large" if self.request_limit is not None and self.max_body == self.request_limit else None
+        message = f"request body is over the {self.max_body:,}-byte limit"
+        body: dict[str, Any] = {"error_code": "BAD_REQUEST", "message": message}
+        if code is not None:
+            body["report"] = {"ok": False, "problems": [{"code": code, "severity": "error", "message": message}]}
+        return orjson.dumps(body)
 
 
 class PayloadValidationASGIMiddleware:
@@ -115,7 +135,7 @@ class PayloadValidationASGIMiddleware:
         body = b"".join(chunks)
         report = self.gate.validate(scope.get("path", ""), body)
         if not report.ok:
-            await _asgi_answer(send, 400, self.gate.rejection(report))
+            await _asgi_answer(send, self.gate.status(report), self.gate.rejection(report))
             return
         replayed = False
 
@@ -171,7 +191,8 @@ class PayloadValidationWSGIMiddleware:
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         report = self.gate.validate(path, body)
         if not report.ok:
-            return _wsgi_answer(start_response, "400 Bad Request", self.gate.rejection(report))
+            status = "413 Request Entity Too Large" if self.gate.status(report) == 413 else "400 Bad Request"
+            return _wsgi_answer(start_response, status, self.gate.rejection(report))
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return self.app(environ, start_response)

@@ -2,29 +2,30 @@
 
 `compile_validator(model)` builds a validator once per served model and reuses it;
 `compile_endpoint_validator(schema)` checks a payload against every served model.
-The work is done by `schemakit.runtime.engine`, a self-contained module that generated
-clients embed, so they give the same verdicts and messages.
+The work is done by `schemakit.runtime` (its `engine`), which generated clients carry
+as `_runtime/`, so they give the same verdicts and messages. For the rare plan that
+needs a keyword the runtime does not evaluate (`unevaluatedProperties`, the array form
+of `items`), the library gives the engine a jsonschema fallback whose registry refuses
+to retrieve anything: a document can never make a check read a file or open a connection.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from schemakit._exceptions import InvalidPayloadError, SchemakitError
+from schemakit.core.limits import request_limit
 from schemakit.core.model import EndpointSchema, ServedModel
-from schemakit.runtime.engine import (
-    SCHEMA_CODES,
-    SERVING_RULES,
-    Engine,
-    PayloadReport,
-    Problem,
-    unsupported_keywords,
-)
+from schemakit.runtime.engine import Engine
+from schemakit.runtime.keywords import unsupported_keywords
+from schemakit.runtime.payload_rules import SCHEMA_CODES, SERVING_RULES
+from schemakit.runtime.report import PayloadReport, Problem
 
 __all__ = [
     "SCHEMA_CODES",
@@ -80,21 +81,89 @@ def make_plan(model: ServedModel) -> dict[str, Any]:
         "model": model.name,
         "path": model.path,
         "request_schema": model.request_schema,
+        "max_request_bytes": request_limit(model),
         "formats": formats,
         "unsupported": unsupported_keywords(model.request_schema),
     }
 
 
-class PayloadValidator:
-    """Checks payloads for one served model; compile once, call for every request."""
+class _RefusedRetrieval(LookupError):
+    """A schema named a URI; schemakit never fetches or reads one."""
 
-    def __init__(self, model: ServedModel, *, disable: Iterable[str] = (), max_errors: int = 100) -> None:
+
+def _refuse(uri: str) -> Any:
+    raise _RefusedRetrieval(
+        f"the schema refers to {uri!r}; schemakit never fetches or reads a reference (inline it in the document)"
+    )
+
+
+def _code(keyword: str) -> str:
+    """A JSON Schema keyword as a problem code: `additionalProperties` -> `additional-properties`."""
+    return re.sub(r"(?<!^)([A-Z])", r"-\1", keyword).lower().lstrip("$")
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> Any:
+    from referencing import Registry
+
+    return Registry(retrieve=_refuse)  # type: ignore[call-arg]
+
+
+def jsonschema_fallback(schema: Any, instance: Any) -> Iterator[tuple[str, Sequence[Any], Any, str]]:
+    """The JSON Schema verdict from jsonschema, for keywords the runtime does not evaluate; never retrieves a URI."""
+    from jsonschema import Draft202012Validator
+    from referencing.exceptions import Unresolvable
+
+    validator = Draft202012Validator(schema, registry=_registry())
+    try:
+        for error in validator.iter_errors(instance):
+            message = error.message.split("\n")[0][:200]
+            yield _code(str(error.validator)), list(error.absolute_path), error.instance, message
+    except Unresolvable as exc:
+        yield "unresolved-ref", [], None, _one_line(f"a reference cannot be followed: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a hostile schema must give a finding, never a crash
+        yield "unresolved-ref", [], None, _one_line(f"the schema cannot be evaluated: {type(exc).__name__}: {exc}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
+
+
+class PayloadValidator:
+    """Checks payloads for one served model; compile once, call for every request.
+
+    `strict` makes `float-for-integer` (a whole-number float such as 1.0 for an integer)
+    an error instead of a warning; `max_request_bytes` overrides the endpoint's size limit
+    (16 MB, 4 MB for foundation-model, external-model and agent endpoints).
+    """
+
+    def __init__(
+        self,
+        model: ServedModel,
+        *,
+        disable: Iterable[str] = (),
+        max_errors: int = 100,
+        strict: bool = False,
+        max_request_bytes: int | None = None,
+    ) -> None:
         self.model = model
         self.plan = make_plan(model)
         try:
-            self._engine = Engine(self.plan, disable=disable, max_errors=max_errors)
+            self._engine = Engine(
+                self.plan,
+                disable=disable,
+                max_errors=max_errors,
+                strict=strict,
+                max_request_bytes=max_request_bytes,
+                fallback=jsonschema_fallback,
+            )
         except ValueError as exc:
             raise SchemakitError(str(exc)) from None
+
+    @property
+    def max_request_bytes(self) -> int | None:
+        """The request size limit checked by `payload-too-large` (None when the rule is off)."""
+        return self._engine.max_request_bytes if "payload-too-large" in self._engine.rules else None
 
     @property
     def has_fast_path(self) -> bool:
@@ -147,10 +216,22 @@ class EndpointReport:
 class EndpointValidator:
     """Checks payloads against every served model of an endpoint."""
 
-    def __init__(self, schema: EndpointSchema, *, disable: Iterable[str] = (), max_errors: int = 100) -> None:
+    def __init__(
+        self,
+        schema: EndpointSchema,
+        *,
+        disable: Iterable[str] = (),
+        max_errors: int = 100,
+        strict: bool = False,
+        max_request_bytes: int | None = None,
+    ) -> None:
         self.schema = schema
+        disabled = tuple(disable)
         self.validators = {
-            model.name: PayloadValidator(model, disable=disable, max_errors=max_errors) for model in schema.models
+            model.name: PayloadValidator(
+                model, disable=disabled, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
+            )
+            for model in schema.models
         }
 
     def validator(self, model: str) -> PayloadValidator:
@@ -170,16 +251,32 @@ class EndpointValidator:
         return self._combine({name: v.validate_json(data) for name, v in self.validators.items()})
 
 
-def compile_validator(model: ServedModel, *, disable: Iterable[str] = (), max_errors: int = 100) -> PayloadValidator:
+def compile_validator(
+    model: ServedModel,
+    *,
+    disable: Iterable[str] = (),
+    max_errors: int = 100,
+    strict: bool = False,
+    max_request_bytes: int | None = None,
+) -> PayloadValidator:
     """A validator for one served model. `disable` switches serving rules off by code."""
-    return PayloadValidator(model, disable=disable, max_errors=max_errors)
+    return PayloadValidator(
+        model, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
+    )
 
 
 def compile_endpoint_validator(
-    schema: EndpointSchema, *, disable: Iterable[str] = (), max_errors: int = 100
+    schema: EndpointSchema,
+    *,
+    disable: Iterable[str] = (),
+    max_errors: int = 100,
+    strict: bool = False,
+    max_request_bytes: int | None = None,
 ) -> EndpointValidator:
     """A validator that checks a payload against every served model of `schema`."""
-    return EndpointValidator(schema, disable=disable, max_errors=max_errors)
+    return EndpointValidator(
+        schema, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
+    )
 
 
 def _pick_model(schema: EndpointSchema, model: str | None) -> ServedModel:
@@ -192,23 +289,23 @@ def _pick_model(schema: EndpointSchema, model: str | None) -> ServedModel:
 
 
 @functools.lru_cache(maxsize=32)
-def _validator_for_file(source: str, mtime_ns: int, model: str | None) -> PayloadValidator:
+def _validator_for_file(source: str, mtime_ns: int, model: str | None, strict: bool) -> PayloadValidator:
     from schemakit.core.resolve import load
 
-    return compile_validator(_pick_model(load(source), model))
+    return compile_validator(_pick_model(load(source), model), strict=strict)
 
 
 # Resolved schemas hold mappings and are not hashable: cache by identity, keeping the object alive.
-_BY_IDENTITY: dict[tuple[int, str | None], tuple[object, PayloadValidator]] = {}
+_BY_IDENTITY: dict[tuple[int, str | None, bool], tuple[object, PayloadValidator]] = {}
 
 
-def _cached(owner: EndpointSchema | ServedModel, model: str | None) -> PayloadValidator:
-    key = (id(owner), model)
+def _cached(owner: EndpointSchema | ServedModel, model: str | None, strict: bool) -> PayloadValidator:
+    key = (id(owner), model, strict)
     hit = _BY_IDENTITY.get(key)
     if hit is not None and hit[0] is owner:
         return hit[1]
     served = owner if isinstance(owner, ServedModel) else _pick_model(owner, model)
-    validator = compile_validator(served)
+    validator = compile_validator(served, strict=strict)
     if len(_BY_IDENTITY) >= 32:
         _BY_IDENTITY.pop(next(iter(_BY_IDENTITY)))
     _BY_IDENTITY[key] = (owner, validator)
@@ -216,12 +313,14 @@ def _cached(owner: EndpointSchema | ServedModel, model: str | None) -> PayloadVa
 
 
 def _resolve_validator(
-    schema_or_source: EndpointSchema | ServedModel | PayloadValidator | str | os.PathLike[str], model: str | None
+    schema_or_source: EndpointSchema | ServedModel | PayloadValidator | str | os.PathLike[str],
+    model: str | None,
+    strict: bool = False,
 ) -> PayloadValidator:
     if isinstance(schema_or_source, PayloadValidator):
         return schema_or_source
     if isinstance(schema_or_source, (ServedModel, EndpointSchema)):
-        return _cached(schema_or_source, model)
+        return _cached(schema_or_source, model, strict)
     source = os.fspath(schema_or_source)
     path = Path(source)
     # Compiled validators are cached per file and modification time, so a one-line call stays cheap.
@@ -229,8 +328,8 @@ def _resolve_validator(
     if mtime < 0:
         from schemakit.core.resolve import load
 
-        return compile_validator(_pick_model(load(source), model))
-    return _validator_for_file(source, mtime, model)
+        return compile_validator(_pick_model(load(source), model), strict=strict)
+    return _validator_for_file(source, mtime, model, strict)
 
 
 def check_payload(
@@ -238,14 +337,17 @@ def check_payload(
     payload: object,
     *,
     model: str | None = None,
+    strict: bool = False,
 ) -> PayloadReport:
     """One line for app code: `check_payload("schema.json", payload).ok`.
 
     `schema_or_source` is a resolved schema, a served model, a validator, or a
     source to load (file, URL, ...); validators are compiled once and cached.
     `payload` is a parsed object, or `bytes`/`str` JSON straight from the wire.
+    `strict` makes warnings that have a strict severity (`float-for-integer`) errors;
+    a validator passed in keeps its own setting.
     """
-    validator = _resolve_validator(schema_or_source, model)
+    validator = _resolve_validator(schema_or_source, model, strict)
     if isinstance(payload, (bytes, bytearray, str)):
         return validator.validate_json(bytes(payload) if isinstance(payload, bytearray) else payload)
     return validator.validate(payload)

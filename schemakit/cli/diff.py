@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from schemakit.diff.render import render_gate
 from schemakit.runtime.rules import Rule as RuntimeRule
 from schemakit.runtime.rules import render_rule_lines
 
-__all__ = ["diff", "rule_lines"]
+__all__ = ["Comparison", "compare", "diff", "rule_lines"]
 
 
 def _rule_table() -> str:
@@ -38,9 +39,11 @@ def _rule_table() -> str:
 
 def rule_lines() -> str:
     """Every diff rule, one a line: what `schemakit diff --list-rules` prints."""
-    rules = list(RULES.values())
-    if all(isinstance(rule, RuntimeRule) for rule in rules):
-        return render_rule_lines(rules)  # type: ignore[arg-type]
+    rules: list[Any] = list(RULES.values())
+    # The diff rules are becoming runtime `Rule`s (one type for every family); until then, the same layout.
+    runtime_rules = [rule for rule in rules if isinstance(rule, RuntimeRule)]
+    if len(runtime_rules) == len(rules):
+        return render_rule_lines(runtime_rules)
     width = max(len(rule.id) for rule in rules)
     return "\n".join(
         f"{rule.id.ljust(width)}  {rule.severity:<8}  {rule.summary}" + (f" ({rule.note})" if rule.note else "")
@@ -69,7 +72,7 @@ def _annotation_target(
     else:
         return None, None
     relative = annotation_path(source)
-    if relative is None or not Path(source).is_file():
+    if not Path(source).is_file():
         return relative, None
     try:
         text = Path(source).read_text(encoding="utf-8")
@@ -192,6 +195,42 @@ def diff(
         raise click.UsageError("OLD and NEW are required (or --list-rules)")
     if gate and output_format not in ("text", "markdown"):
         raise click.UsageError("--gate writes text or markdown, not --format " + output_format)
+    comparison = compare(old, new, ignore_file=ignore_file, model_pairs=model_pairs, **source)
+    report = comparison.report
+    if gate:
+        text = render_gate(report, fail_on=fail_on, markdown=output_format == "markdown")
+    elif output_format == "github":
+        text = comparison.github(fail_on, annotate=annotate)
+    else:
+        text = render_diff(report, output_format, fail_on=fail_on)
+    _emit(text, output, report)
+    sys.exit(1 if report.fails(fail_on) else 0)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Both sides as named and loaded, and the report: what every output of `diff` (and the Action) renders."""
+
+    old: str
+    new: str
+    old_schema: EndpointSchema
+    new_schema: EndpointSchema
+    report: DiffReport
+
+    def github(self, fail_on: str, *, annotate: str | None = None) -> str:
+        file, line_of = _annotation_target(self.old, self.new, self.old_schema, self.new_schema, annotate)
+        return render_diff(self.report, "github", fail_on=fail_on, file=file, line_of=line_of)
+
+
+def compare(
+    old: str,
+    new: str,
+    *,
+    ignore_file: str | None = None,
+    model_pairs: tuple[str, ...] = (),
+    **source: Any,
+) -> Comparison:
+    """Load both sides (a warning on stderr for a document with errors), diff them, apply the ignore file."""
     if old == "-" and new == "-":
         raise click.UsageError("only one of OLD and NEW can be '-' (standard input)")
     pairs = _parse_pairs(model_pairs)
@@ -202,12 +241,4 @@ def diff(
     report = diff_schemas(old_schema, new_schema, model_pairs=pairs)
     if entries:
         report = apply_ignores(report, entries)
-    if gate:
-        text = render_gate(report, fail_on=fail_on, markdown=output_format == "markdown")
-    elif output_format == "github":
-        file, line_of = _annotation_target(old, new, old_schema, new_schema, annotate)
-        text = render_diff(report, output_format, fail_on=fail_on, file=file, line_of=line_of)
-    else:
-        text = render_diff(report, output_format, fail_on=fail_on)
-    _emit(text, output, report)
-    sys.exit(1 if report.fails(fail_on) else 0)
+    return Comparison(old, new, old_schema, new_schema, report)

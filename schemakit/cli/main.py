@@ -32,6 +32,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "fetch": "schemakit.cli.workspace:fetch",
     "endpoint": "schemakit.cli.workspace:endpoint",
     "from-mlflow": "schemakit.cli.mlflow:from_mlflow",
+    "check-table": "schemakit.cli.table:check_table",
+    "replay": "schemakit.cli.table:replay",
 }
 
 
@@ -73,16 +75,25 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("spec")
+@click.argument("spec", required=False)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--list-rules", is_flag=True, help="Print every document rule (code, severity, meaning) and exit.")
 @format_option("text", "json")
 @source_options
-def validate(spec: str, strict: bool, output_format: str, **source: Any) -> None:
+def validate(spec: str | None, strict: bool, list_rules: bool, output_format: str, **source: Any) -> None:
     """Check a document: OpenAPI structure, then the serving rules.
 
     Exits 0 when there are no errors (warnings allowed), 1 when the document has
     errors (or warnings, with --strict), 2 when it cannot be read.
     """
+    if list_rules:
+        from schemakit.core.lint import DOCUMENT_RULES
+        from schemakit.runtime.rules import render_rule_lines
+
+        click.echo(render_rule_lines(DOCUMENT_RULES))
+        return
+    if spec is None:
+        raise click.UsageError("SPEC is required (or --list-rules)")
     report = validate_document(spec, strict=strict, options=load_options(**source))
     if output_format == "json":
         echo_json(report.to_json())

@@ -26,7 +26,15 @@ from schemakit._exceptions import CodegenError
 from schemakit._io import atomic_write_bytes, output_error
 from schemakit.codegen.naming import class_name, model_modules, module_name, served_model_base
 from schemakit.codegen.plans import FieldPlan, ModelPlan, TypePlanner, docstring_text
-from schemakit.codegen.python import isort_key, payload_types, py_literal, python_type, readme_example, tensor_type
+from schemakit.codegen.python import (
+    escape_source,
+    isort_key,
+    payload_types,
+    py_literal,
+    python_type,
+    readme_example,
+    tensor_type,
+)
 from schemakit.core.model import EndpointSchema, FormatKind, Kind, ServedModel
 from schemakit.core.policy import require_usable
 
@@ -198,7 +206,7 @@ def generate_package(
         files[f"{plan.module}.py"] = model_template.render(
             {**context, "plan": plan, "payloads": payload_types(plan, planner)}
         )
-    files["models.py"] = models_source
+    files["models.py"] = escape_source(models_source)
     files["py.typed"] = ""
     generated = [GeneratedFile(path, _finish(text).encode("utf-8")) for path, text in sorted(files.items())]
     # The runtime is copied as it is, so `codegen --check` notices a stale copy byte for byte.
@@ -215,7 +223,8 @@ def _unsupported_warnings(plans: Mapping[str, Any], policy: str) -> tuple[str, .
             continue
         message = (
             f"served model {served!r} uses JSON Schema keyword(s) the vendored runtime does not evaluate "
-            f"({', '.join(keywords)}): the generated validator cannot give a verdict for them"
+            f"({', '.join(keywords)}): the generated validator will refuse to check its payloads "
+            "(use --unsupported refuse to make this an error)"
         )
         if policy == "refuse":
             raise CodegenError(message)

@@ -14,10 +14,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemakit.codegen.naming import class_name, unique_names
+from schemakit.codegen.naming import class_name, field_name
 from schemakit.core.model import Column, DataType, FormatKind, Kind, Param, ServedModel
+from schemakit.core.types import FLOAT_KINDS, INTEGER_KINDS, JSON_SCHEMA, SCALAR_KINDS
 
-__all__ = ["ClassPlan", "FieldPlan", "ModelPlan", "TypePlanner", "docstring_text"]
+__all__ = ["ClassPlan", "FieldPlan", "ModelPlan", "TypePlanner", "docstring_text", "field_idents", "literal_ints"]
 
 
 @dataclass
@@ -85,6 +86,33 @@ def docstring_text(text: str | None, *, escape_backslashes: bool = False, one_li
     return out or None
 
 
+def field_idents(keys: list[str], *, fallback: str) -> dict[str, str]:
+    """Attribute names for one class's JSON keys: distinct, and never another field's JSON key.
+
+    A key that is already a clean identifier keeps it; the others are cleaned and numbered
+    (`a-b` -> `a_b_2` when `a_b` is a key too). An attribute named like another field's key
+    would let pydantic's populate-by-name read `Row(a_b=...)` as that other field: values would
+    silently go out under the wrong key.
+    """
+    keys = list(dict.fromkeys(keys))
+    taken = set(keys)
+    out: dict[str, str] = {}
+    for key in keys:
+        if field_name(key, fallback=fallback) == key:
+            out[key] = key
+    used = set(out.values())
+    for key in keys:
+        if key in out:
+            continue
+        base = field_name(key, fallback=fallback)
+        candidate, counter = base, 2
+        while candidate in used or candidate in taken:
+            candidate, counter = f"{base}_{counter}", counter + 1
+        out[key] = candidate
+        used.add(candidate)
+    return {key: out[key] for key in keys}
+
+
 class TypePlanner:
     """Assigns class names across one generated models module and builds the schema for it."""
 
@@ -106,7 +134,7 @@ class TypePlanner:
 
     def object_class(self, name: str, description: str | None, columns: tuple[Column, ...]) -> ClassPlan:
         """Plan a class for an object with fields; nested objects get classes named after their path."""
-        idents = unique_names([c.name for c in columns], fallback="col")
+        idents = field_idents([c.name for c in columns], fallback="col")
         plan = ClassPlan(name, docstring_text(description), [])
         self.classes[name] = plan
         for column in columns:
@@ -124,7 +152,7 @@ class TypePlanner:
         return plan
 
     def params_class(self, name: str, params: tuple[Param, ...]) -> ClassPlan:
-        idents = unique_names([p.name for p in params], fallback="param")
+        idents = field_idents([p.name for p in params], fallback="param")
         plan = ClassPlan(name, "Inference parameters, sent as `params` beside the input.", [])
         self.classes[name] = plan
         for param in params:
@@ -205,18 +233,12 @@ class TypePlanner:
     def _core_schema(self, dtype: DataType) -> dict[str, Any]:
         kind = dtype.kind
         enum = [v for v in dtype.enum if v is not None] if dtype.enum is not None else None
-        if kind is Kind.BOOLEAN:
-            return _with_enum({"type": "boolean"}, enum)
-        if kind in (Kind.INTEGER, Kind.LONG):
-            return _with_enum({"type": "integer"}, enum)
-        if kind in (Kind.FLOAT, Kind.DOUBLE):
-            return {"type": "number"}
-        if kind is Kind.STRING:
-            return _with_enum({"type": "string"}, enum)
-        if kind is Kind.BINARY:
-            return {"type": "string", "format": "binary"}
-        if kind is Kind.DATETIME:
-            return {"type": "string", "format": "date-time"}
+        if kind in SCALAR_KINDS:
+            scalar = dict(JSON_SCHEMA[kind])
+            # Floats keep no enum: a float literal type would not match the server's numbers exactly.
+            if kind in INTEGER_KINDS and not literal_ints(enum):
+                enum = None
+            return _with_enum(scalar, enum) if kind in (INTEGER_KINDS | {Kind.BOOLEAN, Kind.STRING}) else scalar
         if kind is Kind.ARRAY:
             tuple_schema = _tuple_schema(dtype)
             if tuple_schema is not None:
@@ -238,7 +260,7 @@ class TypePlanner:
         if kind is Kind.UNION:
             return {"anyOf": [self.type_schema(v) for v in dtype.variants]}
         if kind is Kind.NULL:
-            return {"type": "null"}
+            return dict(JSON_SCHEMA[kind])
         return {}
 
     # -- codec specs -----------------------------------------------------------------
@@ -271,6 +293,15 @@ def _class_key(dtype: DataType) -> int:
     return id(dtype)
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
+def literal_ints(values: list[Any] | None) -> bool:
+    """Whether integer enum values can be a `Literal[...]`: mypy and msgspec take only 64-bit ones
+    (the validator still checks the enum; only the annotation widens to `int`)."""
+    return not values or all(isinstance(v, int) and v in _INT64 for v in values)
+
+
 def _with_enum(schema: dict[str, Any], enum: list[Any] | None) -> dict[str, Any]:
     if enum:
         return {**schema, "enum": enum}
@@ -278,18 +309,10 @@ def _with_enum(schema: dict[str, Any], enum: list[Any] | None) -> dict[str, Any]
 
 
 def _tuple_schema(dtype: DataType) -> tuple[DataType, ...] | None:
-    """Per-position types of a closed `prefixItems` array (the resolved type keeps only their union)."""
-    raw = dtype.schema
-    prefix = raw.get("prefixItems") if isinstance(raw, dict) else None
-    if not isinstance(prefix, list) or not prefix or dtype.items is None:
+    """Per-position types of a closed `prefixItems` array."""
+    if not dtype.prefix_items or not dtype.closed:
         return None
-    closed = raw.get("items") is False or raw.get("maxItems") == len(prefix)
-    if not closed:
-        return None
-    variants = dtype.items.variants if dtype.items.kind is Kind.UNION else (dtype.items,) * len(prefix)
-    if len(variants) != len(prefix):
-        return None
-    return tuple(variants)
+    return dtype.prefix_items
 
 
 def _default_fits(dtype: DataType, value: Any) -> bool:
@@ -301,9 +324,9 @@ def _default_fits(dtype: DataType, value: Any) -> bool:
         return False
     if kind is Kind.BOOLEAN:
         return isinstance(value, bool)
-    if kind in (Kind.INTEGER, Kind.LONG):
+    if kind in INTEGER_KINDS:
         return isinstance(value, int) and not isinstance(value, bool)
-    if kind in (Kind.FLOAT, Kind.DOUBLE):
+    if kind in FLOAT_KINDS:
         return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if kind is Kind.STRING:
         return isinstance(value, str) and (dtype.enum is None or value in dtype.enum)

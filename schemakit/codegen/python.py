@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from schemakit._exceptions import CodegenError
-from schemakit.codegen.plans import ClassPlan, ModelPlan, TypePlanner
+from schemakit.codegen.plans import ClassPlan, ModelPlan, TypePlanner, literal_ints
 from schemakit.core.model import DataType, FormatKind, Kind
+from schemakit.core.types import PYTHON_ANNOTATION, PYTHON_JSON_ANNOTATION, SCALAR_KINDS
 
 __all__ = [
     "escape_source",
@@ -25,20 +26,6 @@ __all__ = [
     "readme_example",
     "tensor_type",
 ]
-
-#: Python annotations of the scalar kinds, as generated objects hold them.
-_PYTHON_SCALARS: Mapping[Kind, str] = {
-    Kind.BOOLEAN: "bool",
-    Kind.INTEGER: "int",
-    Kind.LONG: "int",
-    Kind.FLOAT: "float",
-    Kind.DOUBLE: "float",
-    Kind.STRING: "str",
-    Kind.BINARY: "bytes",
-    Kind.DATETIME: "datetime",
-}
-#: ... and as JSON carries them (binary as base64 text, datetimes as ISO-8601 text).
-_JSON_SCALARS: Mapping[Kind, str] = {**_PYTHON_SCALARS, Kind.BINARY: "str", Kind.DATETIME: "str"}
 
 
 def py_literal(value: Any) -> str:
@@ -83,18 +70,8 @@ def python_type(dtype: DataType | None, planner: TypePlanner) -> str:
         return "Any"
     kind = dtype.kind
     text: str
-    if kind is Kind.BOOLEAN:
-        text = "bool"
-    elif kind in (Kind.INTEGER, Kind.LONG):
-        text = "int"
-    elif kind in (Kind.FLOAT, Kind.DOUBLE):
-        text = "float"
-    elif kind is Kind.STRING:
-        text = "str"
-    elif kind is Kind.BINARY:
-        text = "bytes"
-    elif kind is Kind.DATETIME:
-        text = "datetime"
+    if kind in SCALAR_KINDS:
+        text = PYTHON_ANNOTATION[kind]
     elif kind is Kind.ARRAY:
         text = f"list[{python_type(dtype.items, planner)}]"
     elif kind is Kind.MAP:
@@ -103,10 +80,8 @@ def python_type(dtype: DataType | None, planner: TypePlanner) -> str:
         text = f"models.{planner.nested_name(dtype)}" if dtype.fields else "dict[str, Any]"
     elif kind is Kind.UNION:
         text = " | ".join(python_type(v, planner) for v in dtype.variants)
-    elif kind is Kind.NULL:
-        return "None"
     else:
-        return "Any"
+        return PYTHON_ANNOTATION[kind]
     return f"{text} | None" if dtype.nullable else text
 
 
@@ -140,7 +115,7 @@ def readme_example(package: str, plan: ModelPlan, model_type: str, planner: Type
             return 'b"raw bytes"'
         if kind is Kind.DATETIME:
             needs_datetime = True
-            return "datetime(2024, 1, 1, tzinfo=timezone.utc)"
+            return "datetime(2024, 1, 1, tzinfo=UTC)"
         if kind is Kind.ARRAY:
             return f"[{sample(dtype.items)}]" if dtype.items is not None else "[]"
         if kind is Kind.MAP:
@@ -206,7 +181,7 @@ def readme_example(package: str, plan: ModelPlan, model_type: str, planner: Type
         body.append("    print(response)")
     names = ["Client", module, *(["models"] if "models." in "\n".join(body) else [])]
     lines[0] = f"from {package} import {', '.join(sorted(names, key=isort_key))}"
-    imports = ["from datetime import datetime, timezone", ""] if needs_datetime else []
+    imports = ["from datetime import UTC, datetime", ""] if needs_datetime else []
     return "\n".join([*imports, *lines, *body])
 
 
@@ -230,10 +205,12 @@ def json_type(dtype: DataType | None) -> str:
         return "Any"
     kind = dtype.kind
     enum = [v for v in dtype.enum if v is not None] if dtype.enum else []
+    if kind in (Kind.INTEGER, Kind.LONG) and not literal_ints(enum):
+        enum = []
     if enum and kind in (Kind.STRING, Kind.INTEGER, Kind.LONG, Kind.BOOLEAN):
         text = "Literal[" + ", ".join(py_literal(v) for v in enum) + "]"
-    elif kind in _JSON_SCALARS:
-        text = _JSON_SCALARS[kind]
+    elif kind in SCALAR_KINDS:
+        text = PYTHON_JSON_ANNOTATION[kind]
     elif kind is Kind.ARRAY:
         text = f"list[{json_type(dtype.items)}]"
     elif kind is Kind.MAP:

@@ -8,11 +8,14 @@ named anything at all stays exactly the document's; comments go through `jsdoc`.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from schemakit.codegen.plans import ClassPlan, FieldPlan, ModelPlan, TypePlanner
 from schemakit.core.model import DataType, EndpointSchema, FormatKind, Kind
+from schemakit.core.types import ENUMERABLE_KINDS, SCALAR_KINDS, TYPESCRIPT_COMMENT, TYPESCRIPT_TYPE
 
 if TYPE_CHECKING:
     from schemakit.codegen.generate import GeneratedFile
@@ -54,18 +57,14 @@ def ts_type(dtype: DataType | None, planner: TypePlanner, *, comments: bool = Tr
     kind = dtype.kind
     enum = [v for v in dtype.enum if v is not None] if dtype.enum is not None else []
     text: str
-    if enum and kind in (Kind.STRING, Kind.INTEGER, Kind.LONG, Kind.BOOLEAN, Kind.FLOAT, Kind.DOUBLE):
+    # NaN and Infinity (YAML's .nan / .inf) have no TypeScript literal type: the enum widens to number.
+    enum = [v for v in enum if not isinstance(v, float) or math.isfinite(v)]
+    if enum and kind in ENUMERABLE_KINDS:
         text = " | ".join(ts_string(v) if isinstance(v, str) else json.dumps(v) for v in enum)
-    elif kind is Kind.BOOLEAN:
-        text = "boolean"
-    elif dtype.is_number:
-        text = "number"
-    elif kind is Kind.STRING:
-        text = "string"
-    elif kind is Kind.BINARY:
-        text = "string /* base64 */" if comments else "string"
-    elif kind is Kind.DATETIME:
-        text = "string /* ISO-8601 */" if comments else "string"
+    elif kind in SCALAR_KINDS:
+        text = TYPESCRIPT_TYPE[kind]
+        if comments and kind in TYPESCRIPT_COMMENT:
+            text = f"{text} /* {TYPESCRIPT_COMMENT[kind]} */"
     elif kind is Kind.ARRAY:
         text = f"Array<{ts_type(dtype.items, planner, comments=comments)}>"
     elif kind is Kind.MAP:
@@ -74,10 +73,9 @@ def ts_type(dtype: DataType | None, planner: TypePlanner, *, comments: bool = Tr
         text = planner.nested_name(dtype) if dtype.fields else "Record<string, unknown>"
     elif kind is Kind.UNION:
         text = " | ".join(ts_type(v, planner, comments=comments) for v in dtype.variants)
-    elif kind is Kind.NULL:
-        return "null"
     else:
-        return "unknown"
+        # NULL and ANY: `null | null` and `unknown | null` say nothing more.
+        return TYPESCRIPT_TYPE[kind]
     if dtype.nullable:
         return f"{text} | null"
     return text
@@ -108,14 +106,15 @@ def _payloads(plan: ModelPlan, planner: TypePlanner) -> list[tuple[str, str, str
     for fmt in plan.served.formats:
         name = plan.prefix + "".join(w.title() for w in fmt.kind.value.split("_"))
         if fmt.kind is FormatKind.DATAFRAME_SPLIT:
-            kinds = {ts_type(f.type, planner, comments=False) for f in plan.split_columns}
-            cells = ["unknown"] if "unknown" in kinds or not kinds else sorted(kinds)
             names = " | ".join(ts_string(f.key) for f in plan.split_columns) or "string"
+            # A tuple of the column types in column order: tsc rejects a short row or a wrong cell.
+            cells = ", ".join(ts_type(f.type, planner, comments=False) for f in plan.split_columns)
+            rows = f"[{cells}]" if plan.split_columns else "Array<unknown>"
             body = (
-                f"{{ dataframe_split: {{ columns?: Array<{names}>; data: Array<Array<{' | '.join(cells)}>>; "
+                f"{{ dataframe_split: {{ columns?: Array<{names}>; data: Array<{rows}>; "
                 f"index?: Array<number | string> }}{params} }}"
             )
-            doc = "A dataframe_split payload: rows as arrays, in the order `columns` names."
+            doc = "A dataframe_split payload: rows as tuples of the column types, in column order."
         elif fmt.kind is FormatKind.DATAFRAME_RECORDS:
             body = f"{{ dataframe_records: Array<{row}>{params} }}"
             doc = "A dataframe_records payload: one object per row."
@@ -153,15 +152,18 @@ def typescript_context(plans: list[ModelPlan], planner: TypePlanner) -> dict[str
         union = " | ".join(name for name, _doc, _body in shapes)
         if plan.is_object_request and plan.row is not None:
             union = plan.row.name
+        kinds = {fmt.kind.value: f"{plan.prefix}{''.join(w.title() for w in fmt.kind.value.split('_'))}" for fmt in plan.served.formats}
         models.append(
             {
                 "plan": plan,
-                "doc": jsdoc(f"Served model {plan.served.name}: {plan.served.path}"),
+                "doc": jsdoc(f"Served model {plan.module} (its exact name: VERSIONS.models.{plan.module})."),
                 "shapes": [(jsdoc(doc), name, body) for name, doc, body in shapes],
+                "shape_names": {k: v for k, v in kinds.items() if any(v == n for n, _d, _b in shapes)},
                 "payload": union or "Record<string, unknown>",
                 "response": plan.response.name if plan.response is not None else "unknown",
-                "name": ts_string(plan.served.name),
-                "path": ts_string(plan.served.path),
+                "split_keys": "[" + ", ".join(ts_string(f.key) for f in plan.split_columns) + "]",
+                "required_split": "[" + ", ".join(ts_string(f.key) for f in plan.split_columns if f.required) + "]",
+                "inputs_keys": "[" + ", ".join(ts_string(f.key) for f in plan.inputs_columns) + "]",
             }
         )
     return {"interfaces": interfaces, "models": models}
@@ -190,12 +192,25 @@ def generate_typescript(
         "title_ts": ts_string(schema.title),
         "version_ts": ts_string(schema.version),
         "server_ts": ts_string(schema.server) if schema.server is not None else "null",
-        "plans_ts": {p.served.name: json.dumps(plans_literal[p.served.name], ensure_ascii=True) for p in plans},
+        # Version-free plans: the served-model name comes from VERSIONS, so an upgrade changes one line.
+        "plans_ts": {
+            p.module: json.dumps(
+                {k: v for k, v in plans_literal[p.served.name].items() if k not in ("model", "path")}, ensure_ascii=True
+            )
+            for p in plans
+        },
+        "versions_ts": "{ schema: "
+        + ts_string(schema.version)
+        + ", models: { "
+        + ", ".join(f"{p.module}: {ts_string(p.served.name)}" for p in plans)
+        + " } }",
     }
     files = [
         GeneratedFile(target, _finish(env.get_template(f"typescript/{template}").render(context)).encode("utf-8"))
         for template, target in (("index.ts.j2", "index.ts"), ("README.md.j2", "README.md"))
     ]
+    runtime = Path(__file__).resolve().parent / "templates" / "typescript" / "runtime.ts"
+    files.append(GeneratedFile("runtime.ts", runtime.read_bytes()))
     return tuple(sorted(files, key=lambda f: f.path))
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "FormatKind",
     "InputFormat",
     "JSONValue",
+    "KEYED_FORMATS",
     "Kind",
     "Param",
     "ResponseSchema",
@@ -82,18 +83,20 @@ KEYED_FORMATS: tuple[FormatKind, ...] = (
 )
 
 #: DataType attribute -> the JSON Schema keyword it is read from.
-BOUND_KEYWORDS: Mapping[str, str] = MappingProxyType({
-    "minimum": "minimum",
-    "maximum": "maximum",
-    "exclusive_minimum": "exclusiveMinimum",
-    "exclusive_maximum": "exclusiveMaximum",
-    "multiple_of": "multipleOf",
-    "min_length": "minLength",
-    "max_length": "maxLength",
-    "pattern": "pattern",
-    "min_items": "minItems",
-    "max_items": "maxItems",
-})
+BOUND_KEYWORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "minimum": "minimum",
+        "maximum": "maximum",
+        "exclusive_minimum": "exclusiveMinimum",
+        "exclusive_maximum": "exclusiveMaximum",
+        "multiple_of": "multipleOf",
+        "min_length": "minLength",
+        "max_length": "maxLength",
+        "pattern": "pattern",
+        "min_items": "minItems",
+        "max_items": "maxItems",
+    }
+)
 
 _INTEGER_KINDS = frozenset({Kind.INTEGER, Kind.LONG})
 _NUMBER_KINDS = frozenset({Kind.INTEGER, Kind.LONG, Kind.FLOAT, Kind.DOUBLE})

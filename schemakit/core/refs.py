@@ -8,14 +8,14 @@ the caller opted in with `allow_remote=True`.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote, urljoin
 
 from schemakit._exceptions import RefError, RemoteRefError, TooLargeError
 from schemakit.core.model import Diagnostic
 
-__all__ = ["escape_token", "inline_refs", "refuse_remote_refs", "resolve_pointer"]
+__all__ = ["check_expansion", "escape_token", "inline_refs", "refuse_remote_refs", "resolve_pointer"]
 
 #: Inlining copies referenced subtrees; a chain of references can multiply a small
 #: document. Past this many nodes the document is refused as too large.
@@ -38,11 +38,20 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
         token = unquote(raw).replace("~1", "/").replace("~0", "~")
         if isinstance(node, dict) and token in node:
             node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        elif isinstance(node, list) and _is_index(token) and int(token) < len(node):
             node = node[int(token)]
         else:
             raise KeyError(pointer)
     return node
+
+
+def _short(pointer: str) -> str:
+    return pointer if len(pointer) <= 160 else pointer[:160] + "..."
+
+
+def _is_index(token: str) -> bool:
+    # ASCII digits only, and short: `int()` refuses 4,300 digits, and no list is longer than 18 of them.
+    return 0 < len(token) <= 18 and token.isascii() and token.isdigit()
 
 
 def escape_token(token: str) -> str:
@@ -58,12 +67,64 @@ def refuse_remote_refs(document: Any, where: str) -> None:
             ref = node.get("$ref")
             if isinstance(ref, str) and not ref.startswith("#"):
                 raise RemoteRefError(
-                    f"{where}: $ref {ref!r} at {pointer or '/'} points outside the document; "
+                    f"{where}: $ref {ref!r:.100} at {pointer or '/'} points outside the document; "
                     "remote references are refused by default (a document may not make schemakit fetch anything)"
                 )
             stack.extend((v, f"{pointer}/{escape_token(str(k))}") for k, v in node.items())
         elif isinstance(node, list):
             stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(node))
+
+
+def check_expansion(document: Mapping[str, Any], where: str, limit: int = MAX_INLINED_NODES) -> int:
+    """How many values inlining `paths` produces; TooLargeError, before any work, past `limit` or too deep.
+
+    Each local reference target is counted once and its size remembered, so a chain of
+    references that doubles at every step (a "billion laughs" of `$ref`s) is refused in time
+    linear in the document, not in its expansion. References to other documents count as one
+    value here (inlining holds them to the same limit as it fetches them).
+    """
+    sizes: dict[str, int] = {}
+    active: set[str] = set()
+
+    def too_large() -> TooLargeError:
+        return TooLargeError(f"{where}: references expand the document past {limit:,} values")
+
+    def size(node: Any, pointer: str, depth: int) -> int:
+        if (depth > MAX_INLINED_DEPTH or len(active) > MAX_INLINED_DEPTH) and isinstance(node, (dict, list)):
+            raise TooLargeError(
+                f"{where}: references nest the schema more than {MAX_INLINED_DEPTH} levels deep (at {_short(pointer)})"
+            )
+        if isinstance(node, list):
+            total = 1 + sum(size(v, f"{pointer}/{i}", depth + 1) for i, v in enumerate(node))
+        elif not isinstance(node, dict):
+            return 1
+        else:
+            ref = node.get("$ref")
+            children = sum(
+                size(v, f"{pointer}/{escape_token(str(k))}", depth + 1) for k, v in node.items() if k != "$ref"
+            )
+            if isinstance(ref, str) and ref.startswith("#"):
+                total = children + (1 if ref in active else _target_size(ref, pointer, depth))
+            else:
+                total = 1 + children
+        if total > limit:
+            raise too_large()
+        return total
+
+    def _target_size(ref: str, pointer: str, depth: int) -> int:
+        if ref not in sizes:
+            try:
+                target = resolve_pointer(document, ref[1:])
+            except KeyError:
+                return 1  # reported by inlining as ref-unresolved
+            active.add(ref)
+            try:
+                sizes[ref] = size(target, pointer, depth)
+            finally:
+                active.discard(ref)
+        return sizes[ref]
+
+    return size(document["paths"], "/paths", 1)
 
 
 def inline_refs(
@@ -82,6 +143,8 @@ def inline_refs(
     """
     if not allow_remote:
         refuse_remote_refs(document, where)
+    if "paths" in document:
+        check_expansion(document, where)
     diagnostics: list[Diagnostic] = []
     budget = [MAX_INLINED_NODES]
     external: dict[str, Any] = {}
@@ -89,11 +152,11 @@ def inline_refs(
     def load_external(uri: str, pointer_here: str) -> Any:
         if not allow_remote:
             raise RemoteRefError(
-                f"{where}: $ref {uri!r} at {pointer_here or '/'} points outside the document; "
+                f"{where}: $ref {uri!r:.100} at {pointer_here or '/'} points outside the document; "
                 "remote references are refused by default (a document may not make schemakit fetch anything)"
             )
         if fetch is None:
-            raise RefError(f"{where}: $ref {uri!r} at {pointer_here}: no way to fetch external references here")
+            raise RefError(f"{where}: $ref {uri!r:.100} at {pointer_here}: no way to fetch external references here")
         if uri not in external:
             external[uri] = fetch(uri)
         return external[uri]
@@ -104,7 +167,7 @@ def inline_refs(
             raise TooLargeError(f"{where}: references expand the document past {MAX_INLINED_NODES:,} values")
         if (depth > MAX_INLINED_DEPTH or len(active) > MAX_INLINED_DEPTH) and isinstance(node, (dict, list)):
             raise TooLargeError(
-                f"{where}: references nest the schema more than {MAX_INLINED_DEPTH} levels deep (at {pointer})"
+                f"{where}: references nest the schema more than {MAX_INLINED_DEPTH} levels deep (at {_short(pointer)})"
             )
         if isinstance(node, list):
             return [walk(item, f"{pointer}/{i}", active, root, root_uri, depth + 1) for i, item in enumerate(node)]
@@ -145,7 +208,9 @@ def inline_refs(
                 target = resolve_pointer(target_root, fragment[1:])
             except KeyError:
                 diagnostics.append(
-                    Diagnostic("ref-unresolved", "error", pointer, f"$ref {ref!r} points at nothing in the document")
+                    Diagnostic(
+                        "ref-unresolved", "error", pointer, f"$ref {ref!r:.100} points at nothing in the document"
+                    )
                 )
                 return {}
             resolved = walk(target, pointer, (*active, key), target_root, target_uri, depth)

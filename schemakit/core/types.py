@@ -11,18 +11,21 @@ The tables are read-only mappings (`MappingProxyType`) so no caller can change t
 from __future__ import annotations
 
 import base64
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import Any
 
 from schemakit.core.model import DataType, JSONValue, Kind
 
-if TYPE_CHECKING:
-    import pyarrow
+#: A `pyarrow.DataType`: pyarrow is optional and untyped, so it is imported only when called.
+ArrowType = Any
 
 __all__ = [
     "ARROW_TYPE",
+    "ArrowType",
     "BINARY_FORMATS",
     "DATETIME_FORMATS",
     "DIFF_WIDENINGS",
@@ -212,19 +215,23 @@ _ARROW_FACTORIES: Mapping[Kind, str] = MappingProxyType(
 )
 
 
-def _arrow_scalar(kind: Kind) -> pyarrow.DataType:
-    import pyarrow as pa
+def _pyarrow() -> Any:
+    return importlib.import_module("pyarrow")
+
+
+def _arrow_scalar(kind: Kind) -> ArrowType:
+    pa = _pyarrow()
 
     if kind is Kind.DATETIME:
         # MLflow's datetime columns are pandas datetime64[ns], UTC when zoned.
         return pa.timestamp("ns")
-    factory: Callable[[], pyarrow.DataType] = getattr(pa, _ARROW_FACTORIES[kind])
+    factory: Callable[[], ArrowType] = getattr(pa, _ARROW_FACTORIES[kind])
     return factory()
 
 
-def arrow_type(dtype: DataType) -> pyarrow.DataType:
+def arrow_type(dtype: DataType) -> ArrowType:
     """The Arrow type of a logical type; imports pyarrow only when called."""
-    import pyarrow as pa
+    pa = _pyarrow()
 
     kind = dtype.kind
     if kind is Kind.ARRAY:
@@ -242,8 +249,8 @@ def arrow_type(dtype: DataType) -> pyarrow.DataType:
 
 
 #: Kind -> the pyarrow type of a scalar Kind, looked up lazily (`ARROW_TYPE[Kind.LONG]()`).
-ARROW_TYPE: Mapping[Kind, Callable[[], pyarrow.DataType]] = MappingProxyType(
-    {kind: (lambda k=kind: _arrow_scalar(k)) for kind in (*_ARROW_FACTORIES, Kind.DATETIME)}
+ARROW_TYPE: Mapping[Kind, Callable[[], ArrowType]] = MappingProxyType(
+    {kind: partial(_arrow_scalar, kind) for kind in (*_ARROW_FACTORIES, Kind.DATETIME)}
 )
 
 # -- Kind -> emulator values ----------------------------------------------------------------
@@ -275,7 +282,9 @@ def _integer_value(seed: bytes, dtype: DataType) -> JSONValue:
 
 def _number_value(seed: bytes, dtype: DataType) -> JSONValue:
     fraction = int.from_bytes(seed[:4], "big") / 2**32
-    bounded = any(b is not None for b in (dtype.minimum, dtype.maximum, dtype.exclusive_minimum, dtype.exclusive_maximum))
+    bounded = any(
+        b is not None for b in (dtype.minimum, dtype.maximum, dtype.exclusive_minimum, dtype.exclusive_maximum)
+    )
     if not bounded:
         return round(fraction * 100.0, 2)
     high_bound = dtype.maximum if dtype.maximum is not None else dtype.exclusive_maximum

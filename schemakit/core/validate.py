@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from schemakit.core.lint import without_uri_keywords
 from schemakit.core.load import LoadOptions, check_openapi, display_name
 from schemakit.core.model import Diagnostic, EndpointSchema
 from schemakit.core.resolve import load, resolve
@@ -68,7 +69,8 @@ def validate_document(
     # The structure validator follows references itself and fails with the whole document in its
     # message on a broken one; the resolver has already reported those in one line each.
     broken_refs = any(d.code in ("ref-cycle", "ref-unresolved") for d in schema.diagnostics)
-    structure = check_structure(document) if not broken_refs else []
+    # The structure validator never sees a keyword that names a URI: the resolver has reported each one.
+    structure = check_structure(without_uri_keywords(document)) if not broken_refs else []
     ordered = sorted((*structure, *schema.diagnostics), key=lambda d: (d.severity != "error", d.pointer, d.code))
     return DocumentReport(schema, tuple(ordered), strict)
 

@@ -14,6 +14,7 @@ from schemakit.diff.render import render_diff, render_github, render_json, rende
 from schemakit.diff.report import (
     FAIL_ON_CHOICES,
     OUTPUT_FORMATS,
+    RULE_LIST,
     RULES,
     DiffReport,
     DiffSeverity,
@@ -22,14 +23,15 @@ from schemakit.diff.report import (
     FindingLocation,
     IgnoredFinding,
     IgnoreEntry,
-    Rule,
     SchemaSummary,
 )
+from schemakit.runtime.rules import Rule
 
 __all__ = [
     "FAIL_ON_CHOICES",
     "OUTPUT_FORMATS",
     "RULES",
+    "RULE_LIST",
     "DiffReport",
     "DiffSeverity",
     "FailOn",

@@ -32,14 +32,15 @@ from schemakit.core.model import (
     Param,
     ServedModel,
 )
+from schemakit.core.types import DIFF_WIDENINGS
 from schemakit.diff.report import (
     _RANK,
-    RULES,
     DiffReport,
     DiffSeverity,
     Finding,
     FindingLocation,
     SchemaSummary,
+    default_severity,
     show_value,
 )
 
@@ -203,7 +204,7 @@ class _Collector:
         self.findings.append(
             Finding(
                 rule,
-                severity or RULES[rule].severity,
+                severity or default_severity(rule),
                 model,
                 location,
                 message,
@@ -430,16 +431,6 @@ def _compare_common_columns(old: InputFormat, new: InputFormat, scope: _ModelSco
 
 # -- request types -------------------------------------------------------------------------
 
-# (old kind, new kind) -> None when exact, else what precision is lost.
-_WIDENINGS: dict[tuple[Kind, Kind], str | None] = {
-    (Kind.INTEGER, Kind.LONG): None,
-    (Kind.INTEGER, Kind.DOUBLE): None,
-    (Kind.FLOAT, Kind.DOUBLE): None,
-    (Kind.INTEGER, Kind.FLOAT): "integers above 2^24 lose precision",
-    (Kind.LONG, Kind.DOUBLE): "integers above 2^53 lose precision",
-    (Kind.LONG, Kind.FLOAT): "integers above 2^24 lose precision",
-}
-
 LocationFor = Callable[[str], FindingLocation]
 
 
@@ -463,6 +454,7 @@ def _request_type(old: DataType, new: DataType, scope: _ModelScope, at: Location
         return
 
     _request_enum(old, new, scope, where)
+    _request_bounds(old, new, scope, where)
     if old.kind is Kind.STRING and old.format != new.format:
         if new.format is None:
             scope.add(
@@ -496,14 +488,15 @@ def _request_kind_change(old: DataType, new: DataType, scope: _ModelScope, where
     if old.kind is Kind.ANY:
         scope.add("type-narrowed", where, f"type narrowed from any to {after}", before, after)
         return
-    if (old.kind, new.kind) in _WIDENINGS:
-        loss = _WIDENINGS[(old.kind, new.kind)]
+    widening = DIFF_WIDENINGS.get((old.kind, new.kind))
+    if widening is not None:
+        loss = widening.loss
         if loss is None:
             scope.add("type-widened", where, f"type widened from {before} to {after}", before, after)
         else:
             scope.add("type-widened-lossy", where, f"type widened from {before} to {after}; {loss}", before, after)
         return
-    if (new.kind, old.kind) in _WIDENINGS:
+    if (new.kind, old.kind) in DIFF_WIDENINGS:
         scope.add(
             "type-narrowed", where, f"type narrowed from {before} to {after}: old values may not fit", before, after
         )
@@ -566,6 +559,71 @@ def _request_enum(old: DataType, new: DataType, scope: _ModelScope, where: Findi
         )
     if added:
         scope.add("enum-value-added", where, f"enum value(s) {show_value(added)} now accepted", before, added)
+
+
+#: Bounds keyword -> which way it narrows: +1 when a higher value accepts less (a minimum), -1 when lower does.
+_BOUND_DIRECTIONS: Mapping[str, int] = {
+    "minimum": +1,
+    "exclusiveMinimum": +1,
+    "minLength": +1,
+    "minItems": +1,
+    "maximum": -1,
+    "exclusiveMaximum": -1,
+    "maxLength": -1,
+    "maxItems": -1,
+}
+
+
+def _request_bounds(old: DataType, new: DataType, scope: _ModelScope, where: FindingLocation) -> None:
+    """A request bound that accepts less breaks old payloads; one that accepts more is information."""
+    before, after = old.bounds, new.bounds
+    for keyword, direction in _BOUND_DIRECTIONS.items():
+        was, now = _number_bound(before, keyword), _number_bound(after, keyword)
+        if was == now:
+            continue
+        if now is None:
+            scope.add("bound-widened", where, f"{keyword} {was} removed", was, None)
+        elif was is None:
+            scope.add("bound-narrowed", where, f"new {keyword} {now}: old payloads may fall outside it", None, now)
+        elif (now > was) if direction > 0 else (now < was):  # int/float comparisons are exact, even past 2^64
+            scope.add("bound-narrowed", where, f"{keyword} {was} -> {now}: old payloads may fall outside it", was, now)
+        else:
+            scope.add("bound-widened", where, f"{keyword} {was} -> {now}", was, now)
+    was, now = _number_bound(before, "multipleOf"), _number_bound(after, "multipleOf")
+    if was != now:
+        if now is None:
+            scope.add("bound-widened", where, f"multipleOf {was} removed", was, None)
+        elif was is not None and _divides(now, was):
+            scope.add("bound-widened", where, f"multipleOf {was} -> {now}", was, now)
+        else:
+            shown = f"multipleOf {was} -> {now}" if was is not None else f"new multipleOf {now}"
+            scope.add("bound-narrowed", where, f"{shown}: old payloads may not be multiples", was, now)
+    old_pattern, new_pattern = old.pattern, new.pattern
+    if old_pattern != new_pattern:
+        if new_pattern is None:
+            scope.add("pattern-removed", where, f"pattern {show_value(old_pattern)} removed", old_pattern, None)
+        elif old_pattern is None:
+            message = f"new pattern {show_value(new_pattern)}: old payloads may not match"
+            scope.add("pattern-added", where, message, None, new_pattern)
+        else:
+            message = f"pattern {show_value(old_pattern)} -> {show_value(new_pattern)}: old payloads may not match"
+            scope.add("pattern-changed", where, message, old_pattern, new_pattern)
+
+
+def _number_bound(bounds: Mapping[str, int | float | str], keyword: str) -> int | float | None:
+    value = bounds.get(keyword)
+    return None if isinstance(value, str) else value
+
+
+def _divides(divisor: Any, value: Any) -> bool:
+    """Whether every multiple of `value` is a multiple of `divisor` (exactly, for integers)."""
+    if isinstance(divisor, int) and isinstance(value, int):
+        return divisor != 0 and value % divisor == 0
+    try:
+        ratio = float(value) / float(divisor)
+    except (OverflowError, ZeroDivisionError):
+        return False
+    return math.isfinite(ratio) and ratio.is_integer()
 
 
 def _request_shape(

@@ -23,17 +23,17 @@ __all__ = ["annotation_path", "finding_pointer", "pointer_line"]
 _SEARCH_BUDGET = 20_000
 
 
-def annotation_path(path: str, *, base: str | None = None) -> str | None:
+def annotation_path(path: str, *, base: str | None = None) -> str:
     """`path` relative to `base` (default: $GITHUB_WORKSPACE, else the working directory), with `/`.
 
-    None when the file is outside it: GitHub cannot place an annotation there.
+    A file outside it keeps the path it was given: GitHub cannot place that annotation on the
+    pull request's diff, but the reader still sees which file it is about.
     """
     root = Path(base or os.environ.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
     try:
-        relative = Path(path).resolve().relative_to(root)
+        return Path(path).resolve().relative_to(root).as_posix()
     except (ValueError, OSError):
-        return None
-    return relative.as_posix()
+        return path
 
 
 def _escape_token(token: str) -> str:
@@ -80,8 +80,6 @@ def _find_property(document: Mapping[str, Any], start: str, name: str) -> str | 
             properties = node.get("properties")
             if isinstance(properties, Mapping) and name in properties:
                 return f"{pointer}/properties/{_escape_token(name)}"
-            if node.get("name") == name and "schema" in node:
-                return pointer
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/"):
                 queue.append((ref[1:], _resolve(document, ref[1:])))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from schemakit.core.model import FormatKind, JSONValue
+from schemakit.runtime.rules import Rule, rule_index
 
 DiffSeverity = Literal["breaking", "warning", "info"]
 FailOn = Literal["breaking", "warning", "never"]
@@ -24,99 +25,110 @@ JSON_SCHEMA_VERSION = 1
 # -- rules ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """A kind of change, with its stable id and its severity."""
-
-    id: str
-    severity: DiffSeverity
-    summary: str
-    #: When the severity depends on the case (column-removed), the other one and why.
-    note: str = ""
+def _rule(code: str, severity: DiffSeverity, summary: str, note: str = "") -> Rule:
+    return Rule(code, "diff", severity, summary, note)
 
 
-_RULE_LIST: tuple[Rule, ...] = (
+#: The diff rules, in documentation order (`--list-rules` and docs/diff.md are rendered from it).
+RULE_LIST: tuple[Rule, ...] = (
     # the endpoint
-    Rule("info-version-changed", "info", "info.version (the endpoint's config version) changed"),
-    Rule("endpoint-renamed", "info", "info.title (the endpoint name) changed"),
-    Rule("server-url-changed", "info", "the servers URL changed"),
+    _rule("info-version-changed", "info", "info.version (the endpoint's config version) changed"),
+    _rule("endpoint-renamed", "info", "info.title (the endpoint name) changed"),
+    _rule("server-url-changed", "info", "the servers URL changed"),
     # served models
-    Rule("served-model-removed", "breaking", "a served model is gone (including one renamed without a pairing)"),
-    Rule("served-model-added", "info", "a new served model"),
-    Rule("served-model-version-changed", "info", "my-model-2 became my-model-3: the same model, a new version"),
-    Rule("served-model-renamed", "info", "a served model paired with another name by --model OLD=NEW"),
+    _rule("served-model-removed", "breaking", "a served model is gone (including one renamed without a pairing)"),
+    _rule("served-model-added", "info", "a new served model"),
+    _rule("served-model-version-changed", "info", "my-model-2 became my-model-3: the same model, a new version"),
+    _rule("served-model-renamed", "info", "a served model paired with another name by --model OLD=NEW"),
     # input formats
-    Rule("format-removed", "breaking", "an input format is no longer accepted (e.g. dataframe_records)"),
-    Rule("format-added", "info", "a new input format is accepted"),
-    Rule("format-layout-changed", "breaking", "instances/inputs switched between a tensor and named columns"),
+    _rule("format-removed", "breaking", "an input format is no longer accepted (e.g. dataframe_records)"),
+    _rule("format-added", "info", "a new input format is accepted"),
+    _rule("format-layout-changed", "breaking", "instances/inputs switched between a tensor and named columns"),
     # columns
-    Rule("column-added-required", "breaking", "a new required column: old payloads lack it"),
-    Rule("column-added-optional", "info", "a new optional column (in dataframe_split: appended last)"),
-    Rule("column-inserted", "breaking", "a dataframe_split column inserted before existing ones: positions shift"),
-    Rule(
+    _rule("column-added-required", "breaking", "a new required column: old payloads lack it"),
+    _rule("column-added-optional", "info", "a new optional column (in dataframe_split: appended last)"),
+    _rule("column-inserted", "breaking", "a dataframe_split column inserted before existing ones: positions shift"),
+    _rule(
         "column-removed",
         "breaking",
         "a column is gone",
-        "breaking in dataframe_split (positions shift); warning in other formats (extra columns are ignored)",
+        "breaking in dataframe_split, where positions shift; a warning in other formats, which ignore extra columns",
     ),
-    Rule("split-columns-reordered", "breaking", "dataframe_split columns in a new order: positions shift"),
-    Rule("column-became-required", "breaking", "an optional column is now required"),
-    Rule("column-became-optional", "info", "a required column is now optional"),
+    _rule("split-columns-reordered", "breaking", "dataframe_split columns in a new order: positions shift"),
+    _rule("column-became-required", "breaking", "an optional column is now required"),
+    _rule("column-became-optional", "info", "a required column is now optional"),
     # fields of object-typed request values
-    Rule("field-added-required", "breaking", "a new required field inside a request object"),
-    Rule("field-added-optional", "info", "a new optional field inside a request object"),
-    Rule("field-removed", "warning", "a field of a request object is gone (payloads that send it may be rejected)"),
-    Rule("field-became-required", "breaking", "a request object's field is now required"),
-    Rule("field-became-optional", "info", "a request object's field is now optional"),
+    _rule("field-added-required", "breaking", "a new required field inside a request object"),
+    _rule("field-added-optional", "info", "a new optional field inside a request object"),
+    _rule("field-removed", "warning", "a field of a request object is gone (payloads that send it may be rejected)"),
+    _rule("field-became-required", "breaking", "a request object's field is now required"),
+    _rule("field-became-optional", "info", "a request object's field is now optional"),
     # request types: columns, fields, params, tensors
-    Rule("type-widened", "info", "a request type accepts more (int32 -> int64 -> double, float -> double, -> any)"),
-    Rule(
+    _rule("type-widened", "info", "a request type accepts more (int32 -> int64 -> double, float -> double, -> any)"),
+    _rule(
         "type-widened-lossy",
         "warning",
         "a request type widened with a precision loss (long -> double above 2^53, integer -> float above 2^24)",
     ),
-    Rule("type-narrowed", "breaking", "a request type accepts less (double -> long, any -> string, ...)"),
-    Rule("type-changed", "breaking", "a request type changed to an unrelated one (anything -> string, ...)"),
-    Rule("nullable-removed", "breaking", "a request value no longer accepts null"),
-    Rule("nullable-added", "info", "a request value now accepts null"),
-    Rule("enum-value-removed", "breaking", "a request value no longer accepts an enum value"),
-    Rule("enum-value-added", "info", "a request value accepts a new enum value"),
-    Rule("enum-added", "breaking", "a request value is now restricted to an enum"),
-    Rule("enum-removed", "info", "a request value is no longer restricted to an enum"),
-    Rule("string-format-changed", "warning", "a request string got a new or different format (uuid, date, ...)"),
-    Rule("string-format-removed", "info", "a request string lost its format"),
-    Rule("shape-changed", "breaking", "a request tensor or array shape is stricter or of another rank"),
-    Rule("shape-relaxed", "info", "a fixed request dimension became variable (-1)"),
+    _rule("type-narrowed", "breaking", "a request type accepts less (double -> long, any -> string, ...)"),
+    _rule("type-changed", "breaking", "a request type changed to an unrelated one (anything -> string, ...)"),
+    _rule("nullable-removed", "breaking", "a request value no longer accepts null"),
+    _rule("nullable-added", "info", "a request value now accepts null"),
+    _rule("enum-value-removed", "breaking", "a request value no longer accepts an enum value"),
+    _rule("enum-value-added", "info", "a request value accepts a new enum value"),
+    _rule("enum-added", "breaking", "a request value is now restricted to an enum"),
+    _rule("enum-removed", "info", "a request value is no longer restricted to an enum"),
+    _rule("string-format-changed", "warning", "a request string got a new or different format (uuid, date, ...)"),
+    _rule("string-format-removed", "info", "a request string lost its format"),
+    _rule(
+        "bound-narrowed",
+        "breaking",
+        "a request bound accepts less: a new or lower maximum, a higher minimum, a shorter maxLength, a new multipleOf",
+    ),
+    _rule("bound-widened", "info", "a request bound accepts more (a bound removed, a higher maximum, ...)"),
+    _rule("pattern-added", "breaking", "a request string must now match a pattern"),
+    _rule("pattern-changed", "breaking", "a request string must match another pattern"),
+    _rule("pattern-removed", "info", "a request string no longer has to match a pattern"),
+    _rule("shape-changed", "breaking", "a request tensor or array shape is stricter or of another rank"),
+    _rule("shape-relaxed", "info", "a fixed request dimension became variable (-1)"),
     # params
-    Rule("param-added", "info", "a new param with a default"),
-    Rule("param-added-without-default", "breaking", "a new param without a default"),
-    Rule("param-added-required", "breaking", "a new required param"),
-    Rule("param-removed", "warning", "a param is gone (the server drops unknown params)"),
-    Rule("param-became-required", "breaking", "a param is now required"),
-    Rule("param-became-optional", "info", "a param is no longer required"),
-    Rule("param-default-changed", "warning", "a param default changed: payloads stay valid, behaviour changes"),
-    Rule("param-default-added", "info", "a param got a default"),
-    Rule("param-default-removed", "warning", "a param lost its default: behaviour of payloads without it changes"),
+    _rule("param-added", "info", "a new param with a default"),
+    _rule("param-added-without-default", "breaking", "a new param without a default"),
+    _rule("param-added-required", "breaking", "a new required param"),
+    _rule("param-removed", "warning", "a param is gone (the server drops unknown params)"),
+    _rule("param-became-required", "breaking", "a param is now required"),
+    _rule("param-became-optional", "info", "a param is no longer required"),
+    _rule("param-default-changed", "warning", "a param default changed: payloads stay valid, behaviour changes"),
+    _rule("param-default-added", "info", "a param got a default"),
+    _rule("param-default-removed", "warning", "a param lost its default: behaviour of payloads without it changes"),
     # the response
-    Rule("response-schema-removed", "warning", "the 200 response is no longer described"),
-    Rule("response-schema-added", "info", "the 200 response is now described"),
-    Rule("response-type-changed", "breaking", "a response type changed (widening counts: old clients cannot read it)"),
-    Rule("response-field-removed", "breaking", "a response field is gone"),
-    Rule("response-field-added", "info", "a new response field"),
-    Rule("response-field-became-optional", "warning", "a response field may now be missing"),
-    Rule("response-field-became-required", "info", "a response field is now always present"),
-    Rule("response-nullable-added", "breaking", "a response value may now be null (old clients may not handle it)"),
-    Rule("response-nullable-removed", "info", "a response value is no longer null"),
-    Rule("response-enum-value-added", "warning", "a response value may take a new enum value"),
-    Rule("response-enum-value-removed", "info", "a response value no longer takes an enum value"),
-    Rule("response-enum-removed", "warning", "a response value is no longer restricted to an enum"),
-    Rule("response-enum-added", "info", "a response value is now restricted to an enum"),
-    Rule("response-shape-changed", "breaking", "a response tensor or array shape changed"),
-    Rule("response-string-format-changed", "warning", "a response string's format changed"),
+    _rule("response-schema-removed", "warning", "the 200 response is no longer described"),
+    _rule("response-schema-added", "info", "the 200 response is now described"),
+    _rule("response-type-changed", "breaking", "a response type changed (widening counts: old clients cannot read it)"),
+    _rule("response-field-removed", "breaking", "a response field is gone"),
+    _rule("response-field-added", "info", "a new response field"),
+    _rule("response-field-became-optional", "warning", "a response field may now be missing"),
+    _rule("response-field-became-required", "info", "a response field is now always present"),
+    _rule("response-nullable-added", "breaking", "a response value may now be null (old clients may not handle it)"),
+    _rule("response-nullable-removed", "info", "a response value is no longer null"),
+    _rule("response-enum-value-added", "warning", "a response value may take a new enum value"),
+    _rule("response-enum-value-removed", "info", "a response value no longer takes an enum value"),
+    _rule("response-enum-removed", "warning", "a response value is no longer restricted to an enum"),
+    _rule("response-enum-added", "info", "a response value is now restricted to an enum"),
+    _rule("response-shape-changed", "breaking", "a response tensor or array shape changed"),
+    _rule("response-string-format-changed", "warning", "a response string's format changed"),
 )
 
 #: Every rule, by id, in documentation order.
-RULES: Mapping[str, Rule] = {rule.id: rule for rule in _RULE_LIST}
+RULES: Mapping[str, Rule] = rule_index(RULE_LIST)
+
+
+def default_severity(rule: str) -> DiffSeverity:
+    """A diff rule's severity, as findings carry it."""
+    severity = RULES[rule].severity
+    if severity not in SEVERITIES:
+        raise ValueError(f"diff rule {rule!r} has severity {severity!r}, not one of {', '.join(SEVERITIES)}")
+    return severity
 
 
 # -- findings and reports -------------------------------------------------------------

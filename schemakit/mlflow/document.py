@@ -27,6 +27,7 @@ from urllib.request import url2pathname
 import yaml
 
 from schemakit._exceptions import MlflowError, SchemakitError
+from schemakit.mlflow.llm import llm_branch, llm_key, llm_response, wrapped_or_unwrapped
 
 __all__ = [
     "PLACEHOLDER_HOST",
@@ -45,6 +46,11 @@ _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _MAX_MLMODEL_BYTES = 16 * 1024 * 1024
 #: Input examples are a few rows; a large one would bloat every document built from the model.
 _MAX_EXAMPLE_BYTES = 256 * 1024
+
+#: The titles of the keyed (non-LLM) request branches.
+_DATAFRAME_TITLES = frozenset({"dataframe_split", "dataframe_records", "instances", "inputs"})
+#: Integers in a document must fit 64 bits: JSON tools (and orjson) refuse larger ones.
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
 
 #: The largest finite float32 and float16 values.
 _FLOAT32_MAX = 3.4028234663852886e38
@@ -123,6 +129,7 @@ def document_from_mlflow(
         version=version,
         host=host,
         from_type_hints=_is_type_hint_signature(mlmodel),
+        task=_task(mlmodel),
     )
     if example is not None:
         _attach_example(document, example)
@@ -155,10 +162,13 @@ def document_from_signature(
     host: str | None = None,
     where: str = "signature",
     from_type_hints: bool = False,
+    task: str | None = None,
 ) -> dict[str, Any]:
     """The document for a signature given as MLflow stores it: `{"inputs": "<json>", "outputs": ..., "params": ...}`.
 
-    Values may be JSON strings (as in `MLmodel`) or already-parsed lists.
+    Values may be JSON strings (as in `MLmodel`) or already-parsed lists. `task` is the model's
+    `metadata.task` (`agent/v2/chat` for a ChatAgent, `agent/v1/responses` for a ResponsesAgent, ...): with it,
+    the object request says what the agent class refuses beyond the signature.
     """
     _check_name(endpoint, "endpoint")
     _check_name(served_model, "served model")
@@ -169,8 +179,14 @@ def document_from_signature(
     outputs = _signature_part(signature, "outputs", where)
     params = _signature_part(signature, "params", where)
     params_schema = _params_schema(params, f"{where}: signature.params") if params else None
-    branches = _request_branches(inputs, params_schema, f"{where}: signature.inputs", from_type_hints)
-    predictions = _predictions_schema(outputs, f"{where}: signature.outputs")
+    branches = _request_branches(inputs, params_schema, f"{where}: signature.inputs", from_type_hints, task)
+    if branches[0].get("title") in _DATAFRAME_TITLES:
+        predictions = _predictions_schema(outputs, f"{where}: signature.outputs")
+        answer: dict[str, Any] = {"type": "object", "properties": {"predictions": predictions}}
+    else:
+        unwrapped = llm_response(_output_columns(outputs, f"{where}: signature.outputs"))
+        answer = wrapped_or_unwrapped(unwrapped) if len(branches) > 1 else unwrapped
+    _check_integers(branches, f"{where}: signature")
     return {
         "openapi": "3.1.0",
         "info": {"title": endpoint, "version": version},
@@ -182,11 +198,7 @@ def document_from_signature(
                     "responses": {
                         "200": {
                             "description": "Successful operation",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"type": "object", "properties": {"predictions": predictions}}
-                                }
-                            },
+                            "content": {"application/json": {"schema": answer}},
                         }
                     },
                 }
@@ -403,8 +415,12 @@ def _first_line(exc: BaseException) -> str:
 # -- types ------------------------------------------------------------------------------
 
 
-def _type_schema(spec: Any, where: str) -> dict[str, Any]:
-    """JSON Schema for an MLflow type spec: `{"type": "long"}`, `{"type": "array", "items": ...}`, ..."""
+def _type_schema(spec: Any, where: str, *, nullable_optional: bool = True) -> dict[str, Any]:
+    """JSON Schema for an MLflow type spec: `{"type": "long"}`, `{"type": "array", "items": ...}`, ...
+
+    `nullable_optional`: whether an optional object property admits `null` (the dataframe path lets it
+    through; the agent classes build pydantic objects and may refuse it).
+    """
     if isinstance(spec, str):
         spec = {"type": spec}
     if not isinstance(spec, dict):
@@ -415,16 +431,18 @@ def _type_schema(spec: Any, where: str) -> dict[str, Any]:
     if kind == "array":
         if "items" not in spec:
             raise MlflowError(f"{where}: an array type needs 'items'")
-        return {"type": "array", "items": _type_schema(spec["items"], f"{where}.items")}
+        items = _type_schema(spec["items"], f"{where}.items", nullable_optional=nullable_optional)
+        return {"type": "array", "items": items}
     if kind == "object":
         properties = spec.get("properties")
         if not isinstance(properties, dict) or not properties:
             raise MlflowError(f"{where}: an object type needs 'properties'")
-        return _object_schema(properties, f"{where}.properties")
+        return _object_schema(properties, f"{where}.properties", nullable_optional=nullable_optional)
     if kind == "map":
         if "values" not in spec:
             raise MlflowError(f"{where}: a map type needs 'values'")
-        return {"type": "object", "additionalProperties": _type_schema(spec["values"], f"{where}.values")}
+        values = _type_schema(spec["values"], f"{where}.values", nullable_optional=nullable_optional)
+        return {"type": "object", "additionalProperties": values}
     if kind == "any":
         return {"description": "any value (MLflow AnyType)"}
     if kind == "tensor":
@@ -432,15 +450,15 @@ def _type_schema(spec: Any, where: str) -> dict[str, Any]:
     raise MlflowError(f"{where}: unknown MLflow type {json.dumps(kind)[:60]}")
 
 
-def _object_schema(properties: Mapping[str, Any], where: str) -> dict[str, Any]:
+def _object_schema(properties: Mapping[str, Any], where: str, *, nullable_optional: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object", "properties": {}}
     required: list[str] = []
     for name, spec in properties.items():
         prop_where = f"{where}.{name}"
-        schema = _type_schema(spec, prop_where)
+        schema = _type_schema(spec, prop_where, nullable_optional=nullable_optional)
         if _is_required(spec, prop_where):
             required.append(str(name))
-        else:
+        elif nullable_optional:
             schema = _nullable(schema)
         out["properties"][str(name)] = schema
     if required:
@@ -514,7 +532,7 @@ def _tensor_spec(spec: Mapping[str, Any], where: str) -> tuple[dict[str, Any], l
 
 
 def _request_branches(
-    inputs: list[Any], params: dict[str, Any] | None, where: str, from_type_hints: bool
+    inputs: list[Any], params: dict[str, Any] | None, where: str, from_type_hints: bool, task: str | None = None
 ) -> list[dict[str, Any]]:
     if not inputs:
         raise MlflowError(f"{where}: the signature lists no inputs")
@@ -529,7 +547,26 @@ def _request_branches(
     if from_type_hints:
         # A signature inferred from type hints: the server passes `inputs` to the model as it came.
         return [_branch("inputs", _type_hint_inputs(inputs, where), params, "inputs")]
-    return _column_branches(inputs, params, where)
+    branches = _column_branches(inputs, params, where)
+    key = llm_key([spec["name"] for spec in inputs if isinstance(spec.get("name"), str)])
+    if key is None:
+        return branches
+    columns = [
+        (
+            spec["name"],
+            _type_schema(spec, f"{where}[{index}]", nullable_optional=False),
+            _is_required(spec, f"{where}[{index}]"),
+        )
+        for index, spec in enumerate(inputs)
+    ]
+    for branch in branches:
+        # The model reads the first row only (an agent answers one request): later rows are dropped unseen.
+        value = branch["properties"][branch["title"]]
+        rows = value["properties"]["data"] if branch["title"] == "dataframe_split" else value
+        rows["maxItems"] = 1
+        # A body that also has an LLM key is read as LLM input and this format's key dropped: refuse the mix.
+        branch["additionalProperties"] = False
+    return [llm_branch(key, columns, params, task), *branches]
 
 
 def _column_branches(inputs: list[Any], params: dict[str, Any] | None, where: str) -> list[dict[str, Any]]:
@@ -727,6 +764,50 @@ def _predictions_schema(outputs: list[Any] | None, where: str) -> dict[str, Any]
     if any(spec.get("type") == "tensor" for spec in outputs):
         raise MlflowError(f"{where}: mixes tensor specs and column specs, which MLflow does not allow")
     return _rows_of_columns(outputs, where)
+
+
+def _output_columns(outputs: list[Any] | None, where: str) -> list[tuple[str | None, dict[str, Any], bool]] | None:
+    if not outputs:
+        return None
+    columns: list[tuple[str | None, dict[str, Any], bool]] = []
+    for index, spec in enumerate(outputs):
+        if not isinstance(spec, dict) or spec.get("type") == "tensor":
+            raise MlflowError(f"{where}[{index}]: an agent or LLM signature's outputs are column specs")
+        name = spec.get("name")
+        columns.append(
+            (
+                name if isinstance(name, str) else None,
+                _type_schema(spec, f"{where}[{index}]"),
+                _is_required(spec, f"{where}[{index}]"),
+            )
+        )
+    return columns
+
+
+def _task(mlmodel: Any) -> str | None:
+    metadata = mlmodel.get("metadata") if isinstance(mlmodel, dict) else None
+    task = metadata.get("task") if isinstance(metadata, dict) else None
+    return task if isinstance(task, str) else None
+
+
+def _check_integers(value: Any, where: str) -> None:
+    """Refuse integers no JSON tool can carry (beyond 64 bits), naming where, before anything tries to write them."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and not _INT_MIN <= item <= _INT_MAX:
+            raise MlflowError(f"{path}: the integer {_short_int(item)} does not fit 64 bits")
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+
+
+def _short_int(value: int) -> str:
+    if value.bit_length() <= 96:
+        return str(value)
+    # str() refuses integers of more than 4,300 digits; the size says enough.
+    return f"of about {value.bit_length() * 0.30103:,.0f} digits"
 
 
 def read_mlflow_source(source: str, options: Any = None) -> dict[str, Any]:

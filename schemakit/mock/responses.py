@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from schemakit.core.model import DataType, FormatKind, InputFormat, JSONValue, Kind, ServedModel
+from schemakit.core.types import EMULATOR_VALUE, is_binary_format, is_datetime_format
 
 __all__ = ["count_rows", "input_rows", "respond", "row_seed"]
 
@@ -130,10 +131,8 @@ class _Generator:
         return hashlib.blake2b(self.seed + path.encode(), digest_size=16).digest()
 
     def value(self, t: DataType, path: str, *, skip: str | None = None) -> JSONValue:
-        schema: Mapping[str, Any] = t.schema or {}
-        if "const" in schema:
-            const: JSONValue = schema["const"]
-            return const
+        # Bounds and format as the model keeps them, keyed by their JSON Schema keyword (a `const` is a 1-value enum).
+        schema: Mapping[str, Any] = {**t.bounds, "format": t.format}
         seed = self._sub(path)
         if t.enum:
             if path.endswith("role") and "assistant" in t.enum:
@@ -145,18 +144,14 @@ class _Generator:
         if kind is Kind.NULL or (kind is Kind.ANY and t.nullable):
             # e.g. `logprobs`: servers answer null unless asked for more.
             return None
-        if kind is Kind.BOOLEAN:
-            return bool(seed[0] & 1)
+        if kind in (Kind.BOOLEAN, Kind.BINARY, Kind.DATETIME):
+            return EMULATOR_VALUE[kind](seed, t)
         if kind in (Kind.INTEGER, Kind.LONG):
             return self._integer(schema, seed, path)
         if kind in (Kind.FLOAT, Kind.DOUBLE, Kind.ANY):
             return self._number(schema, seed)
         if kind is Kind.STRING:
             return self._string(schema, seed, path)
-        if kind is Kind.BINARY:
-            return base64.b64encode(seed[:6]).decode()
-        if kind is Kind.DATETIME:
-            return f"2024-01-{1 + seed[0] % 28:02d}T{seed[1] % 24:02d}:{seed[2] % 60:02d}:{seed[3] % 60:02d}Z"
         if kind is Kind.ARRAY:
             return self._array(t, schema, path)
         if kind is Kind.MAP:
@@ -197,14 +192,14 @@ class _Generator:
 
     def _string(self, schema: Mapping[str, Any], seed: bytes, path: str) -> str:
         fmt = schema.get("format")
-        if fmt in ("date-time", "datetime"):
+        if is_datetime_format(fmt):
             return f"2024-01-{1 + seed[0] % 28:02d}T{seed[1] % 24:02d}:{seed[2] % 60:02d}:00Z"
         if fmt == "date":
             return f"2024-01-{1 + seed[0] % 28:02d}"
         if fmt == "uuid":
             h = seed.hex()
             return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
-        if fmt in ("byte", "binary"):
+        if is_binary_format(fmt):
             return base64.b64encode(seed[:6]).decode()
         name = path.rsplit(".", 1)[-1] or "value"
         if name == "model":
@@ -227,9 +222,8 @@ class _Generator:
         return text
 
     def _array(self, t: DataType, schema: Mapping[str, Any], path: str) -> list[JSONValue]:
-        prefix = schema.get("prefixItems")
-        if isinstance(prefix, Sequence) and prefix and not isinstance(prefix, str):
-            return [self._from_schema(s, f"{path}[{i}]") for i, s in enumerate(prefix)]
+        if t.prefix_items:
+            return [self.value(p, f"{path}[{i}]") for i, p in enumerate(t.prefix_items)]
         count = 1
         if t.shape:
             # A tensor dimension given by the document fixes the length; -1 means any.
@@ -248,26 +242,6 @@ class _Generator:
             count = max(count, 8)  # a short vector, still recognisably one
         item = t.items or DataType(Kind.DOUBLE)
         return [self._indexed(item, f"{path}[{i}]", i) for i in range(count)]
-
-    def _from_schema(self, schema: Any, path: str) -> JSONValue:
-        # Positional items carry only a schema (no DataType): read its JSON type.
-        if not isinstance(schema, Mapping):
-            return None
-        types = schema.get("type")
-        first = next((x for x in types if x != "null"), "null") if isinstance(types, list) else types
-        kind = {
-            "integer": Kind.LONG,
-            "number": Kind.DOUBLE,
-            "string": Kind.STRING,
-            "boolean": Kind.BOOLEAN,
-            "null": Kind.NULL,
-            "array": Kind.ARRAY,
-            "object": Kind.OBJECT,
-        }.get(first if isinstance(first, str) else "", Kind.ANY)
-        enum = schema.get("enum")
-        return self.value(
-            DataType(kind, enum=tuple(enum) if isinstance(enum, list) and enum else None, schema=schema), path
-        )
 
     def _indexed(self, item: DataType, path: str, index: int) -> JSONValue:
         value = self.value(item, path)

@@ -29,6 +29,7 @@ from .values import is_base64, is_iso8601
 
 __all__ = [
     "FORMAT_KEYS",
+    "KNOWN_GAPS",
     "LLM_REQUEST_BYTES",
     "OBJECT_REQUIRED_FIELDS",
     "PAYLOAD_RULES",
@@ -47,6 +48,11 @@ FORMAT_KEYS: tuple[str, ...] = ("dataframe_split", "dataframe_records", "instanc
 #: The field an object request cannot go without, by the first of these its schema declares:
 #: chat (`messages`), completions (`prompt`), embeddings and the Responses API (`input`).
 OBJECT_REQUIRED_FIELDS: tuple[str, ...] = ("messages", "prompt", "input")
+
+#: Values the serving API takes though its published documents leave them out: (list field,
+#: field of each item, value). The chat document's `role` enum lists user and assistant; the
+#: API (and databricks-sdk's ChatMessageRole) also takes system.
+KNOWN_GAPS: tuple[tuple[str, str, str], ...] = (("messages", "role", "system"),)
 
 #: Model Serving's request size limits (the plan carries the one of its endpoint).
 REQUEST_BYTES = 16 * 1024 * 1024
@@ -232,7 +238,13 @@ PAYLOAD_RULES: tuple[PayloadRule, ...] = (
         hook=_int_range,
     ),
     PayloadRule(
-        "non-finite", "payload", "error", "no NaN, Infinity or -Infinity", scope="value", fast="decoder", hook=_non_finite
+        "non-finite",
+        "payload",
+        "error",
+        "no NaN, Infinity or -Infinity",
+        scope="value",
+        fast="decoder",
+        hook=_non_finite,
     ),
     PayloadRule(
         "binary-base64",
@@ -261,14 +273,23 @@ PAYLOAD_RULES: tuple[PayloadRule, ...] = (
         "accepted: the published document is narrower than the server",
     ),
     PayloadRule(
-        "unknown-column", "payload", "warning", "columns the model does not declare (the server drops them)", fast="decoder"
+        "unknown-column",
+        "payload",
+        "warning",
+        "columns the model does not declare (the server drops them)",
+        fast="decoder",
     ),
     PayloadRule(
-        "unknown-param", "payload", "warning", "params the model does not declare (the server drops them)", fast="decoder"
+        "unknown-param",
+        "payload",
+        "warning",
+        "params the model does not declare (the server drops them)",
+        fast="decoder",
     ),
 )
 
-_BY_CODE = rule_index(PAYLOAD_RULES)
+rule_index(PAYLOAD_RULES)  # a code declared twice fails at import
+_BY_CODE: Mapping[str, PayloadRule] = {rule.code: rule for rule in PAYLOAD_RULES}
 
 #: Serving rules by code: what each one asks of a payload.
 SERVING_RULES: Mapping[str, str] = MappingProxyType({rule.code: rule.summary for rule in PAYLOAD_RULES})

@@ -147,4 +147,3 @@ def all_texts_pass(texts: list[Any], kind: str) -> bool:
     if kind == "binary":
         return _BASE64_MANY.match(joined) is not None
     return all(is_iso8601(t) for t in strings)
-

@@ -46,9 +46,15 @@ def test_invalid_payload_exits_1_naming_row_and_column(run_cli: Any, tmp_path: P
 
 def test_warnings_alone_exit_0_and_disable_switches_rules_off(run_cli: Any, tmp_path: Path) -> None:
     path = write(tmp_path, {"dataframe_split": {"columns": COLUMNS, "data": [[1.0, 2.5, "a"]]}, "params": {"t": 1}})
-    assert run_cli("check", DOCS, path).returncode == 1
-    result = run_cli("check", DOCS, path, "--disable", "float-for-integer")
+    relaxed = run_cli("check", DOCS, path)
+    assert relaxed.returncode == 0, relaxed.stdout
+    assert "warning [float-for-integer] row 0, column int_col" in relaxed.stdout
+    strict = run_cli("check", DOCS, path, "--strict")
+    assert strict.returncode == 1, strict.stdout
+    assert "error [float-for-integer]" in strict.stdout
+    result = run_cli("check", DOCS, path, "--strict", "--disable", "float-for-integer")
     assert result.returncode == 0, result.stdout
+    assert "float-for-integer" not in result.stdout
     assert "unknown-param" in result.stdout
 
 
@@ -127,6 +133,7 @@ def test_sample_payloads(spec: str, payload: Path) -> None:
     result = CliRunner().invoke(cli, args)
     if payload.name.startswith("valid-"):
         assert result.exit_code == 0, result.output
+        assert (" warning [" in result.output) is payload.name.endswith("-warning.json"), result.output
         return
     assert result.exit_code == 1, result.output
     first = next(line for line in result.output.splitlines() if " error [" in line)

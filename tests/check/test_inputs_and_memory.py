@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import schemakit
 from schemakit import PayloadValidator, compile_validator
 from schemakit.runtime import engine as _engine
+from schemakit.runtime import parse as _parse
 from schemakit.runtime.engine import Engine
 
 COLUMNS = ["int_col", "float_col", "string_col"]
@@ -271,7 +272,9 @@ def test_rows_parsed_in_tiny_chunks_give_the_same_report(
     records: bool,
     max_errors: int,
 ) -> None:
-    monkeypatch.setattr(_engine, "_EXACT_CHUNK_BYTES", 16)  # every payload is cut, often inside a value
+    # Every payload takes the chunked path and is cut, often inside a value.
+    monkeypatch.setattr(_engine, "EXACT_CHUNK_BYTES", 16)
+    monkeypatch.setattr(_parse, "EXACT_CHUNK_BYTES", 16)
     validator = compile_validator(docs_validator.model, max_errors=max_errors)
     if records:
         payload: Any = {"dataframe_records": [dict(zip([*COLUMNS, "extra"], row, strict=False)) for row in rows]}

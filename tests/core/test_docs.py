@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "core.md"
@@ -44,6 +46,7 @@ RULE_CODES = {
     "schema-invalid",
     "ref-cycle",
     "ref-unresolved",
+    "no-response-schema",
 }
 
 
@@ -63,15 +66,70 @@ def test_library_example_prints_what_the_doc_shows() -> None:
 
 
 def test_diagnostics_table_lists_every_rule() -> None:
+    from schemakit.core.lint import DOCUMENT_RULE_INDEX
+
     table = re.findall(r"^\| `([a-z0-9.-]+)` \| (error|warning) \|", DOC.read_text(), flags=re.MULTILINE)
-    assert {code for code, _ in table} == RULE_CODES
-    assert len(table) == len(RULE_CODES)
+    assert {code for code, _ in table} == set(DOCUMENT_RULE_INDEX)
+    assert RULE_CODES <= set(DOCUMENT_RULE_INDEX)
+    assert len(table) == len(DOCUMENT_RULE_INDEX)
+    assert all(DOCUMENT_RULE_INDEX[code].severity == severity for code, severity in table)
 
 
 def test_every_rule_code_appears_in_the_source() -> None:
-    source = "".join(
-        p.read_text()
-        for p in (ROOT / "schemakit" / "core").glob("*.py")
-    )
+    source = "".join(p.read_text() for p in (ROOT / "schemakit" / "core").glob("*.py"))
     for code in RULE_CODES:
         assert f'"{code}"' in source, code
+
+
+# -- rule tables are rendered from the code ---------------------------------------------------
+
+
+def _render_rules() -> Any:
+    spec = importlib.util.spec_from_file_location("render_rules", ROOT / "docs" / "render_rules.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rule_tables_in_the_guides_are_rendered_from_the_code() -> None:
+    render_rules = _render_rules()
+    assert render_rules.stale_guides() == [], "rule tables are stale: run `python docs/build_readme.py`"
+    families = {
+        f for guide in render_rules.GUIDES for f in render_rules.marked_families((ROOT / "docs" / guide).read_text())
+    }
+    assert families == {"document", "diff", "payload"}
+
+
+def test_a_stale_table_is_noticed() -> None:
+    render_rules = _render_rules()
+    text = (ROOT / "docs" / "core.md").read_text()
+    tampered = text.replace("| `ref-cycle` | error |", "| `ref-cycle` | warning |")
+    assert tampered != text
+    assert render_rules.render(tampered) == text
+
+
+def test_every_declared_document_rule_is_emitted_and_every_emitted_code_declared() -> None:
+    from schemakit.core.lint import DOCUMENT_RULE_INDEX
+
+    source = "".join(p.read_text() for p in (ROOT / "schemakit" / "core").glob("*.py"))
+    emitted = set(re.findall(r'(?:report|Diagnostic)\(\s*"([a-z0-9.-]+)"', source))
+    assert emitted <= set(DOCUMENT_RULE_INDEX), sorted(emitted - set(DOCUMENT_RULE_INDEX))
+    assert set(DOCUMENT_RULE_INDEX) >= RULE_CODES
+
+
+def test_validate_lists_its_rules() -> None:
+    from schemakit.core.lint import DOCUMENT_RULES
+
+    result = subprocess.run(
+        [sys.executable, "-m", "schemakit", "validate", "--list-rules"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == [rule.code for rule in DOCUMENT_RULES]

@@ -205,11 +205,74 @@ def test_junit_parses_with_the_right_counts() -> None:
     assert failures[0].get("name") == "type-changed request/dataframe_split/columns/b"
 
 
+def _properties(root: ET.Element) -> dict[str, str]:
+    return {p.get("name", ""): p.get("value", "") for p in root.iter("property")}
+
+
 def test_junit_fail_on_warning_fails_warnings_too() -> None:
     root = ET.fromstring(render_junit(_report(), fail_on="warning"))
     assert root.get("failures") == "2"
+    assert _properties(root)["schemakit.failed"] == "true"
+
+
+def test_junit_never_says_no_failures_over_a_breaking_change() -> None:
+    # --fail-on never decides the exit code, not what a test-report viewer shows.
     root = ET.fromstring(render_junit(_report(), fail_on="never"))
-    assert root.get("failures") == "0"
+    assert root.get("failures") == "1"
+    properties = _properties(root)
+    assert properties["schemakit.fail-on"] == "never"
+    assert properties["schemakit.failed"] == "false"
+    assert properties["schemakit.breaking"] == "1"
+    clean = ET.fromstring(render_junit(diff(doc(), doc()), fail_on="never"))
+    assert clean.get("failures") == "0"
+
+
+def test_markdown_never_shows_a_green_mark_over_a_breaking_change() -> None:
+    for fail_on in ("breaking", "warning", "never"):
+        text = render_markdown(_report(), fail_on=fail_on)
+        assert "✅" not in text, fail_on
+    headline = render_markdown(_report(), fail_on="never").splitlines()[0]
+    assert headline == "### Schema diff for `ads`: ⚠️ 1 breaking (not failing: --fail-on never)"
+    assert render_text(_report(), fail_on="never").splitlines()[-1].startswith("BREAKING (not failing): 1 breaking")
+
+
+def test_markdown_without_breaking_changes_is_green() -> None:
+    old = doc(model(params=(param("sentiment", "double", 0.5),)))
+    new = doc(model(params=(param("sentiment", "double", 0.9),)))
+    headline = render_markdown(diff(old, new)).splitlines()[0]
+    assert headline.endswith("✅ no breaking changes (1 warning)")
+
+
+def test_markdown_cannot_be_given_links_images_or_html() -> None:
+    name = "![x](https://t.invalid/p.png)<img src=x>&amp;`code`"
+    old = doc(model(columns=(A, col(name, "long"))))
+    new = doc(model(columns=(A, col(name, "string"))))
+    text = render_markdown(diff(old, new))
+    assert "](https" not in text
+    assert "<img" not in text
+    assert "&amp;amp;" in text
+    assert "\\`code\\`" in text
+
+
+def test_github_escapes_control_characters_and_never_ends_properties_early() -> None:
+    name = "a::b\x1b[31m\u2028c"
+    old = doc(model(name, columns=(A, col("x", "long"))))
+    new = doc(model(name, columns=(A, col("x", "string"))))
+    lines = render_github(diff(old, new), file="a::b.json").splitlines()
+    for line in lines:
+        assert GITHUB_LINE.match(line), line
+        assert "\x1b" not in line
+        assert "\u2028" not in line
+    assert lines[0].startswith("::error file=a%3A%3Ab.json,title=breaking type-changed in a%3A%3Ab\ufffd[31m\ufffdc::")
+
+
+def test_github_puts_annotations_on_a_line() -> None:
+    report = _report()
+    lines = render_github(report, file="s.json", line_of=lambda f: 7 if f.severity == "breaking" else None)
+    breaking = [line for line in lines.splitlines() if line.startswith("::error file=")]
+    assert breaking == [next(line for line in breaking)]
+    assert breaking[0].startswith("::error file=s.json,line=7,title=")
+    assert all(",line=" not in line for line in lines.splitlines() if not line.startswith("::error"))
 
 
 def test_junit_survives_markup_and_control_characters() -> None:

@@ -6,9 +6,14 @@ off, and model servers listen on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +194,95 @@ def mlflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         }
     )
     return env
+
+
+# -- MLflow's real scoring server (marker `mlflow`) -----------------------------------------------
+
+
+@dataclass
+class ScoringServer:
+    """One `mlflow.pyfunc.scoring_server` (uvicorn) serving one saved model on 127.0.0.1."""
+
+    name: str
+    model_dir: Path
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    validator: Any = field(default=None)
+
+
+@pytest.fixture(scope="session")
+def saved_models(tmp_path_factory: pytest.TempPathFactory, mlflow_env: dict[str, str]) -> Path:
+    """Every model `save_models.py` saves (the echo models and the two agents), saved once per session."""
+    base = tmp_path_factory.mktemp("agreement")
+    saved = subprocess.run(
+        [sys.executable, str(HERE / "save_models.py"), str(base)],
+        env=mlflow_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert saved.returncode == 0, saved.stderr[-3000:]
+    return base
+
+
+@contextlib.contextmanager
+def scoring_servers(base: Path, names: tuple[str, ...], env: dict[str, str]) -> Iterator[dict[str, ScoringServer]]:
+    """Start one scoring server per saved model, wait until each answers /ping, stop them all afterwards."""
+    started: dict[str, ScoringServer] = {}
+    try:
+        for name in names:
+            # The listening socket is bound here and handed to uvicorn, so no other process can take the port.
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(128)
+            port = listener.getsockname()[1]
+            log = base / f"{name}.log"
+            with log.open("wb") as log_file:
+                process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "--fd",
+                        str(listener.fileno()),
+                        "--log-level",
+                        "warning",
+                        "mlflow.pyfunc.scoring_server.app:app",
+                    ],
+                    env={**env, "__pyfunc_model_path__": str(base / name)},
+                    pass_fds=[listener.fileno()],
+                    stdout=subprocess.DEVNULL,
+                    stderr=log_file,
+                )
+            listener.close()
+            started[name] = ScoringServer(name, base / name, f"http://127.0.0.1:{port}", process, log)
+        for server in started.values():
+            _wait_until_ready(server)
+        yield started
+    finally:
+        for server in started.values():
+            server.process.terminate()
+        for server in started.values():
+            try:
+                server.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+                server.process.wait(timeout=15)
+
+
+def _wait_until_ready(server: ScoringServer, budget: float = 120.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + budget
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"{server.name} scoring server exited: {server.log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{server.url}/ping", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{server.name} scoring server not ready after {budget:.0f} s: {server.log.read_text()[-3000:]}")

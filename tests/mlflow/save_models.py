@@ -2,7 +2,10 @@
 
 Run in its own interpreter (MLflow's pyfunc module warns on import and keeps global state), with the
 MLflow environment of `conftest.mlflow_env`. The models are `echo_model.py` (models from code: nothing
-is pickled) with the signatures below: every column type, unnamed (positional) columns, a tensor, named tensors.
+is pickled) with the signatures below: every column type, unnamed (positional) columns, a tensor, named tensors;
+and two agents built on MLflow's agent classes, `chat_agent_model.py` (`mlflow.pyfunc.ChatAgent`) and
+`responses_agent_model.py` (`mlflow.pyfunc.ResponsesAgent`), whose signatures, task metadata and
+`serving_input_example.json` MLflow writes itself from the input examples below.
 """
 
 from __future__ import annotations
@@ -86,6 +89,24 @@ def main(out: Path) -> None:
 
         for name, signature in signatures().items():
             mlflow.pyfunc.save_model(str(out / name), python_model=str(HERE / "echo_model.py"), signature=signature)
+        for name, example in AGENT_EXAMPLES.items():
+            code = HERE / f"{name.replace('-', '_')}_model.py"
+            mlflow.pyfunc.save_model(str(out / name), python_model=str(code), input_example=example)
+
+
+#: The agents' input examples, as a client would send them; MLflow saves each as serving_input_example.json.
+AGENT_EXAMPLES: dict[str, dict[str, object]] = {
+    "chat-agent": {
+        "messages": [{"role": "user", "content": "Hello!"}],
+        "context": {"conversation_id": "c-1", "user_id": "u-1"},
+        "custom_inputs": {"k": "v"},
+    },
+    "responses-agent": {
+        "input": [{"role": "user", "content": "Hello!"}],
+        "custom_inputs": {"k": "v"},
+        "databricks_options": {"return_trace": True},
+    },
+}
 
 
 if __name__ == "__main__":

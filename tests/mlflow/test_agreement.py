@@ -27,12 +27,10 @@ import json
 import math
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +40,10 @@ import pytest
 
 from schemakit import load
 from schemakit._io import atomic_write_bytes, dump_json_stable
-from schemakit.check.validator import PayloadValidator, compile_validator
+from schemakit.check.validator import compile_validator
+
+from .conftest import ScoringServer as Server
+from .conftest import scoring_servers
 
 pytestmark = pytest.mark.mlflow
 
@@ -311,84 +312,13 @@ KNOWN_GAPS: dict[str, str] = {}
 # -- the servers -----------------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    name: str
-    model_dir: Path
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    validator: PayloadValidator | None = field(default=None)
-
-
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory, mlflow_env: dict[str, str]) -> Iterator[dict[str, Server]]:
+def servers(saved_models: Path, mlflow_env: dict[str, str]) -> Iterator[dict[str, Server]]:
     """MLflow's scoring server (uvicorn on mlflow.pyfunc.scoring_server.app:app), one per model, on 127.0.0.1."""
-    base = tmp_path_factory.mktemp("agreement")
-    saved = subprocess.run(
-        [sys.executable, str(HERE / "save_models.py"), str(base)],
-        env=mlflow_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert saved.returncode == 0, saved.stderr[-3000:]
-    started: dict[str, Server] = {}
-    try:
-        for name in MODELS:
-            # The listening socket is bound here and handed to uvicorn, so no other process can take the port.
-            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.bind(("127.0.0.1", 0))
-            listener.listen(128)
-            port = listener.getsockname()[1]
-            log = base / f"{name}.log"
-            with log.open("wb") as log_file:
-                process = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "--fd",
-                        str(listener.fileno()),
-                        "--log-level",
-                        "warning",
-                        "mlflow.pyfunc.scoring_server.app:app",
-                    ],
-                    env={**mlflow_env, "__pyfunc_model_path__": str(base / name)},
-                    pass_fds=[listener.fileno()],
-                    stdout=subprocess.DEVNULL,
-                    stderr=log_file,
-                )
-            listener.close()
-            started[name] = Server(name, base / name, f"http://127.0.0.1:{port}", process, log)
+    with scoring_servers(saved_models, MODELS, mlflow_env) as started:
         for server in started.values():
-            _wait_until_ready(server)
             server.validator = compile_validator(load(f"mlflow:{server.model_dir}").models[0])
         yield started
-    finally:
-        for server in started.values():
-            server.process.terminate()
-        for server in started.values():
-            try:
-                server.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait(timeout=15)
-
-
-def _wait_until_ready(server: Server, budget: float = 120.0) -> None:
-    deadline = time.monotonic() + budget
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"{server.name} scoring server exited: {server.log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{server.url}/ping", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{server.name} scoring server not ready after {budget:.0f} s: {server.log.read_text()[-3000:]}")
 
 
 # -- what reached the model ------------------------------------------------------------------------

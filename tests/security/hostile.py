@@ -119,6 +119,7 @@ class Listener:
 
     sock: socket.socket = field(default_factory=lambda: socket.create_server(("127.0.0.1", 0)))
     connections: int = 0
+    received: list[bytes] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -144,7 +145,7 @@ class Listener:
             self.connections += 1
             with contextlib.suppress(OSError):
                 conn.settimeout(1)
-                conn.recv(65536)
+                self.received.append(conn.recv(65536))
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
                     b"Connection: close\r\n\r\n%s" % (len(body), body)

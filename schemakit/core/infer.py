@@ -1,0 +1,313 @@
+"""Type inference: the logical `DataType` of a normalized schema, and the columns, tensors and params of formats.
+
+Kinds come from the one type table (`schemakit.core.types`); bounds, per-position
+`prefixItems` types and enums are kept on the `DataType`, so no feature reads the schema again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from schemakit.core.lint import is_number
+from schemakit.core.model import BOUND_KEYWORDS, Column, DataType, FormatKind, JSONValue, Kind, Param
+from schemakit.core.normalize import Normalizer
+from schemakit.core.refs import escape_token
+from schemakit.core.types import SCALAR_KINDS, kind_of
+
+__all__ = ["TypeReader", "replace_type", "required_list"]
+
+_REQUIRED_FIELDS = re.compile(r"required fields:\s*(?P<names>.*)", re.IGNORECASE | re.DOTALL)
+
+
+class TypeReader(Normalizer):
+    """Reads logical types, columns, tensors and params out of normalized schemas."""
+
+    def _split_columns(self, split: Any, pointer: str) -> tuple[tuple[Column, ...], bool]:
+        if not isinstance(split, dict):
+            return (), False
+        found = split.get("properties")
+        properties: dict[str, Any] = found if isinstance(found, dict) else {}
+        columns_schema = properties.get("columns")
+        data_schema = properties.get("data")
+        names: list[str] = []
+        named = False
+        if isinstance(columns_schema, dict):
+            items = columns_schema.get("items")
+            enum = items.get("enum") if isinstance(items, dict) else None
+            if isinstance(enum, list):
+                not_names = [n for n in enum if not isinstance(n, str)]
+                if not_names:
+                    self.report(
+                        "split-columns-not-names",
+                        "error",
+                        f"{pointer}/properties/columns/items/enum",
+                        f"split column names must be strings, got {not_names[0]!r:.40}: no payload can name that column",
+                    )
+                names = [str(n) for n in enum]
+                named = True
+        row = data_schema.get("items") if isinstance(data_schema, dict) else None
+        types: list[DataType] = []
+        rest: DataType | None = None
+        if isinstance(row, dict):
+            prefix = row.get("prefixItems")
+            if isinstance(prefix, list):
+                types = [
+                    self.datatype(p, f"{pointer}/properties/data/items/prefixItems/{i}") for i, p in enumerate(prefix)
+                ]
+            elif isinstance(row.get("items"), (dict, bool)):
+                rest = self.datatype(row["items"], f"{pointer}/properties/data/items/items")
+        if not named:
+            names = [str(i) for i in range(len(types))]
+        elif types and len(types) != len(names):
+            self.report(
+                "split-columns-mismatch",
+                "error",
+                f"{pointer}/properties/data/items/prefixItems",
+                f"columns lists {len(names)} names but rows are typed for {len(types)} positions",
+            )
+        required_names = self._split_required(columns_schema, split, pointer, names)
+        columns = []
+        untyped = rest if rest is not None else DataType(Kind.ANY)
+        for position, column_name in enumerate(names):
+            column_type = types[position] if position < len(types) else untyped
+            columns.append(Column(column_name, column_type, column_name in required_names, position))
+        return tuple(columns), named
+
+    def _split_required(self, columns_schema: Any, split: dict[str, Any], pointer: str, names: list[str]) -> set[str]:
+        for holder, where in ((columns_schema, f"{pointer}/properties/columns"), (split, pointer)):
+            description = holder.get("description") if isinstance(holder, dict) else None
+            if not isinstance(description, str):
+                continue
+            match = _REQUIRED_FIELDS.search(description)
+            if match is None:
+                continue
+            required = {n.strip() for n in match.group("names").split(",") if n.strip()}
+            unknown = sorted(required - set(names))
+            if unknown:
+                self.report(
+                    "split-required-unknown",
+                    "warning",
+                    f"{where}/description",
+                    f"'required fields' names {', '.join(unknown)}, which the split columns do not list",
+                )
+            return required
+        return set()
+
+    def object_columns(self, schema: Any, pointer: str) -> tuple[Column, ...]:
+        if not isinstance(schema, dict):
+            return ()
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            return ()
+        required = set(required_list(schema))
+        unknown = sorted(required - set(properties))
+        if unknown:
+            self.report(
+                "required-unknown",
+                "warning",
+                f"{pointer}/required",
+                f"required lists {', '.join(unknown)}, which properties does not define",
+            )
+        return tuple(
+            Column(
+                str(name),
+                self.datatype(sub, f"{pointer}/properties/{escape_token(str(name))}"),
+                name in required,
+                None,
+                sub.get("description") if isinstance(sub, dict) and isinstance(sub.get("description"), str) else None,
+            )
+            for name, sub in properties.items()
+        )
+
+    def _tensor_or_columns(
+        self, kind: FormatKind, schema: Any, pointer: str
+    ) -> tuple[tuple[Column, ...], DataType | None]:
+        if not isinstance(schema, dict):
+            return (), DataType(Kind.ANY)
+        if kind is FormatKind.INSTANCES:
+            item = schema.get("items")
+            if isinstance(item, dict) and isinstance(item.get("properties"), dict):
+                return self.object_columns(item, f"{pointer}/items"), None
+            return (), self._tensor(schema, pointer)
+        # `inputs`: columnar ({"col": [values]}) or a tensor.
+        if isinstance(schema.get("properties"), dict):
+            columns = []
+            for column in self.object_columns(schema, pointer):
+                inner = column.type.items if column.type.kind is Kind.ARRAY and column.type.items else column.type
+                columns.append(Column(column.name, inner, column.required, None, column.description))
+            return tuple(columns), None
+        return (), self._tensor(schema, pointer)
+
+    def _tensor(self, schema: dict[str, Any], pointer: str) -> DataType:
+        dims: list[int] = []
+        node: Any = schema
+        while isinstance(node, dict) and (node.get("type") == "array" or "items" in node):
+            fixed = node.get("minItems") == node.get("maxItems") and isinstance(node.get("maxItems"), int)
+            dims.append(int(node["maxItems"]) if fixed else -1)
+            node = node.get("items", {})
+        element = self.datatype(node, pointer)
+        declared = schema.get("x-shape", schema.get("shape"))
+        if isinstance(declared, list) and all(isinstance(d, int) for d in declared):
+            dims = [int(d) for d in declared]
+        return replace_type(element, shape=tuple(dims))
+
+    def _params(self, schema: Any, pointer: str) -> tuple[Param, ...]:
+        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+            return ()
+        required = set(required_list(schema))
+        params = []
+        for name, sub in schema["properties"].items():
+            sub_pointer = f"{pointer}/properties/{escape_token(str(name))}"
+            param_type = self.datatype(sub, sub_pointer)
+            has_default = isinstance(sub, dict) and "default" in sub
+            default: JSONValue = sub.get("default") if has_default and isinstance(sub, dict) else None
+            shape: tuple[int, ...] | None = None
+            declared = sub.get("x-shape", sub.get("shape")) if isinstance(sub, dict) else None
+            if isinstance(declared, list) and all(isinstance(d, int) for d in declared):
+                shape = tuple(int(d) for d in declared)
+            elif param_type.kind is Kind.ARRAY:
+                shape = (-1,)
+            description = sub.get("description") if isinstance(sub, dict) else None
+            params.append(
+                Param(
+                    str(name),
+                    param_type,
+                    default,
+                    has_default,
+                    name in required,
+                    shape,
+                    description if isinstance(description, str) else None,
+                )
+            )
+        return tuple(params)
+
+    def datatype(self, schema: Any, pointer: str) -> DataType:
+        """The logical type of a normalized schema."""
+        return _datatype(schema, self, pointer)
+
+
+def required_list(schema: Mapping[str, Any]) -> list[str]:
+    required = schema.get("required")
+    return [str(r) for r in required] if isinstance(required, list) else []
+
+
+def replace_type(t: DataType, **changes: Any) -> DataType:
+    values = {name: getattr(t, name) for name in DataType.__dataclass_fields__}
+    values.update(changes)
+    return DataType(**values)
+
+
+def _bounds(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The bounds keywords of a normalized schema, as DataType fields (malformed ones were dropped)."""
+    out: dict[str, Any] = {}
+    for attr, keyword in BOUND_KEYWORDS.items():
+        value = schema.get(keyword)
+        if keyword == "pattern":
+            if isinstance(value, str):
+                out[attr] = value
+        elif is_number(value):
+            out[attr] = value
+    return out
+
+
+def _datatype(schema: Any, resolver: TypeReader, pointer: str) -> DataType:
+    if schema is True or schema == {}:
+        return DataType(Kind.ANY, schema={})
+    if not isinstance(schema, dict):
+        return DataType(Kind.ANY, schema={})
+    description = schema.get("description") if isinstance(schema.get("description"), str) else None
+    enum: tuple[JSONValue, ...] | None = None
+    if isinstance(schema.get("enum"), list):
+        enum = tuple(schema["enum"])
+    elif "const" in schema:
+        enum = (schema["const"],)
+
+    types = schema.get("type")
+    type_list = [types] if isinstance(types, str) else list(types) if isinstance(types, list) else []
+    nullable = "null" in type_list
+    non_null = [t for t in type_list if t != "null"]
+
+    for combinator in ("oneOf", "anyOf"):
+        branches = schema.get(combinator)
+        if isinstance(branches, list) and not non_null:
+            variants: list[DataType] = []
+            for i, branch in enumerate(branches):
+                if isinstance(branch, dict) and branch.get("type") == "null":
+                    nullable = True
+                    continue
+                variants.append(_datatype(branch, resolver, f"{pointer}/{combinator}/{i}"))
+            if len(variants) == 1:
+                only = variants[0]
+                return replace_type(
+                    only,
+                    nullable=only.nullable or nullable,
+                    description=description or only.description,
+                    schema=schema,
+                )
+            if variants:
+                return DataType(
+                    Kind.UNION,
+                    nullable,
+                    variants=tuple(variants),
+                    enum=enum,
+                    description=description,
+                    schema=schema,
+                )
+    if not non_null:
+        if "properties" in schema:
+            non_null = ["object"]
+        elif "items" in schema or "prefixItems" in schema:
+            non_null = ["array"]
+        elif types == "null" or type_list == ["null"]:
+            return DataType(Kind.NULL, True, enum=enum, description=description, schema=schema)
+        else:
+            return DataType(
+                Kind.ANY, nullable, enum=enum, format=schema.get("format"), description=description, schema=schema
+            )
+    if len(non_null) > 1:
+        alternatives = tuple(_datatype({**schema, "type": t}, resolver, pointer) for t in non_null)
+        return DataType(Kind.UNION, nullable, variants=alternatives, enum=enum, description=description, schema=schema)
+
+    kind_name = non_null[0]
+    fmt = schema.get("format") if isinstance(schema.get("format"), str) else None
+    common: dict[str, Any] = {
+        "nullable": nullable,
+        "enum": enum,
+        "format": fmt,
+        "description": description,
+        "schema": schema,
+        **_bounds(schema),
+    }
+    kind = kind_of(kind_name, fmt)
+    if kind in SCALAR_KINDS or kind is Kind.NULL:
+        return DataType(kind, **common)
+    if kind_name == "array":
+        items = schema.get("items")
+        prefix = schema.get("prefixItems")
+        item_type: DataType | None = None
+        positions: tuple[DataType, ...] | None = None
+        if isinstance(prefix, list) and prefix:
+            positions = tuple(_datatype(p, resolver, f"{pointer}/prefixItems/{i}") for i, p in enumerate(prefix))
+        if isinstance(items, (dict, bool)) and items is not False:
+            item_type = _datatype(items, resolver, f"{pointer}/items")
+        elif positions:
+            distinct = {v.display() for v in positions}
+            item_type = positions[0] if len(distinct) == 1 else DataType(Kind.UNION, variants=positions)
+        closed = positions is not None and (items is False or schema.get("maxItems") == len(positions))
+        declared = schema.get("x-shape", schema.get("shape"))
+        shape = tuple(int(d) for d in declared) if isinstance(declared, list) else None
+        return DataType(Kind.ARRAY, items=item_type, shape=shape, prefix_items=positions, closed=closed, **common)
+    if kind_name == "object":
+        properties = schema.get("properties")
+        if isinstance(properties, dict) and properties:
+            fields = resolver.object_columns(schema, pointer)
+            return DataType(Kind.OBJECT, fields=fields, **common)
+        additional = schema.get("additionalProperties")
+        if isinstance(additional, dict):
+            value_type = _datatype(additional, resolver, f"{pointer}/additionalProperties")
+            return DataType(Kind.MAP, items=value_type, **common)
+        return DataType(Kind.OBJECT, **common)
+    # normalize() has already reported and dropped any type name JSON Schema does not have.
+    return DataType(Kind.ANY, nullable, description=description, schema=schema)

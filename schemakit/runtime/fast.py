@@ -1,0 +1,521 @@
+"""The fast accept path: one typed msgspec decode that accepts a subset of what the exact path accepts.
+
+msgspec types mirror the schema (and the serving rules whose `fast` is `decoder`) exactly
+where they can; what they cannot express is checked after decoding in one pass over
+the decoded values (the `texts` rules: base64 and ISO-8601 columns). Anything the
+decoder refuses, or a schema shape it cannot mirror (`NoFastPath`), goes to the exact
+path, which gives the verdict and the report: the fast path only ever accepts.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
+from typing import Annotated, Any, Literal
+
+from .jsonsem import INT32, INT64
+from .keywords import assertions
+from .parse import ARRAY_ROW_END, OBJECT_ROW_END
+from .payload_rules import FORMAT_KEYS
+from .values import all_texts_pass, datetime_column_passes, is_base64, is_iso8601
+
+try:  # everything works without it, only slower
+    import msgspec
+except ImportError:  # pragma: no cover - exercised in generated packages without msgspec
+    msgspec = None  # type: ignore[assignment]
+
+__all__ = ["FastPath", "NoFastPath"]
+
+
+class NoFastPath(Exception):
+    """A schema shape the typed decoder cannot mirror exactly; the exact path handles it."""
+
+
+_BOUND_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+
+
+def _defstruct(name: str, fields: list[Any], **options: Any) -> Any:
+    # msgspec refuses renamed fields holding '"', '\' or control characters (and names
+    # that are not identifiers): such a document is validated by the exact path alone.
+    try:
+        return msgspec.defstruct(name, fields, gc=False, **options)
+    except (TypeError, ValueError):
+        raise NoFastPath from None
+
+
+def _plain_bound(bound: Any) -> bool:
+    """A bound msgspec compares exactly: a finite float, or an int a float holds exactly."""
+    if type(bound) is float:
+        return math.isfinite(bound)
+    return type(bound) is int and abs(bound) <= 2**53
+
+
+class _FastBuilder:
+    """Builds msgspec types that accept a subset of what the schema (and the rules) accept."""
+
+    def __init__(self, rules: frozenset[str]) -> None:
+        self.rules = rules
+        self.counter = 0
+
+    def name(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def cell(self, schema: Any, *, top: bool) -> tuple[Any, str | None]:
+        """A msgspec type for one value; the second item names a text check done after decoding."""
+        if schema is True or schema == {}:
+            return msgspec.Raw, None
+        if not isinstance(schema, dict):
+            raise NoFastPath
+        keys = assertions(schema)
+        kind = schema.get("type")
+        names = [kind] if isinstance(kind, str) else list(kind) if isinstance(kind, list) else []
+        nullable = "null" in names
+        non_null = [n for n in names if n != "null"]
+        if not names:
+            if keys:
+                raise NoFastPath
+            return msgspec.Raw, None
+        if len(non_null) != 1:
+            raise NoFastPath
+        name = non_null[0]
+        fmt = schema.get("format")
+        post: str | None = None
+        if name in ("integer", "number", "boolean", "string"):
+            allowed = {"type", "enum"} | (_BOUND_KEYS if name in ("integer", "number") else set())
+            if keys - allowed:
+                raise NoFastPath
+            if "enum" in schema:
+                if keys & _BOUND_KEYS:
+                    raise NoFastPath
+                base = self.literal(schema["enum"], name)
+            elif name == "integer":
+                base = self.integer(schema, fmt)
+            elif name == "number":
+                base = self.number(schema)
+            elif name == "boolean":
+                base = bool
+            else:
+                base = str
+                if fmt in ("binary", "byte") and "binary-base64" in self.rules:
+                    post = "binary"
+                elif fmt in ("date-time", "datetime") and "datetime-iso8601" in self.rules:
+                    post = "datetime"
+                if post is not None and not top:
+                    raise NoFastPath
+        elif name == "array":
+            if keys - {"type", "items", "minItems", "maxItems"}:
+                raise NoFastPath
+            item: Any = msgspec.Raw
+            if "items" in schema:
+                item, item_post = self.cell(schema["items"], top=False)
+                if item_post:
+                    raise NoFastPath
+            min_items, max_items = schema.get("minItems"), schema.get("maxItems")
+            if min_items is not None or max_items is not None:
+                if not all(b is None or type(b) is int for b in (min_items, max_items)):
+                    raise NoFastPath
+                base = Annotated[list[item], msgspec.Meta(min_length=min_items, max_length=max_items)]
+            else:
+                base = list[item]
+        elif name == "object":
+            base = self.object(schema, keys, forbid_unknown=False)
+        else:
+            raise NoFastPath
+        return (base | None if nullable else base), post
+
+    def integer(self, schema: Mapping[str, Any], fmt: Any) -> Any:
+        """int within int32/int64 (the `int-range` rule) and the schema's bounds; ints compare exactly."""
+        lows: list[int] = [-(2**63)]  # nothing below decodes as an int anyway
+        highs: list[int] = [2**64 - 1]
+        if "int-range" in self.rules:
+            low, high = INT32 if fmt == "int32" else INT64
+            lows.append(low)
+            highs.append(high)
+        for key in _BOUND_KEYS & set(schema):
+            bound = schema[key]
+            if not _plain_bound(bound) and type(bound) is not int:
+                raise NoFastPath
+            if key == "minimum":
+                lows.append(math.ceil(bound))
+            elif key == "exclusiveMinimum":
+                lows.append(math.floor(bound) + 1)
+            elif key == "maximum":
+                highs.append(math.floor(bound))
+            else:
+                highs.append(math.ceil(bound) - 1)
+        low, high = max(lows), min(highs)
+        if low > high:
+            raise NoFastPath  # nothing passes: the exact path says why
+        if len(lows) == 1 and len(highs) == 1:
+            return int
+        return Annotated[int, msgspec.Meta(ge=low, le=high)]
+
+    def number(self, schema: Mapping[str, Any]) -> Any:
+        """A finite float within the schema's bounds.
+
+        A JSON integer becomes a float before msgspec compares it, which may round it onto
+        the bound: so every bound is compared strictly here, and a value that equals one
+        goes to the exact path. Strictly inside is inside for the exact value too.
+        """
+        lows = [schema[k] for k in ("minimum", "exclusiveMinimum") if k in schema]
+        highs = [schema[k] for k in ("maximum", "exclusiveMaximum") if k in schema]
+        if not all(_plain_bound(b) for b in (*lows, *highs)):
+            raise NoFastPath
+        meta: dict[str, Any] = {"gt": max(lows)} if lows else {"ge": -sys.float_info.max}
+        meta.update({"lt": min(highs)} if highs else {"le": sys.float_info.max})
+        return Annotated[float, msgspec.Meta(**meta)]
+
+    def literal(self, values: list[Any], name: str) -> Any:
+        values = [v for v in values if v is not None]  # null passes only through the type
+        if values and name == "string" and all(isinstance(v, str) for v in values):
+            return Literal[tuple(values)]
+        if values and name == "integer" and all(type(v) is int for v in values):
+            return Literal[tuple(values)]
+        raise NoFastPath
+
+    def object(self, schema: Mapping[str, Any], keys: set[str], *, forbid_unknown: bool) -> Any:
+        if keys - {"type", "properties", "required", "additionalProperties"}:
+            raise NoFastPath
+        properties = schema.get("properties")
+        additional = schema.get("additionalProperties", True)
+        if not properties:
+            if schema.get("required"):
+                raise NoFastPath
+            if additional is True:
+                return dict[str, msgspec.Raw]
+            if isinstance(additional, dict):
+                value, post = self.cell(additional, top=False)
+                if post:
+                    raise NoFastPath
+                return dict[str, value]  # type: ignore[valid-type]
+            raise NoFastPath
+        if additional is False:
+            forbid_unknown = True
+        elif additional is not True:
+            raise NoFastPath
+        struct, posts = self.struct(properties, schema.get("required") or [], forbid_unknown, top=False)
+        if posts:
+            raise NoFastPath
+        return struct
+
+    def struct(
+        self, properties: Mapping[str, Any], required: Iterable[str], forbid_unknown: bool, *, top: bool
+    ) -> tuple[Any, list[tuple[str, str]]]:
+        required_set = set(required)
+        if required_set - set(properties):
+            raise NoFastPath
+        fields: list[Any] = []
+        rename: dict[str, str] = {}
+        posts: list[tuple[str, str]] = []
+        for index, (prop, sub) in enumerate(properties.items()):
+            attr = f"f{index}"
+            rename[attr] = prop
+            value, post = self.cell(sub, top=top)
+            if post:
+                posts.append((attr, post))
+            if prop in required_set:
+                fields.append((attr, value))
+            else:
+                fields.append((attr, value | msgspec.UnsetType, msgspec.UNSET))
+        fields.sort(key=lambda f: len(f) == 3)  # required fields first, as Python requires
+        struct = _defstruct(self.name("Row"), fields, rename=rename, forbid_unknown_fields=forbid_unknown)
+        return struct, posts
+
+
+#: Rows are decoded in chunks of about this many bytes.
+_CHUNK_BYTES = 1 << 20
+
+
+class _FastFormat:
+    """The typed decoder's view of one keyed format, and the checks left after decoding."""
+
+    def __init__(self, fmt: Mapping[str, Any], builder: _FastBuilder, rules: frozenset[str]) -> None:
+        self.key: str = fmt["key"]
+        branch = fmt["schema"]
+        if not isinstance(branch, dict) or assertions(branch) - {"type", "properties", "required"}:
+            raise NoFastPath
+        if branch.get("type", "object") != "object":
+            raise NoFastPath
+        properties = branch.get("properties") or {}
+        self.required_others = [r for r in branch.get("required") or [] if r != self.key]
+        if set(self.required_others) - set(properties):
+            raise NoFastPath
+        value_schema = properties[self.key]
+        self.posts: list[tuple[str, str]] = []
+        self.column_names: list[str] | None = None
+        self.split_required: list[str] = []
+        self.rows: Any = None  # decoder of a list of rows, for formats decoded in chunks
+        self.row_end: re.Pattern[bytes] | None = None
+        self.min_rows: int | None = None
+        self.max_rows: int | None = None
+        if self.key == "dataframe_split":
+            self.type = self._split(value_schema, fmt, builder, rules)
+        elif self.key in ("dataframe_records", "instances"):
+            self.type = self._rows(value_schema, builder, rules)
+        else:
+            self.type, _post = builder.cell(value_schema, top=False)
+        self.others: dict[str, Any] = {}
+        self.param_posts: list[tuple[str, str]] = []  # params are checked as params, not as columns
+        for prop, sub in properties.items():
+            if prop == self.key:
+                continue
+            if prop == "params" and isinstance(sub, dict) and isinstance(sub.get("properties"), dict):
+                if assertions(sub) - {"type", "properties", "required"} or sub.get("type", "object") != "object":
+                    raise NoFastPath
+                struct, self.param_posts = builder.struct(
+                    sub["properties"], sub.get("required") or [], "unknown-param" in rules, top=True
+                )
+                self.others[prop] = msgspec.json.Decoder(struct)
+            else:
+                self.others[prop] = msgspec.json.Decoder(builder.cell(sub, top=False)[0])
+        self.columns_named = self.key == "dataframe_split" and "split-columns" in rules
+        self.rows_needed = "empty-input" in rules
+
+    def _split(self, schema: Any, fmt: Mapping[str, Any], builder: _FastBuilder, rules: frozenset[str]) -> Any:
+        if not isinstance(schema, dict):
+            raise NoFastPath
+        if assertions(schema) - {"type", "properties", "required", "additionalProperties"}:
+            raise NoFastPath
+        if schema.get("type", "object") != "object":
+            raise NoFastPath
+        additional = schema.get("additionalProperties", True)
+        if additional is not True and additional is not False:
+            raise NoFastPath
+        properties = schema.get("properties") or {}
+        if set(properties) - {"columns", "data", "index"}:
+            raise NoFastPath
+        self.split_required = list(schema.get("required") or [])
+        if set(self.split_required) - set(properties):
+            raise NoFastPath
+        data = properties.get("data")
+        if not isinstance(data, dict) or assertions(data) - {"type", "items"} or data.get("type", "array") != "array":
+            raise NoFastPath
+        row = data.get("items")
+        if not isinstance(row, dict) or assertions(row) - {"type", "prefixItems"}:
+            raise NoFastPath
+        if row.get("type", "array") != "array":
+            raise NoFastPath
+        prefix = row.get("prefixItems")
+        if not isinstance(prefix, list) or not prefix:
+            raise NoFastPath
+        columns = fmt.get("columns") or []
+        if len(columns) != len(prefix) or not fmt.get("named_columns", True):
+            raise NoFastPath
+        self.column_names = [c["name"] for c in columns]
+        fields = []
+        for index, sub in enumerate(prefix):
+            value, post = builder.cell(sub, top=True)
+            if post:
+                self.posts.append((f"f{index}", post))
+            fields.append((f"f{index}", value))
+        row_type = _defstruct(builder.name("SplitRow"), fields, array_like=True, forbid_unknown_fields=True)
+        self.rows = msgspec.json.Decoder(list[row_type])  # type: ignore[valid-type]
+        self.row_end = ARRAY_ROW_END
+        # With additionalProperties: false a key the schema does not name is invalid, so
+        # the struct leaves it out and forbids unknown fields.
+        split_fields: list[Any] = []
+        if "columns" in properties or additional is True:
+            split_fields.append(("columns", list[str] | msgspec.UnsetType, msgspec.UNSET))
+        split_fields.append(("data", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
+        if "index" in properties:
+            index_type, _post = builder.cell(properties["index"], top=False)
+            split_fields.append(("index", index_type | msgspec.UnsetType, msgspec.UNSET))
+        elif additional is True:
+            split_fields.append(("index", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
+        forbid = "split-keys" in rules or additional is False
+        return _defstruct(builder.name("Split"), split_fields, forbid_unknown_fields=forbid)
+
+    def _rows(self, schema: Any, builder: _FastBuilder, rules: frozenset[str]) -> Any:
+        if not isinstance(schema, dict) or assertions(schema) - {"type", "items", "minItems", "maxItems"}:
+            raise NoFastPath
+        if schema.get("type", "array") != "array":
+            raise NoFastPath
+        self.min_rows, self.max_rows = schema.get("minItems"), schema.get("maxItems")
+        if not all(b is None or type(b) is int for b in (self.min_rows, self.max_rows)):
+            raise NoFastPath
+        row = schema.get("items")
+        if isinstance(row, dict) and isinstance(row.get("properties"), dict):
+            if assertions(row) - {"type", "properties", "required", "additionalProperties"}:
+                raise NoFastPath
+            if row.get("type", "object") != "object":
+                raise NoFastPath
+            additional = row.get("additionalProperties", True)
+            if additional is not True and additional is not False:
+                raise NoFastPath
+            forbid = "unknown-column" in rules or additional is False
+            struct, self.posts = builder.struct(row["properties"], row.get("required") or [], forbid, top=True)
+            self.rows = msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
+            self.row_end = OBJECT_ROW_END
+        elif self.key == "instances" and row is not None:
+            # Tensor rows (arrays of any depth): a cut inside a nested array leaves the
+            # chunk's brackets unbalanced, so it does not decode and the rows go in one piece.
+            item, _post = builder.cell(row, top=False)
+            self.rows = msgspec.json.Decoder(list[item])  # type: ignore[valid-type]
+            self.row_end = ARRAY_ROW_END if isinstance(row, dict) and row.get("type") == "array" else None
+        else:
+            raise NoFastPath
+        return msgspec.Raw
+
+    def accepts(self, value: Any, others: Mapping[str, Any]) -> bool:
+        """The checks the types could not express; False sends the payload down the exact path."""
+        for name in self.required_others:
+            if name not in others:
+                return False
+        for prop, raw in others.items():
+            decoder = self.others.get(prop)
+            if decoder is None:
+                return False
+            try:
+                decoded = decoder.decode(raw)
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                return False
+            if prop == "params" and self.param_posts:
+                for attr, post in self.param_posts:
+                    text = getattr(decoded, attr)
+                    if type(text) is str and not (is_base64(text) if post == "binary" else is_iso8601(text)):
+                        return False
+        if self.key == "dataframe_split":
+            for name in self.split_required:
+                if getattr(value, name, msgspec.UNSET) is msgspec.UNSET:
+                    return False
+            if value.data is msgspec.UNSET:
+                return False
+            index = getattr(value, "index", msgspec.UNSET)
+            if isinstance(index, msgspec.Raw):
+                try:
+                    index = msgspec.json.decode(index)
+                except msgspec.DecodeError:
+                    return False
+            if index is not msgspec.UNSET and not isinstance(index, list):
+                return False
+            columns = getattr(value, "columns", msgspec.UNSET)
+            if columns is msgspec.UNSET:
+                if self.columns_named:
+                    return False
+            elif columns != self.column_names:
+                return False
+            count = self._rows_accepted(value.data)
+            return count is not None and (index is msgspec.UNSET or len(index) == count)
+        if self.rows is not None:
+            count = self._rows_accepted(value)
+            if count is None or (count == 0 and self.rows_needed):
+                return False
+            if self.min_rows is not None and count < self.min_rows:
+                return False
+            return self.max_rows is None or count <= self.max_rows
+        # An empty list of inputs is refused by the server: the exact path reports it.
+        return not (self.rows_needed and isinstance(value, list) and not value)
+
+    def _rows_accepted(self, raw: Any) -> int | None:
+        """The number of rows when all are accepted, else None.
+
+        Rows are decoded a chunk at a time, so memory holds one chunk of rows, not all of
+        them. A chunk ends at a row's closing bracket followed by a comma. If that bracket
+        was inside a string or closed a nested value, the chunk does not decode; then the
+        rows are decoded in one piece instead, which is exact, only larger.
+        """
+        view = memoryview(raw)
+        size = len(view)
+        if size <= _CHUNK_BYTES or self.row_end is None:
+            return self._rows_pass(view)
+        forms: dict[str, str] = {}  # a datetime column's form, kept from chunk to chunk
+        count = 0
+        start = 1
+        while True:
+            found = self.row_end.search(view, min(start + _CHUNK_BYTES, size))
+            end = found.start() + 1 if found is not None else size - 1
+            try:
+                rows = self.rows.decode(b"[" + view[start:end] + b"]")
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                return self._rows_pass(view)
+            if not self._texts_pass(rows, forms):
+                return None
+            count += len(rows)
+            del rows
+            if found is None:
+                return count
+            start = found.end() - 1
+
+    def _rows_pass(self, view: memoryview) -> int | None:
+        try:
+            rows = self.rows.decode(view)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
+        return len(rows) if self._texts_pass(rows, {}) else None
+
+    def _texts_pass(self, rows: list[Any], forms: dict[str, str]) -> bool:
+        for attr, post in self.posts:
+            texts = list(map(attrgetter(attr), rows))
+            if post == "datetime":
+                if not datetime_column_passes([t for t in texts if type(t) is str], forms, attr):
+                    return False
+            elif not all_texts_pass(texts, post):
+                return False
+        return True
+
+
+class FastPath:
+    def __init__(self, formats: Sequence[Mapping[str, Any]], rules: frozenset[str]) -> None:
+        builder = _FastBuilder(rules)
+        self.formats: dict[str, _FastFormat] = {}
+        for fmt in formats:
+            try:
+                self.formats[fmt["key"]] = _FastFormat(fmt, builder, rules)
+            except (NoFastPath, TypeError, ValueError):
+                continue
+        if not self.formats:
+            raise NoFastPath
+        other_props: set[str] = set()
+        for fmt in formats:
+            schema = fmt.get("schema")
+            if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+                other_props.update(p for p in schema["properties"] if p not in FORMAT_KEYS)
+        fields: list[Any] = []
+        rename: dict[str, str] = {}
+        self.attrs: dict[str, str] = {}
+        for index, key in enumerate(FORMAT_KEYS):
+            fast = self.formats.get(key)
+            value_type = fast.type if fast is not None else msgspec.Raw
+            fields.append((f"k{index}", value_type | msgspec.UnsetType, msgspec.UNSET))
+            rename[f"k{index}"] = key
+            self.attrs[key] = f"k{index}"
+        self.other_attrs: dict[str, str] = {}
+        for index, prop in enumerate(sorted(other_props)):
+            fields.append((f"o{index}", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
+            rename[f"o{index}"] = prop
+            self.other_attrs[prop] = f"o{index}"
+        request = _defstruct("Request", fields, rename=rename, forbid_unknown_fields=True)
+        self.decoder = msgspec.json.Decoder(request)
+
+    def accepts(self, data: bytes | str) -> str | None:
+        """The format key when the payload is certainly valid with no warnings, else None."""
+        collect = len(data) > 1 << 20 and gc.isenabled()
+        if collect:
+            gc.disable()  # millions of fresh containers would trigger pointless collections
+        try:
+            return self._accepts(data)
+        finally:
+            if collect:
+                gc.enable()
+
+    def _accepts(self, data: bytes | str) -> str | None:
+        try:
+            request = self.decoder.decode(data)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
+        present = [key for key, attr in self.attrs.items() if getattr(request, attr) is not msgspec.UNSET]
+        if len(present) != 1 or present[0] not in self.formats:
+            return None
+        key = present[0]
+        others = {
+            prop: getattr(request, attr)
+            for prop, attr in self.other_attrs.items()
+            if getattr(request, attr) is not msgspec.UNSET
+        }
+        fast = self.formats[key]
+        return key if fast.accepts(getattr(request, self.attrs[key]), others) else None

@@ -1,0 +1,444 @@
+"""The Arrow engine: `check`'s rules applied column-wise to record batches with pyarrow.compute.
+
+Each logical type (`Kind`) accepts some Arrow types as they are, some only after a
+check of their values, and refuses the rest (`column-type`). What a value check is
+mirrors what the value becomes in a request: an int64 in an `integer` (int32) column
+is a range check, not a dtype refusal; a float64 in an integer column (what an integer
+column with nulls becomes in pandas) is read as `check` reads a JSON number: 3.5 is a
+type error, 1.0 a `float-for-integer` finding; text in a binary column must be base64,
+text in a datetime column must pass the strict datetime rule, and so on down arrays,
+structs and maps. Rows that fail carry their row number: `rows` travels beside every
+array, through list flattening and struct filtering.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import json
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from schemakit.core.model import DataType, Kind
+from schemakit.core.types import FLOAT_KINDS, INTEGER_KINDS
+from schemakit.runtime.jsonsem import INT32, INT64
+from schemakit.runtime.report import describe_value
+from schemakit.runtime.values import is_base64
+from schemakit.table.datetimes import check_datetime_texts
+from schemakit.table.report import Findings
+from schemakit.table.rules import severity
+
+__all__ = ["ValueChecker", "accepts", "describe_cell", "plain"]
+
+_BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_DAY_NS = 86_400 * 10**9
+
+
+def describe_cell(value: Any) -> str:
+    """A value as the report shows it: `check`'s wording for JSON values, and Arrow's other values."""
+    if isinstance(value, bytes):
+        return f"{len(value):,} bytes"
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return f"{type(value).__name__} {value.isoformat()}"
+    if isinstance(value, decimal.Decimal):
+        return f"decimal {value}"
+    return describe_value(value)
+
+
+def plain(arr: Any) -> Any:
+    """The array with encodings that do not change values removed: dictionaries, views, extensions."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if isinstance(arr.type, pa.ExtensionType):
+        arr = arr.storage
+    if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(arr.type):
+        arr = arr.cast(pa.large_string())
+    if hasattr(pa.types, "is_binary_view") and pa.types.is_binary_view(arr.type):
+        arr = arr.cast(pa.large_binary())
+    return arr
+
+
+def _is_text(t: Any) -> bool:
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+
+
+def _is_bytes(t: Any) -> bool:
+    return bool(pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t))
+
+
+def _is_list(t: Any) -> bool:
+    return bool(pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t))
+
+
+def _is_number(t: Any) -> bool:
+    return bool(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t))
+
+
+def accepts(dtype: DataType, t: Any) -> bool:
+    """Whether a column of Arrow type `t` can hold the logical type's values (perhaps after a value check)."""
+    kind = dtype.kind
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_null(t) or kind is Kind.ANY:
+        return True
+    if kind in INTEGER_KINDS or kind in FLOAT_KINDS:
+        return _is_number(t)
+    if kind is Kind.BOOLEAN:
+        return bool(pa.types.is_boolean(t))
+    if kind is Kind.STRING:
+        return _is_text(t) or _is_bytes(t)
+    if kind is Kind.BINARY:
+        return _is_text(t) or _is_bytes(t)
+    if kind is Kind.DATETIME:
+        return bool(pa.types.is_timestamp(t) or pa.types.is_date(t) or _is_text(t))
+    if kind is Kind.ARRAY:
+        return _is_list(t)
+    if kind in (Kind.MAP, Kind.OBJECT):
+        return bool(pa.types.is_struct(t) or pa.types.is_map(t))
+    if kind is Kind.UNION:
+        return any(accepts(v, t) for v in dtype.variants)
+    return False
+
+
+def _false_for_null(mask: Any) -> Any:
+    return pc.fill_null(mask, False) if mask.null_count else mask
+
+
+class ValueChecker:
+    """Checks arrays against logical types, adding what it finds to `findings`."""
+
+    def __init__(self, findings: Findings) -> None:
+        self.findings = findings
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def hit(self, path: str, code: str, message: str, mask: Any, arr: Any, rows: Any) -> int:
+        """Report the rows where `mask` is true (nulls in the mask count as false)."""
+        mask = _false_for_null(mask)
+        count = pc.sum(mask).as_py() or 0
+        if count:
+            key = (path, code, message)
+            need = self.findings.room(key)
+            samples: list[tuple[int, str]] = []
+            if need > 0:
+                index = pc.indices_nonzero(mask).slice(0, need)
+                samples = [
+                    (row, describe_cell(value))
+                    for row, value in zip(rows.take(index).to_pylist(), _values(arr.take(index)))
+                ]
+            self.findings.add(key, severity(code), count, samples)
+        return int(count)
+
+    def column_type(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        self.hit(
+            path,
+            "column-type",
+            f"expected {dtype.display()}, but the table column is {arr.type}",
+            arr.is_valid(),
+            arr,
+            rows,
+        )
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def check(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        arr = plain(arr)
+        if dtype.kind is Kind.UNION:
+            chosen = _variant(dtype, arr.type)
+            if chosen is None:
+                self.column_type(dtype, arr, rows, path)
+                return
+            dtype = chosen
+        if arr.null_count and not dtype.nullable and dtype.kind is not Kind.ANY:
+            self.hit(path, "type", f"expected {dtype.display()}, got null", arr.is_null(), arr, rows)
+        t = arr.type
+        if pa.types.is_null(t) or dtype.kind is Kind.ANY or arr.null_count == len(arr):
+            return
+        if not accepts(dtype, t):
+            self.column_type(dtype, arr, rows, path)
+            return
+        kind = dtype.kind
+        if kind in INTEGER_KINDS:
+            self._integers(dtype, arr, rows, path)
+        elif kind in FLOAT_KINDS:
+            self._floats(dtype, arr, rows, path)
+        elif kind is Kind.STRING:
+            self._strings(dtype, arr, rows, path)
+        elif kind is Kind.BINARY:
+            self._binary(dtype, arr, rows, path)
+        elif kind is Kind.DATETIME:
+            self._datetimes(dtype, arr, rows, path)
+        elif kind is Kind.ARRAY:
+            self._arrays(dtype, arr, rows, path)
+        elif kind is Kind.MAP:
+            self._maps(dtype, arr, rows, path)
+        elif kind is Kind.OBJECT:
+            self._objects(dtype, arr, rows, path)
+        if dtype.enum is not None and kind in (*INTEGER_KINDS, *FLOAT_KINDS, Kind.STRING, Kind.BOOLEAN):
+            self._enum(dtype, arr, rows, path)
+
+    # -- numbers ----------------------------------------------------------------------------
+
+    def _integers(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        t = arr.type
+        bits = "int32" if dtype.kind is Kind.INTEGER else "int64"
+        low, high = INT32 if dtype.kind is Kind.INTEGER else INT64
+        range_message = f"expected {dtype.display()} ({bits}): outside the {bits} range"
+        if pa.types.is_integer(t):
+            width = t.bit_width
+            t_low, t_high = (-(2 ** (width - 1)), 2 ** (width - 1) - 1) if pa.types.is_signed_integer(t) else (0, 2**width - 1)
+            masks = []
+            if t_low < low:
+                masks.append(pc.less(arr, pa.scalar(low, t)))
+            if t_high > high:
+                masks.append(pc.greater(arr, pa.scalar(high, t)))
+            if masks:
+                self.hit(path, "int-range", range_message, _any(masks), arr, rows)
+            self._bounds(dtype, arr, arr, rows, path)
+            return
+        values = arr.cast(pa.float64()) if pa.types.is_decimal(t) else arr
+        whole = pc.and_(pc.is_finite(values), pc.equal(values, pc.floor(values)))
+        whole = _false_for_null(whole)
+        self.hit(path, "type", f"expected {dtype.display()}, got a number with a fraction", pc.and_(arr.is_valid(), pc.invert(whole)), arr, rows)
+        inside = pc.and_(pc.greater_equal(values, float(low)), pc.less_equal(values, float(high)))
+        self.hit(path, "int-range", range_message, pc.and_(whole, pc.invert(inside)), arr, rows)
+        self.hit(
+            path,
+            "float-for-integer",
+            f"expected {dtype.display()}, got a whole-number float (the table column is {t}; a float64 integer "
+            "column usually means nulls were filled in pandas): MLflow reads 1.0 as 1, but send integers",
+            pc.and_(whole, inside),
+            arr,
+            rows,
+        )
+        self._bounds(dtype, values, arr, rows, path)
+
+    def _floats(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        values = arr.cast(pa.float64()) if pa.types.is_decimal(arr.type) else arr
+        if pa.types.is_floating(arr.type):
+            self.hit(
+                path,
+                "non-finite",
+                f"expected {dtype.display()}: NaN and Infinity are not valid JSON",
+                pc.invert(pc.is_finite(values)),
+                arr,
+                rows,
+            )
+        self._bounds(dtype, values, arr, rows, path)
+
+    def _bounds(self, dtype: DataType, values: Any, arr: Any, rows: Any, path: str) -> None:
+        checks = (
+            ("minimum", dtype.minimum, pc.less, ">="),
+            ("maximum", dtype.maximum, pc.greater, "<="),
+            ("exclusive-minimum", dtype.exclusive_minimum, pc.less_equal, ">"),
+            ("exclusive-maximum", dtype.exclusive_maximum, pc.greater_equal, "<"),
+        )
+        for code, bound, outside, sign in checks:
+            if bound is None:
+                continue
+            try:
+                mask = outside(values, pa.scalar(bound).cast(values.type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
+                mask = outside(values.cast(pa.float64()), float(bound))
+            self.hit(path, code, f"expected {dtype.display()} {sign} {bound}", mask, arr, rows)
+
+    def _enum(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        allowed = [v for v in dtype.enum or () if v is not None and _same_family(v, arr.type)]
+        try:
+            value_set = pa.array(allowed, type=arr.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            return
+        shown = ", ".join(json.dumps(v) for v in (dtype.enum or ())[:10])
+        mask = pc.and_(arr.is_valid(), pc.invert(pc.is_in(arr, value_set=value_set)))
+        self.hit(path, "enum", f"expected one of {shown}", mask, arr, rows)
+
+    # -- text -------------------------------------------------------------------------------
+
+    def _text(self, arr: Any, rows: Any, path: str) -> Any | None:
+        """The array as valid UTF-8 text, or None when some rows are not (reported as `utf8`)."""
+        t = arr.type
+        try:
+            if _is_text(t):
+                arr.validate(full=True)
+                return arr
+            return arr.cast(pa.large_string())
+        except pa.ArrowInvalid:
+            raw = arr.view(pa.large_binary()) if _is_text(t) else arr.cast(pa.large_binary())
+            bad = [not _utf8(v) for v in raw.to_pylist()]
+            self.hit(path, "utf8", "expected UTF-8 text", pa.array(bad, pa.bool_()), raw, rows)
+            return None
+
+    def _strings(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        text = self._text(arr, rows, path)
+        if text is None:
+            return
+        if dtype.min_length is not None or dtype.max_length is not None:
+            lengths = pc.utf8_length(text)
+            if dtype.min_length is not None:
+                self.hit(path, "min-length", f"expected text of at least {dtype.min_length} characters", pc.less(lengths, dtype.min_length), text, rows)
+            if dtype.max_length is not None:
+                self.hit(path, "max-length", f"expected text of at most {dtype.max_length} characters", pc.greater(lengths, dtype.max_length), text, rows)
+        if dtype.pattern is not None:
+            try:
+                mask = pc.invert(pc.match_substring_regex(text, dtype.pattern))
+                message = f"expected text matching {json.dumps(dtype.pattern)}"
+            except pa.ArrowInvalid:
+                # RE2 refuses what cannot be matched in linear time: as `check`, no text is checked against it.
+                mask = text.is_valid()
+                message = f"the document's pattern {json.dumps(dtype.pattern)} cannot be matched safely (RE2 refuses it)"
+            self.hit(path, "pattern", message, mask, text, rows)
+
+    def _binary(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        if not _is_text(arr.type):
+            return  # bytes: the request writer base64-encodes them
+        maybe = pc.and_(arr.is_valid(), pc.invert(_false_for_null(pc.match_substring_regex(arr, _BASE64))))
+        if not pc.any(maybe).as_py():
+            return
+        index = pc.indices_nonzero(maybe)
+        confirmed = [not is_base64(text) for text in arr.take(index).to_pylist()]
+        self.hit(path, "binary-base64", "expected binary (base64 text)", pa.array(confirmed, pa.bool_()), arr.take(index), rows.take(index))
+
+    def _datetimes(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        t = arr.type
+        code = "datetime-iso8601"
+        if _is_text(t):
+            check_datetime_texts(arr, rows, path, self.findings, severity(code))
+            return
+        if pa.types.is_timestamp(t):
+            if t.tz is not None:
+                self.hit(
+                    path,
+                    code,
+                    f"expected datetime without a UTC offset, but the table column is {t}: MLflow cannot put a "
+                    "timezone-aware value in a datetime column; convert to UTC and drop the zone",
+                    arr.is_valid(),
+                    arr,
+                    rows,
+                )
+                return
+            per = _NS_PER[t.unit]
+            if per == 1:
+                return
+            ticks = arr.cast(pa.int64())
+            low, high = -(-(2**63) // per) , (2**63 - 1) // per
+        else:
+            ticks = arr.cast(pa.date32()).cast(pa.int32()).cast(pa.int64())
+            low, high = -(-(2**63) // _DAY_NS), (2**63 - 1) // _DAY_NS
+        out = pc.or_(pc.less(ticks, low), pc.greater(ticks, high))
+        self.hit(path, code, "expected datetime from 1677-09-21 to 2262-04-11 (the range of pandas datetime64[ns])", out, arr, rows)
+
+    # -- nested -----------------------------------------------------------------------------
+
+    def _arrays(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        if dtype.min_items is not None or dtype.max_items is not None:
+            lengths = pc.list_value_length(arr)
+            if dtype.min_items is not None:
+                self.hit(path, "min-items", f"expected at least {dtype.min_items} items", pc.less(lengths, dtype.min_items), arr, rows)
+            if dtype.max_items is not None:
+                self.hit(path, "max-items", f"expected at most {dtype.max_items} items", pc.greater(lengths, dtype.max_items), arr, rows)
+        if dtype.items is None:
+            return
+        values, parents = _children(arr, arr.values)
+        if len(values):
+            self.check(dtype.items, values, rows.take(parents), f"{path}[]")
+
+    def _maps(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        if dtype.items is None:
+            return
+        if pa.types.is_map(arr.type):
+            values, parents = _children(arr, arr.items)
+            if len(values):
+                self.check(dtype.items, values, rows.take(parents), f"{path}{{}}")
+            return
+        arr, rows = _valid_rows(arr, rows)
+        for index in range(arr.type.num_fields):
+            self.check(dtype.items, arr.field(index), rows, f"{path}.{arr.type.field(index).name}")
+
+    def _objects(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+        if not dtype.fields or not pa.types.is_struct(arr.type):
+            return  # a map where fields are declared: the keys differ per row, left to `check`
+        arr, rows = _valid_rows(arr, rows)
+        for column in dtype.fields:
+            index = arr.type.get_field_index(column.name)
+            if index < 0:
+                if column.required:
+                    self.hit(path, "required", f"expected an object with the required field {json.dumps(column.name)}", arr.is_valid(), arr, rows)
+                continue
+            self.check(column.type, arr.field(index), rows, f"{path}.{column.name}")
+
+
+def _children(arr: Any, child: Any) -> tuple[Any, Any]:
+    """The values of a list (or map) array and, for each, the index of its list.
+
+    Computed from the offsets: `pyarrow.compute.list_parent_indices` aborts the process on map arrays.
+    """
+    n = len(arr)
+    if pa.types.is_fixed_size_list(arr.type):
+        size = arr.type.list_size
+        values = child.slice(arr.offset * size, n * size)
+        return values, pa.array(np.repeat(np.arange(n, dtype=np.int64), size))
+    offsets = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    start = int(offsets[0])
+    values = child.slice(start, int(offsets[-1]) - start)
+    return values, pa.array(np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets)))
+
+
+def _any(masks: list[Any]) -> Any:
+    out = masks[0]
+    for mask in masks[1:]:
+        out = pc.or_(out, mask)
+    return out
+
+
+def _valid_rows(arr: Any, rows: Any) -> tuple[Any, Any]:
+    if not arr.null_count:
+        return arr, rows
+    valid = arr.is_valid()
+    return arr.filter(valid), rows.filter(valid)
+
+
+def _variant(dtype: DataType, t: Any) -> DataType | None:
+    nullable = dtype.nullable or any(v.kind is Kind.NULL for v in dtype.variants)
+    for variant in dtype.variants:
+        if variant.kind is not Kind.NULL and accepts(variant, t):
+            return variant if variant.nullable or not nullable else _with_null(variant)
+    return None
+
+
+def _with_null(dtype: DataType) -> DataType:
+    from dataclasses import replace
+
+    return replace(dtype, nullable=True)
+
+
+def _same_family(value: object, t: Any) -> bool:
+    if pa.types.is_boolean(t):
+        return isinstance(value, bool)
+    if pa.types.is_integer(t):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if pa.types.is_floating(t):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _utf8(value: bytes | None) -> bool:
+    if value is None:
+        return True
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _values(arr: Any) -> list[Any]:
+    try:
+        return list(arr.to_pylist())
+    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
+        return [None] * len(arr)
