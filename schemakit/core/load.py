@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
-import yaml
 
 if TYPE_CHECKING:
     pass
@@ -289,6 +288,8 @@ def _json_error(raw: bytes, where: str) -> ParseError:
 
 
 def _parse_yaml(raw: bytes, where: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    import yaml  # only YAML documents need it; JSON ones load without it
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(raw, Loader=loader)  # noqa: S506 - a safe loader, chosen above

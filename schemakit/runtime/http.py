@@ -23,7 +23,6 @@ httpx is imported lazily: the pure helpers need only the standard library.
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import json
 import random
 import re
@@ -31,7 +30,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -216,6 +214,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     try:
         seconds = float(text)
     except ValueError:
+        import email.utils  # only for the rare HTTP-date form; it is slow to import
+
         try:
             when = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
@@ -312,6 +312,8 @@ class Reply:
     @property
     def reason(self) -> str:
         """The standard reason phrase of the status ("Not Found"), never the server's own text."""
+        from http import HTTPStatus
+
         try:
             return HTTPStatus(self.status).phrase
         except ValueError:
