@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # The TypeScript compiler checks `codegen --target typescript` output; installed from npm when npm is there.
 TSC := $(VENV)/node/node_modules/.bin/tsc
 
-.PHONY: setup demo test lint typecheck unit quick test-mlflow bench readme clean
+.PHONY: setup demo test lint typecheck unit quick test-mlflow fuzz bench readme clean
 
 setup: $(STAMP)
 
@@ -55,6 +55,18 @@ quick: $(STAMP)
 test: lint typecheck $(STAMP)
 	@echo "running every test: unit, MLflow's scoring server, Spark in local mode, TypeScript (about 15 min on 2 cores)"
 	SCHEMAKIT_TSC=$(if $(wildcard $(TSC)),$(abspath $(TSC)),) $(BIN)/python -m pytest -q
+
+# The fuzzing suite with many more examples and a random seed (`make test` runs it derandomized, with few), then
+# atheris on the loader and the payload parser when it installs. FUZZ_EXAMPLES and FUZZ_SECONDS tune it.
+FUZZ_EXAMPLES ?= 2000
+FUZZ_SECONDS ?= 120
+fuzz: $(STAMP)
+	SCHEMAKIT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
+	if $(BIN)/python -m pip install --quiet -e '.[fuzz]'; then \
+	  for target in loader payload; do \
+	    $(BIN)/python tests/fuzz/atheris_harness.py $$target -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; \
+	  done; \
+	else echo "atheris did not install: coverage-guided fuzzing skipped"; fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/payloads.py

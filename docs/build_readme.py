@@ -23,7 +23,7 @@ SECTIONS: dict[str, tuple[str, str, str | None]] = {
     "BENCH": ("check.md", "### Benchmark", None),
     "MOCK_SESSION": ("mock.md", "### A session, with the emulator's real answers", "### Foundation and external models"),
     "WORKSPACE_CI": ("workspace.md", "### In CI: wait for the deployment, fetch, diff against the committed schema", None),
-    "DIFF_CI": ("diff.md", "### CI recipe: GitHub Actions", None),
+    "CI_RECIPE": ("ci.md", "#### Recipe: `.github/workflows/schema-compat.yml`", None),
     "MLFLOW": ("mlflow.md", "### Checked against MLflow's own scoring server", None),
 }
 

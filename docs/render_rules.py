@@ -1,7 +1,7 @@
 """Render the rule tables of the guides from the code: the rules are data, the tables are never written by hand.
 
 A guide marks a table with `<!-- rules:FAMILY -->` ... `<!-- /rules -->` (FAMILY: document,
-diff, payload); everything between the markers is replaced by `render_rule_table` of that
+diff, payload, schema); everything between the markers is replaced by `render_rule_table` of that
 family's rules. `python docs/render_rules.py` rewrites the guides (docs/build_readme.py runs it
 first, so the README quotes fresh tables); `stale_guides()` says which would change, for the test.
 """
@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
 
 from schemakit.runtime.rules import Rule, render_rule_table  # noqa: E402 - after the path is set
 
-GUIDES = ("core.md", "diff.md", "check.md")
+GUIDES = ("core.md", "diff.md", "check.md", "table.md")
 _MARKED = re.compile(r"(<!-- rules:(?P<family>[a-z]+) -->\n)(?P<body>.*?)(<!-- /rules -->)", re.DOTALL)
 
 
@@ -42,10 +42,26 @@ def _payload_rules() -> Sequence[Rule]:
     return PAYLOAD_RULES
 
 
+def _schema_rules() -> Sequence[Rule]:
+    from schemakit.runtime.payload_rules import SCHEMA_RULES
+
+    return SCHEMA_RULES
+
+
+def _table_rules() -> Sequence[Rule]:
+    from schemakit.table.rules import TABLE_RULES
+
+    return TABLE_RULES
+
+
 FAMILIES: dict[str, Callable[[], Sequence[Rule]]] = {
     "document": _document_rules,
     "diff": _diff_rules,
     "payload": _payload_rules,
+    # JSON Schema problems: payload-family rules named after their keyword.
+    "schema": _schema_rules,
+    # check-table: the payload and schema rules it applies, and the two only a table can break.
+    "table": _table_rules,
 }
 
 

@@ -187,6 +187,7 @@ class PayloadValidationWSGIMiddleware:
         except ValueError:
             length = 0
         if length > self.gate.max_body:
+            _drain(environ["wsgi.input"], length)
             return _wsgi_answer(start_response, "413 Request Entity Too Large", self.gate.too_large())
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         report = self.gate.validate(path, body)
@@ -196,6 +197,21 @@ class PayloadValidationWSGIMiddleware:
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return self.app(environ, start_response)
+
+
+#: A body over the limit by at most this much is read and dropped before the 413, so that a client
+#: that sends its whole body before reading the answer (most do) gets the 413, not a broken pipe.
+_DRAIN_BYTES = 64 * 1024 * 1024
+
+
+def _drain(stream: Any, length: int) -> None:
+    if length > _DRAIN_BYTES:
+        return
+    while length > 0:
+        chunk = stream.read(min(length, 1 << 16))
+        if not chunk:
+            return
+        length -= len(chunk)
 
 
 def _wsgi_answer(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:

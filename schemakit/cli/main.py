@@ -20,6 +20,7 @@ from schemakit.cli.common import echo_json, format_option, load_options, load_sc
 from schemakit.core.inspect import describe, render_text
 from schemakit.core.load import display_name
 from schemakit.core.validate import validate_document
+from schemakit.runtime.text import terminal
 
 __all__ = ["cli", "main"]
 
@@ -101,9 +102,11 @@ def validate(spec: str | None, strict: bool, list_rules: bool, output_format: st
         # A URL may carry credentials or a signed query string: name it without them.
         name = display_name(spec)
         for diagnostic in report.diagnostics:
-            click.echo(
+            # Pointers and messages quote the document: one line each, controls written visibly.
+            line = (
                 f"{name}: {diagnostic.severity} [{diagnostic.code}] {diagnostic.pointer or '/'}: {diagnostic.message}"
             )
+            click.echo(terminal(line))
         errors = sum(1 for d in report.diagnostics if d.severity == "error")
         verdict = "ok" if report.ok else "invalid"
         models = len(report.schema.models)

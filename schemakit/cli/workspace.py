@@ -8,9 +8,11 @@ no such endpoint, not ready, network).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -20,6 +22,7 @@ from schemakit._exceptions import EndpointNotReadyError, SchemakitError, SourceE
 from schemakit._io import atomic_write_bytes, dump_json_stable
 from schemakit.cli.common import SECONDS, SECONDS_OR_ZERO, WORKSPACE_FLAGS, echo_json, format_option
 from schemakit.core.load import parse_text
+from schemakit.runtime.text import terminal
 from schemakit.workspace.client import PERMISSION_LEVELS, EndpointStatus, Permissions, Workspace
 
 __all__ = ["endpoint", "fetch"]
@@ -131,7 +134,7 @@ def fetch(
         raise click.UsageError("--check needs -o FILE: the committed file to compare with")
     from schemakit.core.validate import validate_document
 
-    with _open(connection) as workspace:
+    with _open(connection) as workspace, _retries_shown():
         status = _ready_status(workspace, endpoint_name, wait, poll)
         document = workspace.get_openapi(endpoint_name)
     report = validate_document(document)
@@ -165,19 +168,90 @@ def _ready_status(workspace: Workspace, name: str, wait: float | None, poll: flo
         return status
     if wait is None or wait == 0 or status.is_terminal:
         _fail(EndpointNotReadyError(workspace.explain_not_ready(status)))
-    _note(f"endpoint '{name}': {status.summary()}; waiting up to {wait:g} s")
-    last = [status.summary()]
-
-    def progress(current: EndpointStatus, waited: float) -> None:
-        if current.summary() != last[0]:
-            last[0] = current.summary()
-            _note(f"endpoint '{name}': {current.summary()} (after {waited:.0f} s)")
-
+    _note(terminal(f"endpoint '{name}': {status.summary()}; waiting up to {wait:g} s"))
+    progress = _WaitProgress(name, status, live=sys.stderr.isatty())
     try:
-        ready = workspace.wait_until_ready(name, timeout=wait, poll=poll, on_poll=progress)
+        ready = workspace.wait_until_ready(name, timeout=wait, poll=poll, on_poll=progress.update)
     except EndpointNotReadyError as exc:
+        progress.close()
         _fail(exc)
+    progress.close()
     return ready
+
+
+class _RetryNotes(logging.Handler):
+    """The workspace client's retry notes (logged at INFO) as lines on stderr: a retry says what it waits for."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < logging.INFO or "retrying in" not in record.getMessage():
+            return
+        message = record.getMessage()
+        if message.startswith("("):
+            # A refused, dropped or timed-out connection: the note names only the request.
+            message = f"no answer from the workspace {message}"
+        if _WaitProgress.current is not None:
+            _WaitProgress.current.clear()
+        _note(terminal(f"schemakit: {message}"))
+
+
+@contextlib.contextmanager
+def _retries_shown() -> Iterator[None]:
+    log = logging.getLogger("schemakit.workspace")
+    handler, level = _RetryNotes(), log.level
+    log.addHandler(handler)
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+
+class _WaitProgress:
+    """What `fetch --wait` shows while it waits: the endpoint's state and each served entity's deployment.
+
+    A line per change (CI logs); on a terminal also a live line, rewritten at every poll, with the
+    seconds waited. Names and messages come from the server: shown through `terminal` (no escapes).
+    """
+
+    #: The one being drawn, so other notes can clear its live line first.
+    current: _WaitProgress | None = None
+
+    def __init__(self, name: str, status: EndpointStatus, *, live: bool) -> None:
+        _WaitProgress.current = self
+        self.name = name
+        self.live = live
+        self.summary = status.summary()
+        self.entities = set(status.entity_lines())
+        self.drawn = False
+
+    def update(self, status: EndpointStatus, waited: float) -> None:
+        changes = []
+        if status.summary() != self.summary:
+            self.summary = status.summary()
+            changes.append(f"endpoint '{self.name}': {self.summary}")
+        lines = status.entity_lines()
+        changes += [line for line in lines if line not in self.entities]
+        self.entities = set(lines)
+        self.clear()
+        for line in changes:
+            _note(terminal(f"{line} (after {waited:.0f} s)"))
+        if self.live and not status.is_ready:
+            deploying = ", ".join(line.strip() for line in lines) or "no served entities yet"
+            text = terminal(f"waiting for '{self.name}' ({waited:.0f} s): {self.summary}; {deploying}")
+            width = max(shutil.get_terminal_size().columns - 1, 20)
+            click.echo("\r\033[K" + text[:width], nl=False, err=True)
+            self.drawn = True
+
+    def clear(self) -> None:
+        if self.drawn:
+            click.echo("\r\033[K", nl=False, err=True)
+            self.drawn = False
+
+    def close(self) -> None:
+        self.clear()
+        _WaitProgress.current = None
 
 
 def _check_file(output: Path, document: Mapping[str, Any], data: bytes, name: str, version: str) -> None:

@@ -468,6 +468,15 @@ def templates_dir() -> Path:
     return here
 
 
+def from_import(names: list[str], module: str = ".") -> str:
+    """`from MODULE import a, b` as ruff's isort writes it: one line when it fits, else one name a line."""
+    ordered = sorted(names, key=isort_key)
+    line = f"from {module} import {', '.join(ordered)}"
+    if len(line) <= 88:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {name},\n" for name in ordered) + ")"
+
+
 def _environment(planner: TypePlanner) -> Any:
     import jinja2  # only code generation needs it: `import schemakit` stays light
 
@@ -488,6 +497,7 @@ def _environment(planner: TypePlanner) -> Any:
     # Compact JSON text of a plan; the template passes it through `py`, so it lands as a string literal.
     env.filters["tojson_text"] = lambda value: json.dumps(value, ensure_ascii=True, separators=(",", ":"))
     env.filters["names_sorted"] = lambda names: sorted(names, key=isort_key)
+    env.filters["from_import"] = from_import
     env.globals["Kind"] = Kind
     return env
 

@@ -229,9 +229,10 @@ def model_modules(names: Sequence[str]) -> dict[str, str]:
     for name, stem in zip(names, stems, strict=True):
         if name in result:
             continue
-        base = module_name(stem, fallback="model")
-        if base in reserved or base.startswith("_"):
-            base = f"{base.rstrip('_')}_model"
+        # field_name's own escape (`json` -> `json_`) is replaced by one rule for modules: `<name>_model`.
+        base = module_name(stem, fallback="model").strip("_") or "model"
+        if base in reserved or keyword.iskeyword(base) or keyword.issoftkeyword(base):
+            base = f"{base}_model"
         candidate, counter = base, 2
         while candidate in used or candidate in reserved:
             candidate = f"{base}_{counter}"

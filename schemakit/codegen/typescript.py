@@ -152,7 +152,10 @@ def typescript_context(plans: list[ModelPlan], planner: TypePlanner) -> dict[str
         union = " | ".join(name for name, _doc, _body in shapes)
         if plan.is_object_request and plan.row is not None:
             union = plan.row.name
-        kinds = {fmt.kind.value: f"{plan.prefix}{''.join(w.title() for w in fmt.kind.value.split('_'))}" for fmt in plan.served.formats}
+        kinds = {
+            fmt.kind.value: f"{plan.prefix}{''.join(w.title() for w in fmt.kind.value.split('_'))}"
+            for fmt in plan.served.formats
+        }
         models.append(
             {
                 "plan": plan,

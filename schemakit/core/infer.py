@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from schemakit.core.lint import is_number
-from schemakit.core.model import BOUND_KEYWORDS, Column, DataType, FormatKind, JSONValue, Kind, Param
+from schemakit.core.model import BOUND_KEYWORDS, Column, DataType, FormatKind, JSONValue, Kind, Param, RequestKind
 from schemakit.core.normalize import Normalizer
 from schemakit.core.refs import escape_token
 from schemakit.core.types import SCALAR_KINDS, kind_of
 
-__all__ = ["TypeReader", "replace_type", "required_list"]
+__all__ = ["TypeReader", "replace_type", "request_kind", "required_list"]
 
 _REQUIRED_FIELDS = re.compile(r"required fields:\s*(?P<names>.*)", re.IGNORECASE | re.DOTALL)
 
@@ -311,3 +311,25 @@ def _datatype(schema: Any, resolver: TypeReader, pointer: str) -> DataType:
         return DataType(Kind.OBJECT, **common)
     # normalize() has already reported and dropped any type name JSON Schema does not have.
     return DataType(Kind.ANY, nullable, description=description, schema=schema)
+
+
+def request_kind(fields: tuple[Column, ...]) -> RequestKind:
+    """Which object request a request body's fields make, read as MLflow's server and Model Serving read it."""
+    names = {f.name for f in fields}
+    if "messages" in names:
+        return RequestKind.CHAT_AGENT if names & {"context", "custom_inputs"} else RequestKind.CHAT
+    if "prompt" in names:
+        return RequestKind.COMPLETIONS
+    field = next((f for f in fields if f.name == "input"), None)
+    if field is not None:
+        # Embeddings take texts; the Responses API takes items (objects with a role or a type).
+        return RequestKind.RESPONSES if _holds_objects(field.type) else RequestKind.EMBEDDINGS
+    return RequestKind.OTHER
+
+
+def _holds_objects(t: DataType) -> bool:
+    if t.kind is Kind.OBJECT:
+        return True
+    if t.kind is Kind.ARRAY and t.items is not None:
+        return _holds_objects(t.items)
+    return t.kind is Kind.UNION and any(_holds_objects(v) for v in t.variants)

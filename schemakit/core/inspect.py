@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from schemakit.core.model import EndpointSchema, FormatKind, ServedModel
+from schemakit.runtime.text import terminal
 
 __all__ = ["describe", "describe_model", "render_text"]
 
@@ -75,6 +76,7 @@ def describe_model(model: ServedModel) -> dict[str, Any]:
 
 def render_text(schema: EndpointSchema) -> str:
     """A readable table per served model."""
+    # Names come from the document: each line is escaped (controls, ESC, bidi marks written visibly).
     lines = [f"{schema.title or '(untitled)'}  version {schema.version or '?'}  {schema.server or '(no server url)'}"]
     for model in schema.models:
         lines.append("")
@@ -92,8 +94,8 @@ def render_text(schema: EndpointSchema) -> str:
                 rows.append(
                     (
                         str(index),
-                        column.name,
-                        column.type.display(),
+                        terminal(column.name),
+                        terminal(column.type.display()),
                         "yes" if column.required else "",
                         formats,
                     )
@@ -114,7 +116,7 @@ def render_text(schema: EndpointSchema) -> str:
     if schema.diagnostics:
         lines.append("")
         lines.append(f"{errors} error(s), {warnings} warning(s): run `schemakit validate` for details")
-    return "\n".join(lines)
+    return "\n".join(terminal(line) for line in lines)
 
 
 def _literal(value: Any) -> str:

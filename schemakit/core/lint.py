@@ -120,6 +120,11 @@ DOCUMENT_RULES: tuple[Rule, ...] = (
     _rule("ref-cycle", "error", 'a `$ref` cycle; cut where it closes and read as "any value" there'),
     _rule("ref-unresolved", "error", "a local `$ref` that points at nothing"),
     _rule(
+        "chat-role-missing-system",
+        "warning",
+        "a chat document's message `role` enum leaves out `system`, which the API (and databricks-sdk) takes",
+    ),
+    _rule(
         "uri-keyword",
         "error",
         "a keyword that names a URI (`$dynamicRef`, `$recursiveRef`, `$anchor`, `$dynamicAnchor`, `$id` with a base, "
@@ -176,6 +181,24 @@ class Reporter:
 
 class DocumentLint(Reporter):
     """Checks across a served model's formats and examples, beyond reading each of them."""
+
+    def check_chat_roles(self, fmt: InputFormat, pointer: str) -> None:
+        """The published chat document's `role` enum leaves out `system`, which the API takes."""
+        if fmt.request is None or fmt.request.value not in ("chat", "chat_agent"):
+            return
+        messages = fmt.column("messages")
+        item = messages.type.items if messages is not None else None
+        role = item.field("role") if item is not None else None
+        enum = role.type.enum if role is not None else None
+        if enum is None or "system" in enum:
+            return
+        self.report(
+            "chat-role-missing-system",
+            "warning",
+            f"{pointer}/properties/messages/items/properties/role/enum",
+            f"the role enum lists {', '.join(repr(v) for v in enum)[:120]} but not 'system', which the chat API "
+            "takes; payloads with a system message are accepted with a warning",
+        )
 
     def report_uri_keyword(self, key: str, value: Any, pointer: str) -> None:
         """Report a URI-bearing keyword that is about to be dropped (silently when it names nothing to fetch)."""

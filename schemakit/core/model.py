@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, Literal, Union
 
 __all__ = [
+    "AGENT_FIELDS",
     "BOUND_KEYWORDS",
     "Column",
     "DataType",
@@ -29,6 +30,7 @@ __all__ = [
     "KEYED_FORMATS",
     "Kind",
     "Param",
+    "RequestKind",
     "ResponseSchema",
     "ServedModel",
     "Severity",
@@ -72,6 +74,54 @@ class FormatKind(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class RequestKind(str, enum.Enum):
+    """Which object request a FormatKind.OBJECT format is, as the server reads it."""
+
+    CHAT = "chat"  # OpenAI chat completions: `messages`
+    COMPLETIONS = "completions"  # `prompt`
+    EMBEDDINGS = "embeddings"  # `input`: a text or a list of texts
+    RESPONSES = "responses"  # the OpenAI Responses API (ResponsesAgent): `input` as a list of items
+    CHAT_AGENT = "chat_agent"  # MLflow ChatAgent: `messages`, with `context` and `custom_inputs`
+    OTHER = "other"  # an object request of another shape
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def required_field(self) -> str | None:
+        """The field the server cannot go without, even where the document has no `required` list."""
+        return _REQUIRED_FIELD.get(self)
+
+    @property
+    def task(self) -> str | None:
+        """The serving task name the endpoint reports for this request (`llm/v1/chat`, ...)."""
+        return _TASKS.get(self)
+
+
+_REQUIRED_FIELD: Mapping[RequestKind, str] = MappingProxyType(
+    {
+        RequestKind.CHAT: "messages",
+        RequestKind.CHAT_AGENT: "messages",
+        RequestKind.COMPLETIONS: "prompt",
+        RequestKind.EMBEDDINGS: "input",
+        RequestKind.RESPONSES: "input",
+    }
+)
+_TASKS: Mapping[RequestKind, str] = MappingProxyType(
+    {
+        RequestKind.CHAT: "llm/v1/chat",
+        RequestKind.COMPLETIONS: "llm/v1/completions",
+        RequestKind.EMBEDDINGS: "llm/v1/embeddings",
+        RequestKind.RESPONSES: "agent/v1/responses",
+        RequestKind.CHAT_AGENT: "agent/v2/chat",
+    }
+)
+
+#: Object-request fields MLflow's scoring server treats specially: agent inputs it passes on
+#: (`context`, `custom_inputs`) and Databricks' own options it drops before the model sees them.
+AGENT_FIELDS: tuple[str, ...] = ("context", "custom_inputs", "databricks_options")
 
 
 #: Input formats chosen by a top-level key, in the order the server looks for them.
@@ -280,11 +330,20 @@ class InputFormat:
     title: str | None = None
     #: Whether the split `columns` list is typed with an `enum` of names (False: positional only).
     named_columns: bool = True
+    #: For object requests: which request it is (chat, completions, embeddings, responses, ChatAgent).
+    request: RequestKind | None = None
+    #: For object requests: whether the document declares a `stream` field (server-sent events).
+    streaming: bool = False
 
     @property
     def key(self) -> str | None:
         """The top-level payload key that selects this format, or None for object requests."""
         return None if self.kind is FormatKind.OBJECT else self.kind.value
+
+    @property
+    def agent_fields(self) -> tuple[str, ...]:
+        """Which of `context`, `custom_inputs` and `databricks_options` an object request declares."""
+        return tuple(name for name in AGENT_FIELDS if self.column(name) is not None)
 
     @property
     def required_columns(self) -> frozenset[str]:

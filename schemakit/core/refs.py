@@ -75,7 +75,7 @@ def refuse_remote_refs(document: Any, where: str) -> None:
             stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(node))
 
 
-def check_expansion(document: Mapping[str, Any], where: str, limit: int = MAX_INLINED_NODES) -> int:
+def check_expansion(document: Mapping[str, Any], where: str, limit: int | None = None) -> int:
     """How many values inlining `paths` produces; TooLargeError, before any work, past `limit` or too deep.
 
     Each local reference target is counted once and its size remembered, so a chain of
@@ -83,11 +83,12 @@ def check_expansion(document: Mapping[str, Any], where: str, limit: int = MAX_IN
     linear in the document, not in its expansion. References to other documents count as one
     value here (inlining holds them to the same limit as it fetches them).
     """
+    bound = MAX_INLINED_NODES if limit is None else limit
     sizes: dict[str, int] = {}
     active: set[str] = set()
 
     def too_large() -> TooLargeError:
-        return TooLargeError(f"{where}: references expand the document past {limit:,} values")
+        return TooLargeError(f"{where}: references expand the document past {bound:,} values")
 
     def size(node: Any, pointer: str, depth: int) -> int:
         if (depth > MAX_INLINED_DEPTH or len(active) > MAX_INLINED_DEPTH) and isinstance(node, (dict, list)):
@@ -107,7 +108,7 @@ def check_expansion(document: Mapping[str, Any], where: str, limit: int = MAX_IN
                 total = children + (1 if ref in active else _target_size(ref, pointer, depth))
             else:
                 total = 1 + children
-        if total > limit:
+        if total > bound:
             raise too_large()
         return total
 

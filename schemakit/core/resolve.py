@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from schemakit.core.infer import TypeReader, required_list
+from schemakit.core.infer import TypeReader, request_kind, required_list
 from schemakit.core.load import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_NODES,
@@ -26,6 +26,8 @@ from schemakit.core.model import (
     EndpointSchema,
     FormatKind,
     InputFormat,
+    Kind,
+    RequestKind,
     ResponseSchema,
     ServedModel,
 )
@@ -266,6 +268,10 @@ class _Resolver(TypeReader):
         for index, branch in enumerate(schema[combinator]):
             branch_pointer = f"{pointer}/{combinator}/{index}"
             found = self._keyed_formats(branch, branch_pointer) if isinstance(branch, dict) else []
+            if not found and isinstance(branch, dict) and _is_object_request(branch):
+                # MLflow's server reads a body with a top-level messages/prompt/input as LLM input, beside
+                # the dataframe formats it also takes (ChatAgent, ResponsesAgent, ChatModel).
+                found = [self._object_format(branch, branch_pointer)]
             if not found:
                 self.report(
                     "unknown-input-format",
@@ -330,7 +336,12 @@ class _Resolver(TypeReader):
     def _object_format(self, schema: dict[str, Any], pointer: str) -> InputFormat:
         columns = self.object_columns(schema, pointer)
         title = schema.get("title") if isinstance(schema.get("title"), str) else None
-        return InputFormat(FormatKind.OBJECT, columns, (), None, schema, pointer, title)
+        request = request_kind(columns)
+        stream = next((c for c in columns if c.name == "stream"), None)
+        streaming = stream is not None and stream.type.kind in (Kind.BOOLEAN, Kind.ANY)
+        fmt = InputFormat(FormatKind.OBJECT, columns, (), None, schema, pointer, title, True, request, streaming)
+        self.check_chat_roles(fmt, pointer)
+        return fmt
 
     # -- the response ---------------------------------------------------------------
 
@@ -357,3 +368,12 @@ class _Resolver(TypeReader):
         body = self.datatype(normalized, schema_pointer)
         predictions = body.field("predictions")
         return ResponseSchema(body, predictions.type if predictions is not None else None, normalized)
+
+
+#: The fields that make a body an object request (chat, completions, embeddings, agents).
+_OBJECT_REQUEST_KEYS = frozenset(k.required_field for k in RequestKind if k.required_field is not None)
+
+
+def _is_object_request(branch: Mapping[str, Any]) -> bool:
+    properties = branch.get("properties")
+    return isinstance(properties, dict) and bool(_OBJECT_REQUEST_KEYS & set(properties))

@@ -311,7 +311,38 @@ def _compare_format(old: InputFormat, new: InputFormat, scope: _ModelScope) -> N
     if old.kind is FormatKind.DATAFRAME_SPLIT:
         _compare_split_columns(old, new, scope)
     else:
+        if old.kind is FormatKind.OBJECT:
+            _compare_object_request(old, new, scope)
         _compare_named_columns(old, new, scope)
+
+
+def _compare_object_request(old: InputFormat, new: InputFormat, scope: _ModelScope) -> None:
+    """What an object request (chat, completions, embeddings, agents) is, beyond its fields."""
+    where = FindingLocation("request", format=old.kind.value)
+    if old.request is not None and new.request is not None and old.request is not new.request:
+        scope.add(
+            "request-kind-changed",
+            where,
+            f"the request changed from {old.request.value} to {new.request.value}: old payloads no longer fit",
+            old.request.value,
+            new.request.value,
+        )
+    if old.streaming and not new.streaming:
+        scope.add(
+            "streaming-removed",
+            FindingLocation("request", format=old.kind.value, column="stream"),
+            "streaming (stream: true) is no longer declared: clients that stream may be refused",
+            True,
+            False,
+        )
+    elif new.streaming and not old.streaming:
+        scope.add(
+            "streaming-added",
+            FindingLocation("request", format=old.kind.value, column="stream"),
+            "streaming (stream: true) is now declared",
+            False,
+            True,
+        )
 
 
 def _field_location(fmt: str, field: str) -> FindingLocation:

@@ -21,6 +21,8 @@ __all__ = ["annotation_path", "finding_pointer", "pointer_line"]
 
 #: How many nodes a search for a column's property may visit: documents are untrusted.
 _SEARCH_BUDGET = 20_000
+#: Keywords whose values are data, not schemas: a column named in an example is not where it is defined.
+_NOT_SCHEMA = frozenset({"example", "examples", "default", "const"})
 
 
 def annotation_path(path: str, *, base: str | None = None) -> str:
@@ -84,9 +86,27 @@ def _find_property(document: Mapping[str, Any], start: str, name: str) -> str | 
             if isinstance(ref, str) and ref.startswith("#/"):
                 queue.append((ref[1:], _resolve(document, ref[1:])))
             for key, value in node.items():
-                if isinstance(value, (Mapping, list)):
+                if isinstance(value, (Mapping, list)) and key not in _NOT_SCHEMA:
                     queue.append((f"{pointer}/{_escape_token(str(key))}", value))
         elif isinstance(node, list):
+            queue.extend((f"{pointer}/{index}", value) for index, value in enumerate(node))
+    return None
+
+
+def _find_name(document: Mapping[str, Any], start: str, name: str) -> str | None:
+    """The pointer of the first list item equal to `name` under `start`: a dataframe_split column's `enum` entry."""
+    queue: list[tuple[str, Any]] = [(start, _resolve(document, start))]
+    budget = _SEARCH_BUDGET
+    while queue and budget > 0:
+        pointer, node = queue.pop(0)
+        budget -= 1
+        if isinstance(node, Mapping):
+            queue.extend(
+                (f"{pointer}/{_escape_token(str(key))}", value) for key, value in node.items() if key not in _NOT_SCHEMA
+            )
+        elif isinstance(node, list):
+            if name in node:
+                return f"{pointer}/{node.index(name)}"
             queue.extend((f"{pointer}/{index}", value) for index, value in enumerate(node))
     return None
 
@@ -130,7 +150,11 @@ def finding_pointer(finding: Finding, schema: EndpointSchema) -> str:
             return _find_property(document, params, where.param) or params
         return start
     if where.column is not None:
-        return _find_property(document, start, _first_segment(where.column)) or start
+        column = _first_segment(where.column)
+        if where.format == FormatKind.DATAFRAME_SPLIT.value:
+            # Split columns are named in `columns` (an enum) and typed by position in `data`.
+            return _find_name(document, start, column) or start
+        return _find_property(document, start, column) or start
     return start
 
 

@@ -90,15 +90,15 @@ def render_markdown(report: DiffReport, *, fail_on: FailOn | str = "breaking") -
     lines = [
         f"### Schema diff{f' for {_md_code(title)}' if title else ''}: {verdict}",
         "",
-        f"{_md_code(report.old.source)} → {_md_code(report.new.source)}: {_md_cell(report.summary_line())}",
+        f"{_md_code(report.old.source)} → {_md_code(report.new.source)}: {report.summary_line()}",
         "",
     ]
     if report.findings:
         lines += ["| Severity | Model | Where | Change | Rule |", "| --- | --- | --- | --- | --- |"]
         for f in report.findings:
-            model = f.model + (f" (was {f.old_model})" if f.old_model else "") if f.model else "endpoint"
+            model = _md_cell(f.model) + (f" (was {_md_cell(f.old_model)})" if f.old_model else "")
             lines.append(
-                f"| {_MD_SEVERITY[f.severity]} | {_md_cell(model)} | {_md_cell(f.location.describe())} "
+                f"| {_MD_SEVERITY[f.severity]} | {model if f.model else 'endpoint'} | {_md_cell(f.location.describe())} "
                 f"| {_md_cell(f.message)} | {_md_code(f.rule)} |"
             )
         lines.append("")
@@ -259,11 +259,11 @@ def gate_verdict(report: DiffReport, fail_on: FailOn | str = "breaking") -> str:
     return "SAFE: callers' requests keep working and responses keep their shape"
 
 
-def _gate_sections(impact: CallerImpact) -> list[tuple[str, tuple[Finding, ...], str]]:
+def _gate_sections(impact: CallerImpact) -> list[tuple[str, tuple[Finding, ...]]]:
     return [
-        ("requests that worked stop working", impact.requests, "none: every request that worked still does"),
-        ("responses change shape", impact.responses, "none: responses keep their shape"),
-        ("behaviour may change (requests stay valid)", impact.behaviour, "none"),
+        ("requests that worked stop working", impact.requests),
+        ("responses change shape", impact.responses),
+        ("behaviour may change (requests stay valid)", impact.behaviour),
     ]
 
 
@@ -274,8 +274,8 @@ def render_gate(report: DiffReport, *, fail_on: FailOn | str = "breaking", markd
     old, new = report.old.source or "old", report.new.source or "new"
     if not markdown:
         lines = [f"deploy gate: {old} (live) -> {new} (candidate)"]
-        for title, findings, empty in _gate_sections(impact):
-            lines.append(f"{title}: {len(findings) or empty}")
+        for title, findings in _gate_sections(impact):
+            lines.append(f"{title}: {len(findings) or 'none'}")
             lines += [f"  {f.model or 'endpoint'}: {f.headline()}  [{f.rule}]" for f in findings]
         if report.ignored:
             lines.append(f"ignored: {len(report.ignored)} acknowledged change(s)")
@@ -288,8 +288,8 @@ def render_gate(report: DiffReport, *, fail_on: FailOn | str = "breaking", markd
         f"{_md_code(old)} (live) → {_md_code(new)} (candidate)",
         "",
     ]
-    for title, findings, empty in _gate_sections(impact):
-        lines.append(f"**{title}**: {len(findings) or _md_cell(empty)}")
+    for title, findings in _gate_sections(impact):
+        lines.append(f"**{title}**: {len(findings) or 'none'}")
         lines += [
             f"- {_md_cell(f.model or 'endpoint')}: {_md_cell(f.headline())} ({_md_code(f.rule)})" for f in findings
         ]

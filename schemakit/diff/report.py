@@ -63,6 +63,14 @@ RULE_LIST: tuple[Rule, ...] = (
     _rule("field-removed", "warning", "a field of a request object is gone (payloads that send it may be rejected)"),
     _rule("field-became-required", "breaking", "a request object's field is now required"),
     _rule("field-became-optional", "info", "a request object's field is now optional"),
+    # object requests (chat, completions, embeddings, agents): their fields are the format's columns
+    _rule(
+        "request-kind-changed",
+        "breaking",
+        "an object request became another kind (chat -> completions, embeddings -> responses, ...)",
+    ),
+    _rule("streaming-removed", "breaking", "an object request no longer declares streaming (the `stream` field)"),
+    _rule("streaming-added", "info", "an object request now declares streaming (the `stream` field)"),
     # request types: columns, fields, params, tensors
     _rule("type-widened", "info", "a request type accepts more (int32 -> int64 -> double, float -> double, -> any)"),
     _rule(

@@ -51,6 +51,10 @@ _MAX_EXAMPLE_BYTES = 256 * 1024
 _DATAFRAME_TITLES = frozenset({"dataframe_split", "dataframe_records", "instances", "inputs"})
 #: Integers in a document must fit 64 bits: JSON tools (and orjson) refuse larger ones.
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+#: numpy's largest array dimension (intp on 64-bit platforms).
+_MAX_DIMENSION = 2**63 - 1
+#: The range of MLflow's integer types, which a param default must fit.
+_PARAM_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 #: The largest finite float32 and float16 values.
 _FLOAT32_MAX = 3.4028234663852886e38
@@ -186,7 +190,7 @@ def document_from_signature(
     else:
         unwrapped = llm_response(_output_columns(outputs, f"{where}: signature.outputs"))
         answer = wrapped_or_unwrapped(unwrapped) if len(branches) > 1 else unwrapped
-    _check_integers(branches, f"{where}: signature")
+    _check_integers(branches, f"{where}: the request schema")
     return {
         "openapi": "3.1.0",
         "info": {"title": endpoint, "version": version},
@@ -222,6 +226,9 @@ def _read_mlmodel_file(path: Path) -> Any:
         raise MlflowError(f"{path}: no such model directory or MLmodel file")
     if path.is_dir() and not target.is_file():
         raise MlflowError(f"{path}: not an MLflow model directory (it has no MLmodel file)")
+    if path.is_dir() and not _inside(path, target):
+        # The user named the folder, not what a link in it points to.
+        raise MlflowError(f"{target}: a link to a file outside the model folder; refusing to follow it")
     try:
         size = target.stat().st_size
         if size > _MAX_MLMODEL_BYTES:
@@ -242,6 +249,9 @@ def _load_yaml(raw: bytes, where: str) -> Any:
         raise MlflowError(f"{where}{position}: not a valid MLmodel file: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise MlflowError(f"{where}: not a valid MLmodel file: {str(exc).splitlines()[0]}") from None
+    except ValueError:
+        # PyYAML builds ints with int(), which refuses more than 4,300 digits.
+        raise MlflowError(f"{where}: not a valid MLmodel file: it holds an integer of more than 4,300 digits") from None
 
 
 def _parse_mlmodel(mlmodel: Any, where: str) -> Mapping[str, Any]:
@@ -282,13 +292,27 @@ def _read_serving_example(mlmodel: Any, folder: Path) -> Any:
         return None
     target = folder / name
     try:
-        if not target.is_file() or target.stat().st_size > _MAX_EXAMPLE_BYTES:
+        if not target.is_file() or not _inside(folder, target) or target.stat().st_size > _MAX_EXAMPLE_BYTES:
             return None
         # MLflow writes missing values as NaN, which strict JSON parsers refuse; Python's reads it.
         example = json.loads(target.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
         return None  # the example is a courtesy: a bad one must not stop the document
-    return _without_nan(example) if isinstance(example, dict) else None
+    if not isinstance(example, dict):
+        return None
+    try:
+        _check_integers(example, str(target))
+    except MlflowError:
+        return None
+    return _without_nan(example)
+
+
+def _inside(folder: Path, target: Path) -> bool:
+    """Whether `target`, links followed, is in `folder`: a model folder's files must not lead elsewhere."""
+    try:
+        return target.resolve(strict=True).is_relative_to(folder.resolve(strict=True))
+    except (OSError, RuntimeError):  # a dangling or looping link
+        return False
 
 
 def _without_nan(value: Any) -> Any:
@@ -399,6 +423,10 @@ def _signature_part(signature: Mapping[str, Any], key: str, where: str) -> list[
             raise MlflowError(
                 f"{where}: signature.{key} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
             ) from None
+        except ValueError:  # int() refuses more than 4,300 digits
+            raise MlflowError(f"{where}: signature.{key} holds an integer of more than 4,300 digits") from None
+        except RecursionError:
+            raise MlflowError(f"{where}: signature.{key} is nested too deeply") from None
         if value is None:
             return None
     if not isinstance(value, list):
@@ -525,6 +553,12 @@ def _tensor_spec(spec: Mapping[str, Any], where: str) -> tuple[dict[str, Any], l
         raise MlflowError(f"{where}.tensor-spec.shape: expected a list of integers (-1 for any size)")
     if not shape:
         raise MlflowError(f"{where}.tensor-spec.shape: a tensor input needs at least one dimension")
+    for index, dim in enumerate(shape):
+        if not -1 <= dim <= _MAX_DIMENSION:
+            raise MlflowError(
+                f"{where}.tensor-spec.shape[{index}]: {_short_int(dim)} is not a dimension (-1 for any size, "
+                f"else 0 to {_MAX_DIMENSION})"
+            )
     return _dtype_schema(tensor.get("dtype"), f"{where}.tensor-spec.dtype"), shape
 
 
@@ -709,6 +743,9 @@ def _params_schema(params: list[Any], where: str) -> dict[str, Any]:
         default = spec.get("default")
         if default is not None:
             schema["default"] = _param_default(default, schema, f"{where}.{name}.default")
+            _check_integers(
+                schema["default"], f"{where}.{name}.default", _PARAM_INT_RANGES.get(str(schema.get("format")))
+            )
         properties[name] = schema
     return {"type": "object", "properties": properties}
 
@@ -722,12 +759,16 @@ def _param_default(default: Any, schema: Mapping[str, Any], where: str) -> Any:
         return [_param_default(item, schema["items"], f"{where}[{i}]") for i, item in enumerate(default)]
     if kind == "integer" and isinstance(default, float) and default.is_integer():
         return int(default)
+    if kind == "number" and isinstance(default, int) and not isinstance(default, bool) and abs(default) > 2**53:
+        if default.bit_length() > 1023:
+            raise MlflowError(f"{where}: the integer {_short_int(default)} is beyond any double")
+        return float(default)  # as MLflow reads it; an integer this large fits no JSON tool's int
     if kind == "number" and isinstance(default, str):
         try:
             return float(default)
         except ValueError:
             raise MlflowError(f"{where}: {default!r} is not a number") from None
-    if kind == "integer" and isinstance(default, str) and re.fullmatch(r"[+-]?\d+", default.strip()):
+    if kind == "integer" and isinstance(default, str) and re.fullmatch(r"[+-]?\d{1,4300}", default.strip()):
         return int(default)
     if kind == "boolean" and isinstance(default, str) and default.lower() in ("true", "false"):
         return default.lower() == "true"
@@ -790,13 +831,15 @@ def _task(mlmodel: Any) -> str | None:
     return task if isinstance(task, str) else None
 
 
-def _check_integers(value: Any, where: str) -> None:
-    """Refuse integers no JSON tool can carry (beyond 64 bits), naming where, before anything tries to write them."""
+def _check_integers(value: Any, where: str, bounds: tuple[int, int] | None = None) -> None:
+    """Refuse integers no JSON tool can carry (beyond 64 bits, or `bounds`), naming where, before they are written."""
+    low, high = bounds or (_INT_MIN, _INT_MAX)
     stack: list[tuple[Any, str]] = [(value, where)]
     while stack:
         item, path = stack.pop()
-        if isinstance(item, int) and not isinstance(item, bool) and not _INT_MIN <= item <= _INT_MAX:
-            raise MlflowError(f"{path}: the integer {_short_int(item)} does not fit 64 bits")
+        if isinstance(item, int) and not isinstance(item, bool) and not low <= item <= high:
+            fits = "64 bits" if bounds is None else f"{low} to {high}"
+            raise MlflowError(f"{path}: the integer {_short_int(item)} does not fit {fits}")
         if isinstance(item, dict):
             stack.extend((v, f"{path}.{k}") for k, v in item.items())
         elif isinstance(item, list):
@@ -806,7 +849,8 @@ def _check_integers(value: Any, where: str) -> None:
 def _short_int(value: int) -> str:
     if value.bit_length() <= 96:
         return str(value)
-    # str() refuses integers of more than 4,300 digits; the size says enough.
+    if value.bit_length() <= 14_000:  # str() refuses integers of more than 4,300 digits
+        return f"of {len(str(abs(value))):,} digits"
     return f"of about {value.bit_length() * 0.30103:,.0f} digits"
 
 

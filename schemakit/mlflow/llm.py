@@ -58,7 +58,11 @@ _TOOL_MESSAGE = {
     "if": {"properties": {"role": {"const": "tool"}}, "required": ["role"]},
     "then": {"required": ["name", "tool_call_id"]},
 }
-_CONTENT_OR_TOOL_CALLS = {"anyOf": [{"required": ["content"]}, {"required": ["tool_calls"]}]}
+_CONTENT_OR_TOOL_CALLS = {
+    "anyOf": [{"required": ["content"]}, {"required": ["tool_calls"], "properties": {"tool_calls": {"minItems": 1}}}]
+}
+#: ChatModel's ChatMessage: a refusal is said instead of content, never beside it.
+_CONTENT_OR_REFUSAL = {"not": {"required": ["content", "refusal"]}}
 
 #: `mlflow.types.responses_helpers.Message`: the roles it allows and the content parts it checks.
 _RESPONSES_ROLES = ["user", "assistant", "system", "developer"]
@@ -156,7 +160,10 @@ def _chat_messages(schema: dict[str, Any]) -> dict[str, Any]:
         return schema
     # ChatAgentMessage / ChatMessage: a message says something (content) or calls tools; a tool's answer says
     # which call it answers.
-    message = {**items, "allOf": [_CONTENT_OR_TOOL_CALLS, _TOOL_MESSAGE]}
+    rules: list[dict[str, Any]] = [_CONTENT_OR_TOOL_CALLS, _TOOL_MESSAGE]
+    if "refusal" in items.get("properties", {}):
+        rules.append(_CONTENT_OR_REFUSAL)
+    message = {**items, "allOf": rules}
     return {**schema, "items": message}
 
 

@@ -370,4 +370,3 @@ class Engine:
             for part in parts:
                 path = (path, part)
             sink.add(code, path, None, value, message, show_value=False)
-

@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from .jsonsem import INT32, INT64, expected_name
-from .report import Path, Sink
+from .report import Path, Sink, path_parts
 from .rules import Rule, rule_index
 from .values import is_base64, is_iso8601
 
@@ -106,19 +106,41 @@ def _float_for_integer(schema: Mapping[str, Any], severity: str) -> Check | None
         return None
     expected = expected_name(schema)
     # Not "column": the same rule applies to a chat request's fields and to params.
-    detail = (
+    loose = (
         "a whole-number float where an integer is expected; MLflow reads it as the integer, "
         "but send it without '.0' to be sure"
-        if severity == "warning"
-        else "a float where an integer is expected; send it without '.0'"
     )
+    strict = "a float where an integer is expected; the server refuses it here: send it without '.0'"
 
     def float_for_integer(value: Any, path: Path, sink: Sink) -> bool:
         if type(value) is float and value.is_integer() and math.isfinite(value):
-            sink.add("float-for-integer", path, expected, value, detail, severity=severity)
+            if severity == "warning" and _converted(path):
+                sink.add("float-for-integer", path, expected, value, loose, severity="warning")
+            else:
+                sink.add("float-for-integer", path, expected, value, strict, severity="error")
         return True
 
     return float_for_integer
+
+
+def _converted(path: Path) -> bool:
+    """Whether the server converts a whole-number float at this place: a dataframe cell or a request field.
+
+    MLflow builds a DataFrame and casts each column, so `1.0` in a long column becomes 1; it
+    checks the elements of an array value, tensor elements and params strictly and refuses
+    `1.0` there. A top-level field of an object request (chat `max_tokens`) is read as a number.
+    """
+    parts = path_parts(path)
+    if len(parts) == 1:
+        return parts[0] not in FORMAT_KEYS and parts[0] != "params"
+    head = parts[0]
+    if head == "dataframe_split":
+        return len(parts) == 4 and parts[1] == "data"
+    if head in ("dataframe_records", "instances"):
+        return len(parts) == 3 and isinstance(parts[2], str)
+    if head == "inputs":
+        return len(parts) == 3 and isinstance(parts[1], str) and isinstance(parts[2], int)
+    return False
 
 
 def _non_finite(schema: Mapping[str, Any], severity: str) -> Check | None:
@@ -221,8 +243,9 @@ PAYLOAD_RULES: tuple[PayloadRule, ...] = (
         "float-for-integer",
         "payload",
         "warning",
-        "no whole-number floats such as 1.0 where an integer is expected (MLflow reads 1.0 as 1)",
-        "an error with --strict; 3.5 is always a type error",
+        "no whole-number floats such as 1.0 where an integer is expected",
+        "a warning in a dataframe cell or a request field, which MLflow reads as 1; an error inside arrays, "
+        "tensors and params, and everywhere with --strict; 3.5 is always a type error",
         scope="value",
         fast="decoder",
         strict_severity="error",

@@ -130,7 +130,7 @@ class ValueChecker:
                 index = pc.indices_nonzero(mask).slice(0, need)
                 samples = [
                     (row, describe_cell(value))
-                    for row, value in zip(rows.take(index).to_pylist(), _values(arr.take(index)))
+                    for row, value in zip(rows.take(index).to_pylist(), _values(arr.take(index)), strict=True)
                 ]
             self.findings.add(key, severity(code), count, samples)
         return int(count)
@@ -192,7 +192,9 @@ class ValueChecker:
         range_message = f"expected {dtype.display()} ({bits}): outside the {bits} range"
         if pa.types.is_integer(t):
             width = t.bit_width
-            t_low, t_high = (-(2 ** (width - 1)), 2 ** (width - 1) - 1) if pa.types.is_signed_integer(t) else (0, 2**width - 1)
+            t_low, t_high = (
+                (-(2 ** (width - 1)), 2 ** (width - 1) - 1) if pa.types.is_signed_integer(t) else (0, 2**width - 1)
+            )
             masks = []
             if t_low < low:
                 masks.append(pc.less(arr, pa.scalar(low, t)))
@@ -205,7 +207,14 @@ class ValueChecker:
         values = arr.cast(pa.float64()) if pa.types.is_decimal(t) else arr
         whole = pc.and_(pc.is_finite(values), pc.equal(values, pc.floor(values)))
         whole = _false_for_null(whole)
-        self.hit(path, "type", f"expected {dtype.display()}, got a number with a fraction", pc.and_(arr.is_valid(), pc.invert(whole)), arr, rows)
+        self.hit(
+            path,
+            "type",
+            f"expected {dtype.display()}, got a number with a fraction",
+            pc.and_(arr.is_valid(), pc.invert(whole)),
+            arr,
+            rows,
+        )
         inside = pc.and_(pc.greater_equal(values, float(low)), pc.less_equal(values, float(high)))
         self.hit(path, "int-range", range_message, pc.and_(whole, pc.invert(inside)), arr, rows)
         self.hit(
@@ -281,9 +290,23 @@ class ValueChecker:
         if dtype.min_length is not None or dtype.max_length is not None:
             lengths = pc.utf8_length(text)
             if dtype.min_length is not None:
-                self.hit(path, "min-length", f"expected text of at least {dtype.min_length} characters", pc.less(lengths, dtype.min_length), text, rows)
+                self.hit(
+                    path,
+                    "min-length",
+                    f"expected text of at least {dtype.min_length} characters",
+                    pc.less(lengths, dtype.min_length),
+                    text,
+                    rows,
+                )
             if dtype.max_length is not None:
-                self.hit(path, "max-length", f"expected text of at most {dtype.max_length} characters", pc.greater(lengths, dtype.max_length), text, rows)
+                self.hit(
+                    path,
+                    "max-length",
+                    f"expected text of at most {dtype.max_length} characters",
+                    pc.greater(lengths, dtype.max_length),
+                    text,
+                    rows,
+                )
         if dtype.pattern is not None:
             try:
                 mask = pc.invert(pc.match_substring_regex(text, dtype.pattern))
@@ -291,7 +314,9 @@ class ValueChecker:
             except pa.ArrowInvalid:
                 # RE2 refuses what cannot be matched in linear time: as `check`, no text is checked against it.
                 mask = text.is_valid()
-                message = f"the document's pattern {json.dumps(dtype.pattern)} cannot be matched safely (RE2 refuses it)"
+                message = (
+                    f"the document's pattern {json.dumps(dtype.pattern)} cannot be matched safely (RE2 refuses it)"
+                )
             self.hit(path, "pattern", message, mask, text, rows)
 
     def _binary(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
@@ -302,7 +327,14 @@ class ValueChecker:
             return
         index = pc.indices_nonzero(maybe)
         confirmed = [not is_base64(text) for text in arr.take(index).to_pylist()]
-        self.hit(path, "binary-base64", "expected binary (base64 text)", pa.array(confirmed, pa.bool_()), arr.take(index), rows.take(index))
+        self.hit(
+            path,
+            "binary-base64",
+            "expected binary (base64 text)",
+            pa.array(confirmed, pa.bool_()),
+            arr.take(index),
+            rows.take(index),
+        )
 
     def _datetimes(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
         t = arr.type
@@ -326,12 +358,19 @@ class ValueChecker:
             if per == 1:
                 return
             ticks = arr.cast(pa.int64())
-            low, high = -(-(2**63) // per) , (2**63 - 1) // per
+            low, high = -(-(2**63) // per), (2**63 - 1) // per
         else:
             ticks = arr.cast(pa.date32()).cast(pa.int32()).cast(pa.int64())
             low, high = -(-(2**63) // _DAY_NS), (2**63 - 1) // _DAY_NS
         out = pc.or_(pc.less(ticks, low), pc.greater(ticks, high))
-        self.hit(path, code, "expected datetime from 1677-09-21 to 2262-04-11 (the range of pandas datetime64[ns])", out, arr, rows)
+        self.hit(
+            path,
+            code,
+            "expected datetime from 1677-09-21 to 2262-04-11 (the range of pandas datetime64[ns])",
+            out,
+            arr,
+            rows,
+        )
 
     # -- nested -----------------------------------------------------------------------------
 
@@ -339,9 +378,23 @@ class ValueChecker:
         if dtype.min_items is not None or dtype.max_items is not None:
             lengths = pc.list_value_length(arr)
             if dtype.min_items is not None:
-                self.hit(path, "min-items", f"expected at least {dtype.min_items} items", pc.less(lengths, dtype.min_items), arr, rows)
+                self.hit(
+                    path,
+                    "min-items",
+                    f"expected at least {dtype.min_items} items",
+                    pc.less(lengths, dtype.min_items),
+                    arr,
+                    rows,
+                )
             if dtype.max_items is not None:
-                self.hit(path, "max-items", f"expected at most {dtype.max_items} items", pc.greater(lengths, dtype.max_items), arr, rows)
+                self.hit(
+                    path,
+                    "max-items",
+                    f"expected at most {dtype.max_items} items",
+                    pc.greater(lengths, dtype.max_items),
+                    arr,
+                    rows,
+                )
         if dtype.items is None:
             return
         values, parents = _children(arr, arr.values)
@@ -368,7 +421,14 @@ class ValueChecker:
             index = arr.type.get_field_index(column.name)
             if index < 0:
                 if column.required:
-                    self.hit(path, "required", f"expected an object with the required field {json.dumps(column.name)}", arr.is_valid(), arr, rows)
+                    self.hit(
+                        path,
+                        "required",
+                        f"expected an object with the required field {json.dumps(column.name)}",
+                        arr.is_valid(),
+                        arr,
+                        rows,
+                    )
                 continue
             self.check(column.type, arr.field(index), rows, f"{path}.{column.name}")
 

@@ -24,9 +24,7 @@ __all__ = ["check_datetime_texts"]
 # Years 1678-2261: the edge years 1677 and 2262 hold the ends of datetime64[ns], checked exactly.
 _YEARS = r"(?:167[89]|16[89][0-9]|1[7-9][0-9][0-9]|2[01][0-9][0-9]|22[0-5][0-9]|226[01])"
 # Days every month of every year has (February 29 is checked exactly).
-_MONTH_DAY = (
-    r"-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
-)
+_MONTH_DAY = r"-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
 _HOUR_MINUTE = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"
 
 _FAST: dict[str, str] = {}
@@ -71,7 +69,7 @@ def check_datetime_texts(arr: Any, rows: Any, path: str, findings: Findings, sev
         samples: list[tuple[int, str]] = []
         if fast_count and need > 0:
             index = pc.indices_nonzero(fast).slice(0, need)
-            samples = list(zip(rows.take(index).to_pylist(), arr.take(index).to_pylist()))
+            samples = list(zip(rows.take(index).to_pylist(), arr.take(index).to_pylist(), strict=True))
         findings.add_form(path, first_form, fast_count, samples)
         rest = pc.and_(valid, pc.invert(fast))
     else:
@@ -79,7 +77,7 @@ def check_datetime_texts(arr: Any, rows: Any, path: str, findings: Findings, sev
     if not pc.any(rest).as_py():
         return
     index = pc.indices_nonzero(rest)
-    for row, text in zip(rows.take(index).to_pylist(), arr.take(index).to_pylist()):
+    for row, text in zip(rows.take(index).to_pylist(), arr.take(index).to_pylist(), strict=True):
         verdict = _exact(text)
         if isinstance(verdict, tuple):
             findings.add_form(path, verdict[0], 1, [(row, text)])
@@ -97,4 +95,3 @@ def _first_form(arr: Any, known: dict[str, Any] | None) -> str | None:
         if isinstance(verdict, tuple):
             return verdict[0]
     return None
-

@@ -18,14 +18,23 @@ import numpy as np
 import pyarrow as pa
 
 from schemakit._exceptions import SchemakitError
-from schemakit.core.model import Column, DataType, EndpointSchema, ServedModel
+from schemakit.core.model import Column, DataType, EndpointSchema, FormatKind, ServedModel
 from schemakit.table.arrow import ValueChecker
 from schemakit.table.report import Finding, Findings, TableReport
 from schemakit.table.rules import severity
 from schemakit.table.sizing import RowSizes
 from schemakit.table.sources import DEFAULT_BATCH_ROWS, open_table
 
-__all__ = ["TableChecker", "TablePlan", "check_table", "pick_model", "pick_served", "plan_table", "portable", "text_columns"]
+__all__ = [
+    "TableChecker",
+    "TablePlan",
+    "check_table",
+    "pick_model",
+    "pick_served",
+    "plan_table",
+    "portable",
+    "text_columns",
+]
 
 TEXT_KINDS_FOR_READERS = ("string", "binary", "datetime")
 
@@ -46,10 +55,25 @@ def pick_served(schema: EndpointSchema | ServedModel | str | os.PathLike[str], m
     raise SchemakitError(f"{schema.title or 'the endpoint'} serves several models ({names}); pass --model NAME")
 
 
+def table_columns(served: ServedModel) -> tuple[Column, ...]:
+    """The columns of the served model's dataframe and tensor formats (an object request has fields, not columns)."""
+    merged: dict[str, Column] = {}
+    for fmt in served.formats:
+        if fmt.kind is FormatKind.OBJECT:
+            continue
+        for column in fmt.columns:
+            seen = merged.get(column.name)
+            if seen is None or (column.required and not seen.required):
+                merged[column.name] = replace(
+                    column, position=None, required=column.required or (seen is not None and seen.required)
+                )
+    return tuple(merged.values())
+
+
 def pick_model(schema: EndpointSchema | ServedModel | str | os.PathLike[str], model: str | None) -> ServedModel:
     """The served model to check a table against: `pick_served`, and one that takes columns."""
     served = pick_served(schema, model)
-    if not served.columns:
+    if not table_columns(served):
         formats = ", ".join(served.format_names) or "none"
         raise SchemakitError(
             f"served model {served.name!r} takes no columns (its formats: {formats}), so there is no table to check "
@@ -93,9 +117,11 @@ def plan_table(model: ServedModel, names: Sequence[str], selected: Sequence[str]
     seen = Counter(name for _, name in positions)
     for name, count in seen.items():
         if count > 1:
-            found.append((name, "duplicate-column", f"the table has {count} columns named {name!r}; the first is checked"))
-    model_columns = {c.name: c for c in model.columns}
-    for column in model.columns:
+            found.append(
+                (name, "duplicate-column", f"the table has {count} columns named {name!r}; the first is checked")
+            )
+    model_columns = {c.name: c for c in table_columns(model)}
+    for column in model_columns.values():
         if column.required and column.name not in seen:
             found.append((column.name, "required-column", "a required column the table does not have"))
     checks: list[tuple[int, Column]] = []
@@ -104,11 +130,11 @@ def plan_table(model: ServedModel, names: Sequence[str], selected: Sequence[str]
         if name in first:
             continue
         first.add(name)
-        column = model_columns.get(name)
-        if column is None:
+        declared = model_columns.get(name)
+        if declared is None:
             found.append((name, "unknown-column", "not a column of this model; the server drops it"))
         else:
-            checks.append((position, replace(column, type=portable(column.type))))
+            checks.append((position, replace(declared, type=portable(declared.type))))
     return TablePlan(tuple(checks), tuple(p for p, _ in positions), tuple(n for _, n in positions), tuple(found))
 
 
@@ -166,7 +192,7 @@ class TableChecker:
 
 def text_columns(model: ServedModel) -> list[str]:
     """Columns that CSV and JSON readers must leave as text (they would infer timestamps leniently)."""
-    return [c.name for c in model.columns if c.type.kind.value in TEXT_KINDS_FOR_READERS]
+    return [c.name for c in table_columns(model) if c.type.kind.value in TEXT_KINDS_FOR_READERS]
 
 
 def check_table(

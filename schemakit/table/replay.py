@@ -25,7 +25,7 @@ from schemakit.runtime.text import terminal
 from schemakit.table.report import SCHEMA_VERSION
 from schemakit.table.sources import DEFAULT_BATCH_ROWS, open_table
 
-__all__ = ["ReplayGroup", "ReplayReport", "ReplayTally", "replay"]
+__all__ = ["ReplayGroup", "ReplayReport", "ReplayTally", "body_bytes", "replay", "succeeded"]
 
 _CACHE_ENTRIES = 65_536
 
@@ -45,7 +45,7 @@ class ReplayGroup:
             "code": self.code,
             "column": self.column,
             "count": self.count,
-            "examples": [{"row": r, "message": m} for r, m in zip(self.rows, self.messages)],
+            "examples": [{"row": r, "message": m} for r, m in zip(self.rows, self.messages, strict=True)],
         }
 
 
@@ -84,9 +84,7 @@ class ReplayReport:
 
     def summary(self) -> str:
         share = f" ({self.rejected / self.total:.2%})" if self.total else ""
-        line = (
-            f"{self.rejected:,} of {self.total:,} logged requests{share} would be rejected by {self.model}"
-        )
+        line = f"{self.rejected:,} of {self.total:,} logged requests{share} would be rejected by {self.model}"
         if self.status_column is not None:
             line += f"; {self.rejected_succeeded:,} of them succeeded when logged ({self.status_column} 200)"
         if self.skipped:
@@ -99,7 +97,10 @@ class ReplayReport:
         for group in self.groups:
             column = f" column {terminal(group.column)}:" if group.column else ""
             lines.append(f"{where}: [{group.code}]{column} {plural(group.count, 'request')}")
-            lines.extend(f"{where}:   row {row}: {terminal(message)}" for row, message in zip(group.rows, group.messages))
+            lines.extend(
+                f"{where}:   row {row}: {terminal(message)}"
+                for row, message in zip(group.rows, group.messages, strict=True)
+            )
         lines.append(f"{where}: {self.summary()}")
         return "\n".join(lines)
 
@@ -163,7 +164,10 @@ class ReplayTally:
 
     def report(self, source: str, engine: str, status_column: str | None) -> ReplayReport:
         groups = sorted(
-            (ReplayGroup(code, column, n, tuple(r for r, _ in ex), tuple(m for _, m in ex)) for (code, column), (n, ex) in self.groups.items()),
+            (
+                ReplayGroup(code, column, n, tuple(r for r, _ in ex), tuple(m for _, m in ex))
+                for (code, column), (n, ex) in self.groups.items()
+            ),
             key=lambda g: (-g.count, g.code, g.column or ""),
         )
         return ReplayReport(
@@ -233,7 +237,7 @@ def _columns(
         for batch in source.batches(batch_rows, [column] if status is None else [column, status]):
             bodies = batch.column(0).to_pylist()
             statuses: Iterable[Any] = batch.column(1).to_pylist() if status is not None else [200] * len(bodies)
-            yield from zip(bodies, statuses)
+            yield from zip(bodies, statuses, strict=True)
 
     return status, rows()
 

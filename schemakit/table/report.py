@@ -62,7 +62,7 @@ class Finding:
         head = f"{self.severity} [{self.code}] {where}{terminal(self.message)}"
         if not self.rows:
             return head + (f" ({plural(self.count, 'row')})" if self.count else "")
-        firsts = ", ".join(f"{row} ({terminal(value)})" for row, value in zip(self.rows, self.values))
+        firsts = ", ".join(f"{row} ({terminal(value)})" for row, value in zip(self.rows, self.values, strict=True))
         more = ", ..." if self.count > len(self.rows) else ""
         return f"{head}: {plural(self.count, 'row')}; row {firsts}{more}"
 

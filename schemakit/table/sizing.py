@@ -56,9 +56,7 @@ def cell_sizes(arr: Any) -> Any:
         sizes = np.full(n, _ISO_WIDTH[t.unit] + 2 + (6 if t.tz else 0), dtype=np.int64)
     elif pa.types.is_date(t):
         sizes = np.full(n, 12, dtype=np.int64)
-    elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_map(t):
-        sizes = _lists(arr)
-    elif pa.types.is_fixed_size_list(t):
+    elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_map(t) or pa.types.is_fixed_size_list(t):
         sizes = _lists(arr)
     elif pa.types.is_struct(t):
         sizes = np.full(n, 2 + max(t.num_fields - 1, 0), dtype=np.int64)
@@ -138,7 +136,9 @@ class RowSizes:
         return advise_batch_size(model, names, self.largest, self.total / self.rows)
 
 
-def advise_batch_size(model: ServedModel, columns: Sequence[str], max_row_bytes: int, mean_row_bytes: float) -> BatchAdvice:
+def advise_batch_size(
+    model: ServedModel, columns: Sequence[str], max_row_bytes: int, mean_row_bytes: float
+) -> BatchAdvice:
     """The largest rows-per-request under the served model's request limit, for rows of at most `max_row_bytes`.
 
     `columns` are the names the request lists (they go once into each `dataframe_split` request).

@@ -57,7 +57,7 @@ def table_format(path: Path) -> str:
 
 
 def _data_files(folder: Path) -> list[Path]:
-    files = []
+    files: list[Path] = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
         files.extend(Path(root) / n for n in sorted(names) if not n.startswith((".", "_")))
@@ -91,9 +91,18 @@ class TableSource:
     def _batches(self, batch_rows: int, columns: Sequence[str] | None) -> Iterator[Any]:
         if self._dataset is not None:
             for fragment in self._dataset.get_fragments():
-                yield from fragment.to_batches(columns=list(columns) if columns is not None else None, batch_size=batch_rows)
+                yield from fragment.to_batches(
+                    columns=list(columns) if columns is not None else None, batch_size=batch_rows
+                )
             return
-        if self.format == "csv":
+        if self.format == "parquet":
+            import pyarrow.parquet as pq
+
+            parquet = pq.ParquetFile(self.path)
+            yield from parquet.iter_batches(
+                batch_size=batch_rows, columns=list(columns) if columns is not None else None
+            )
+        elif self.format == "csv":
             yield from _select(_csv_reader(Path(self.path), self.text_columns, batch_rows), columns)
         elif self.format == "json":
             yield from _select(_json_reader(Path(self.path), self.text_columns, batch_rows), columns)
@@ -110,9 +119,17 @@ def _csv_reader(path: Path, text_columns: Sequence[str], batch_rows: int) -> Ite
     import pyarrow.csv as pcsv
 
     # Arrow would infer timestamps from ISO-8601 text (leniently): text columns stay text.
-    convert = pcsv.ConvertOptions(column_types={name: pa.string() for name in text_columns})
+    # An empty cell is a null (as pandas writes one), "NaN" a float: Arrow's default reads NaN as null.
+    convert = pcsv.ConvertOptions(
+        column_types={name: pa.string() for name in text_columns},
+        null_values=["", "NULL", "null", "NA", "N/A"],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
     parse = pcsv.ParseOptions(delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-    reader = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=1 << 22), parse_options=parse, convert_options=convert)
+    reader = pcsv.open_csv(
+        path, read_options=pcsv.ReadOptions(block_size=1 << 22), parse_options=parse, convert_options=convert
+    )
     yield from _rebatch(reader, batch_rows)
 
 
@@ -169,6 +186,11 @@ def _open(where: str, location: Path, kind: str, text_columns: Sequence[str]) ->
 
         dataset = DeltaTable(where).to_pyarrow_dataset()
         return TableSource(where, kind, dataset.schema, num_rows=None, _dataset=dataset)
+    if kind == "parquet" and location.is_file():
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(where)
+        return TableSource(where, kind, parquet.schema_arrow, num_rows=parquet.metadata.num_rows)
     if kind == "parquet" or (kind == "ipc" and location.is_dir()):
         files = [str(p) for p in _data_files(location)] if location.is_dir() else [where]
         dataset = ds.dataset(files, format="parquet" if kind == "parquet" else "ipc")

@@ -254,11 +254,48 @@ def test_split_index_is_an_array_with_one_label_per_row() -> None:
     validator = schemakit.compile_validator(schemakit.load("samples/docs-example-dataframe.json").models[0])
     rows = {"columns": ["int_col"], "data": [[1], [2]]}
     assert validator.validate({"dataframe_split": {**rows, "index": [10, 11]}}).ok
-    assert validator.validate_json(b'{"dataframe_split": {"columns": ["int_col"], "data": [[1], [2]], "index": [10, 11]}}').ok
+    assert validator.validate_json(
+        b'{"dataframe_split": {"columns": ["int_col"], "data": [[1], [2]], "index": [10, 11]}}'
+    ).ok
     for index, message in (("x", "index must be an array"), ([0, 1, 2], "index has 3 labels for 2 rows")):
         report = validator.validate({"dataframe_split": {**rows, "index": index}})
         assert [(p.code, p.path) for p in report.problems] == [("split-keys", "$.dataframe_split.index")]
         assert message in report.problems[0].message
     assert validator.validate({"dataframe_split": {**rows, "index": "x"}}).ok is False
-    off = schemakit.compile_validator(schemakit.load("samples/docs-example-dataframe.json").models[0], disable=["split-keys"])
+    off = schemakit.compile_validator(
+        schemakit.load("samples/docs-example-dataframe.json").models[0], disable=["split-keys"]
+    )
     assert off.validate({"dataframe_split": {**rows, "index": "x"}}).ok
+
+
+def test_errors_are_listed_before_warnings_and_never_cut_off(docs_validator: PayloadValidator) -> None:
+    """Issue 18: warnings found first must not push an error out of the listing or behind "... and N more"."""
+    params = {f"unknown_{i}": i for i in range(8)}
+    payload = {**split([[1.0, 1.5, "a"], [2, "bad", "b"]]), "params": params}
+    validator = compile_validator(docs_validator.model, max_errors=3)
+    for report in (validator.validate(payload), validator.validate_json(orjson.dumps(payload))):
+        assert not report.ok
+        assert (report.total_errors, report.total_warnings) == (1, 9)
+        assert [p.severity for p in report.problems] == ["error", "warning", "warning"]
+        assert report.problems[0].code == "type"
+        text = report.to_text(max_problems=2).splitlines()
+        assert text[1].startswith("- error [type] row 1, column float_col")
+        assert text[-1] == "- ... and 8 more"
+
+
+def test_whole_number_floats_warn_in_cells_and_stay_errors_where_the_server_refuses_them() -> None:
+    """MLflow casts a column (1.0 -> 1) but checks array elements, tensor elements and params strictly."""
+    validator = compile_validator(schemakit.load("samples/all-types.json").models[0])
+    row = orjson.loads(Path("samples/payloads/all-types/valid-records.json").read_bytes())["dataframe_records"][0]
+    cell = validator.validate({"dataframe_records": [{**row, "small_int": 1.0}]})
+    assert cell.ok
+    assert [(p.code, p.severity) for p in cell.problems] == [("float-for-integer", "warning")]
+    nested = validator.validate({"dataframe_records": [{**row, "counts": {"a": 1, "b": 1.0}}]})  # map<long>
+    assert not nested.ok
+    assert [(p.code, p.severity) for p in nested.problems] == [("float-for-integer", "error")]
+    docs = compile_validator(schemakit.load("samples/docs-example-dataframe.json").models[0])
+    assert docs.validate({**split([[1.0, 1.5, "a"]]), "params": {"sentiment": 0.5}}).ok
+    strict = compile_validator(validator.model, strict=True).validate(
+        {"dataframe_records": [{**row, "small_int": 1.0}]}
+    )
+    assert [(p.code, p.severity) for p in strict.problems] == [("float-for-integer", "error")]

@@ -61,7 +61,9 @@ def test_github_workspace_is_the_base(tmp_path: Path) -> None:
     repo = tmp_path / "ws"
     (repo / "schemas").mkdir(parents=True)
     (repo / "schemas" / "v3.json").write_text(V3.read_text())
-    result = cli("diff", str(V2), str(repo / "schemas" / "v3.json"), "--format", "github", env={"GITHUB_WORKSPACE": str(repo)})
+    result = cli(
+        "diff", str(V2), str(repo / "schemas" / "v3.json"), "--format", "github", env={"GITHUB_WORKSPACE": str(repo)}
+    )
     assert "::error file=schemas/v3.json,line=" in result.stdout
 
 
@@ -124,7 +126,7 @@ def test_list_rules_prints_every_diff_rule() -> None:
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert len(lines) == len(RULES)
-    for line, (rule_id, rule) in zip(lines, RULES.items()):
+    for line, (rule_id, rule) in zip(lines, RULES.items(), strict=True):
         assert line.split()[:2] == [rule_id, rule.severity]
 
 

@@ -102,5 +102,7 @@ def test_plans_are_make_plan_output(generated: GeneratePackage) -> None:
 
 
 def test_every_sample_has_a_golden_package() -> None:
-    documents = sorted(p.name for p in [*SAMPLES.glob("*.json"), *SAMPLES.glob("*.yaml")] if p.name != "endpoint-details.json")
+    documents = sorted(
+        p.name for p in [*SAMPLES.glob("*.json"), *SAMPLES.glob("*.yaml")] if p.name != "endpoint-details.json"
+    )
     assert documents == sorted(GOLDEN_SAMPLES)

@@ -112,7 +112,18 @@ def test_hostile_names_make_a_working_package(generated: GeneratePackage, tmp_pa
     typed = generated(spec, "dataclasses")
     module = getattr(typed, next(m for m in typed.__all__ if m[0].islower()))
     fields = set(module.Row.__dataclass_fields__)
-    assert {"class_", "col_1st", "sepal_length_cm", "donnees", "数据", "a_b", "a_b_2", "json_", "datetime_", "col_model_dump_extra"} <= fields
+    assert {
+        "class_",
+        "col_1st",
+        "sepal_length_cm",
+        "donnees",
+        "数据",
+        "a_b",
+        "a_b_2",
+        "json_",
+        "datetime_",
+        "col_model_dump_extra",
+    } <= fields
     assert not canary.exists()
 
 

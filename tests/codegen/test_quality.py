@@ -13,18 +13,20 @@ import json
 import subprocess
 import sys
 import tempfile
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import schemakit
 from schemakit.codegen.generate import MODEL_TYPES, generate_package, write_package
 
+from . import documents
 from .conftest import SAMPLES
 from .test_golden import GOLDEN_SAMPLES
 from .test_hostile import _document as hostile_document
+from .test_stable import COLLIDING, HOSTILE_MODELS
 
 TOOLS = ("mypy", "ruff")
 VENVS = Path(tempfile.gettempdir()) / "schemakit-codegen-venvs"
@@ -94,6 +96,12 @@ def _generate_all(tmp_path: Path) -> dict[tuple[str, ...], list[str]]:
     for model_type in ("pydantic", "dataclasses", "typeddict"):
         name = f"hostile_{model_type}"
         add(name, generate_package(schemakit.load(str(tmp_path / "hostile.json")), package=name, model_type=model_type))
+    # Served models named like what the package uses, and column names that collide once cleaned.
+    names = documents.document({f"{n}-1": documents.records_model(COLLIDING) for n in HOSTILE_MODELS}, title="names")
+    (tmp_path / "names.json").write_text(json.dumps(names))
+    for model_type in MODEL_TYPES:
+        name = f"names_{model_type}"
+        add(name, generate_package(schemakit.load(str(tmp_path / "names.json")), package=name, model_type=model_type))
     for model_type in MODEL_TYPES:
         for index, sample in enumerate(GOLDEN_SAMPLES):
             name = f"pkg_{model_type}_{index}"
@@ -120,7 +128,9 @@ def test_generated_code_passes_mypy_strict_and_ruff_in_a_fresh_venv(tmp_path: Pa
         runtime_findings += runtime
     if runtime_findings:
         # The vendored runtime is schemakit/runtime/, copied as it is; its own findings are tracked there.
-        unique = sorted({line.split(":", 1)[0].split("/_runtime/", 1)[1] + ":" + line.split(":", 1)[1] for line in runtime_findings})
+        unique = sorted(
+            {line.split(":", 1)[0].split("/_runtime/", 1)[1] + ":" + line.split(":", 1)[1] for line in runtime_findings}
+        )
         pytest.xfail("findings in the vendored runtime (schemakit/runtime/):\n" + "\n".join(unique[:20]))
 
 
@@ -140,7 +150,9 @@ def test_mypy_rejects_a_hand_built_split_payload_with_a_short_row(
 ) -> None:
     name = f"short_{model_type}"
     write_package(
-        generate_package(schemakit.load(str(SAMPLES / "docs-example-dataframe.json")), package=name, model_type=model_type),
+        generate_package(
+            schemakit.load(str(SAMPLES / "docs-example-dataframe.json")), package=name, model_type=model_type
+        ),
         tmp_path,
     )
     (tmp_path / "use.py").write_text(SHORT_ROW.format(pkg=name))

@@ -3,16 +3,16 @@ credentials, a runtime version check, declared dependencies, and the library's o
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import importlib
 import json
 import os
-import shutil
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import schemakit
 from schemakit._exceptions import CodegenError, InvalidDocumentError
@@ -83,7 +83,9 @@ def test_check_ignore_version_accepts_a_version_only_bump(run_cli, tmp_path: Pat
     assert "_version.py" in strict.stdout
     lenient = run_cli("codegen", bumped, "-o", str(out), "--check", "--ignore-version")
     assert lenient.returncode == 0, lenient.stdout + lenient.stderr
-    changed_schema = run_cli("codegen", str(SAMPLES / "docs-example-dataframe-v3.json"), "-o", str(out), "--check", "--ignore-version")
+    changed_schema = run_cli(
+        "codegen", str(SAMPLES / "docs-example-dataframe-v3.json"), "-o", str(out), "--check", "--ignore-version"
+    )
     assert changed_schema.returncode == 1  # a real schema change is never ignored
 
 
@@ -102,7 +104,9 @@ def test_from_workspace_uses_a_databrickscfg_profile(
     model = pkg.vanilla_simple_model
     with MockServer([DOCS], token=TOKEN) as server:
         config = tmp_path / "databrickscfg"
-        config.write_text(f"[DEFAULT]\nhost = https://wrong.example\ntoken = dapi-wrong\n\n[dev]\nhost = {server.url}\ntoken = {TOKEN}\n")
+        config.write_text(
+            f"[DEFAULT]\nhost = https://wrong.example\ntoken = dapi-wrong\n\n[dev]\nhost = {server.url}\ntoken = {TOKEN}\n"
+        )
         monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(config))
         monkeypatch.setenv("DATABRICKS_HOST", "https://ambient.example")  # a named profile is used alone
         monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-ambient")
@@ -123,6 +127,12 @@ def test_from_workspace_uses_a_databrickscfg_profile(
             assert client.predict(payload).predictions is not None
         with pytest.raises(pkg.MissingTokenError, match="no profile 'nope'"):
             pkg.Client.from_workspace(profile="nope")
+
+        async def call_async() -> object:
+            async with pkg.AsyncClient.from_workspace("example-endpoint", profile="dev") as client:
+                return await client.predict(payload)
+
+        assert asyncio.run(call_async()).predictions is not None
 
 
 def test_a_404_names_the_url_tried_and_what_to_pass(generated: GeneratePackage) -> None:
@@ -185,8 +195,17 @@ def test_the_package_installs_from_its_own_folder(tmp_path: Path) -> None:
     write_package(generate_package(schemakit.load(str(DOCS)), package="installable"), tmp_path / "src")
     target = tmp_path / "site"
     pip = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
-         str(tmp_path / "src" / "installable")],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(tmp_path / "src" / "installable"),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -223,7 +242,8 @@ def test_keywords_the_runtime_does_not_evaluate_warn_or_refuse(tmp_path: Path, r
     )
     schema = schemakit.load(str(spec))
     package = generate_package(schema)
-    assert package.warnings and unsupported in package.warnings[0]
+    assert package.warnings
+    assert unsupported in package.warnings[0]
     with pytest.raises(CodegenError, match="does not evaluate"):
         generate_package(schema, unsupported="refuse")
     warned = run_cli("codegen", str(spec), "-o", str(tmp_path / "out"))
@@ -255,10 +275,15 @@ COLLIDING = {
 def test_colliding_attribute_names_send_every_key_and_value_right(
     generated: GeneratePackage, tmp_path: Path, model_type: str
 ) -> None:
-    spec = documents.write(tmp_path / "collide.json", documents.document({"collide-1": documents.records_model(COLLIDING)}))
+    spec = documents.write(
+        tmp_path / "collide.json", documents.document({"collide-1": documents.records_model(COLLIDING)})
+    )
     pkg = generated(spec, model_type)
     model = pkg.collide
-    idents = {key: ident for key, ident, *_rest in importlib.import_module(pkg.__name__ + "._codec").CLASS_FIELDS["CollideRow"]}
+    idents = {
+        key: ident
+        for key, ident, *_rest in importlib.import_module(pkg.__name__ + "._codec").CLASS_FIELDS["CollideRow"]
+    }
     assert len(set(idents.values())) == 4
     assert idents["a_b"] == "a_b"  # a key that is already an identifier keeps it
     assert all(ident == key or ident not in COLLIDING for key, ident in idents.items())
@@ -276,8 +301,26 @@ def test_colliding_attribute_names_send_every_key_and_value_right(
     assert model.validate(split).ok
 
 
-HOSTILE_MODELS = ["os", "httpx", "time", "type", "self", "annotations", "asyncio", "quote", "json", "client",
-                  "models", "None", "True", "Any", "Field", "BaseModel", "_codec", "validation"]
+HOSTILE_MODELS = [
+    "os",
+    "httpx",
+    "time",
+    "type",
+    "self",
+    "annotations",
+    "asyncio",
+    "quote",
+    "json",
+    "client",
+    "models",
+    "None",
+    "True",
+    "Any",
+    "Field",
+    "BaseModel",
+    "_codec",
+    "validation",
+]
 
 
 @pytest.mark.parametrize("model_type", list(MODEL_TYPES))
@@ -286,7 +329,9 @@ def test_models_named_like_what_the_package_uses_get_safe_distinct_names(
 ) -> None:
     spec = documents.write(
         tmp_path / "names.json",
-        documents.document({f"{name}-1": documents.records_model({"x": {"type": "integer"}}) for name in HOSTILE_MODELS}),
+        documents.document(
+            {f"{name}-1": documents.records_model({"x": {"type": "integer"}}) for name in HOSTILE_MODELS}
+        ),
     )
     pkg = generated(spec, model_type)
     modules = [m for m in pkg.__all__ if m[0].islower()]
@@ -294,11 +339,12 @@ def test_models_named_like_what_the_package_uses_get_safe_distinct_names(
     by_name = {getattr(pkg, m).NAME: getattr(pkg, m) for m in modules}
     assert sorted(by_name) == sorted(f"{n}-1" for n in HOSTILE_MODELS)
     assert by_name["os-1"].__name__.endswith(".os_model")
-    with MockServer([spec], token=TOKEN) as server:
-        with pkg.Client(f"{server.url}/serving-endpoints/stable-endpoint", token=TOKEN) as client:
-            for module_name in modules:
-                module = getattr(pkg, module_name)
-                row = {"x": 1} if model_type == "typeddict" else module.Row(x=1)
-                answer = getattr(client, f"predict_{module_name}")(module.to_dataframe_records([row]))
-                assert answer is not None
-    shutil.rmtree(tmp_path / "names.json", ignore_errors=True)
+    with (
+        MockServer([spec], token=TOKEN) as server,
+        pkg.Client(f"{server.url}/serving-endpoints/stable-endpoint", token=TOKEN) as client,
+    ):
+        for module_name in modules:
+            module = getattr(pkg, module_name)
+            row = {"x": 1} if model_type == "typeddict" else module.Row(x=1)
+            answer = getattr(client, f"predict_{module_name}")(module.to_dataframe_records([row]))
+            assert answer is not None

@@ -38,7 +38,9 @@ def test_sync_stream_yields_typed_chunks_and_assembles_the_message(
     assert stream.done
     assert len([c for c in chunks if c.get("choices")]) >= 2
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
-    expected = whole["choices"][0]["message"]["content"] if model_type == "typeddict" else whole.choices[0].message.content
+    expected = (
+        whole["choices"][0]["message"]["content"] if model_type == "typeddict" else whole.choices[0].message.content
+    )
     assert stream.text == expected
     assert stream.message == {"role": "assistant", "content": expected}
     assert stream.finish_reason == "stop"
@@ -49,7 +51,12 @@ def test_stream_retries_429_before_the_stream_starts(generated: GeneratePackage,
     server.configure(pkg.ENDPOINT, throttle_queries=1, retry_after=0)
     with pkg.Client(_base(server, pkg), token=TOKEN, backoff=0.01) as client:
         stream = client.stream_meta_llama_v3_1_8b_instruct({"messages": [{"role": "user", "content": "hi"}]})
-        text = "".join(piece for chunk in stream for choice in chunk.get("choices", []) for piece in [choice.get("delta", {}).get("content", "")])
+        text = "".join(
+            piece
+            for chunk in stream
+            for choice in chunk.get("choices", [])
+            for piece in [choice.get("delta", {}).get("content", "")]
+        )
     assert text == stream.text
     assert stream.text
     posts = [r for r in server.requests if r.path.endswith("/invocations")]

@@ -58,7 +58,8 @@ def test_docs_example_types() -> None:
 
 
 def _tsc() -> str | None:
-    return os.environ.get("SCHEMAKIT_TSC") or shutil.which("tsc")
+    local = Path(__file__).resolve().parents[2] / ".venv" / "node" / "node_modules" / ".bin" / "tsc"
+    return os.environ.get("SCHEMAKIT_TSC") or (str(local) if local.exists() else shutil.which("tsc"))
 
 
 @pytest.mark.skipif(_tsc() is None, reason="TypeScript compiler not installed (set SCHEMAKIT_TSC=/path/to/tsc)")

@@ -77,10 +77,16 @@ def test_the_typescript_validator_agrees_with_schemakit_check_on_every_sample_pa
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     (tmp_path / "verdicts.js").write_text(VERDICTS)
     assert NODE is not None
-    run = subprocess.run([NODE, str(tmp_path / "verdicts.js"), str(tmp_path / "cases.json")], capture_output=True, text=True, check=False)
+    run = subprocess.run(
+        [NODE, str(tmp_path / "verdicts.js"), str(tmp_path / "cases.json")], capture_output=True, text=True, check=False
+    )
     assert run.returncode == 0, run.stderr
     got = json.loads(run.stdout)
-    disagreements = [(Path(c[2]).parent.name + "/" + Path(c[2]).name, e, g) for c, e, g in zip(cases, expected, got, strict=True) if e != g]
+    disagreements = [
+        (Path(c[2]).parent.name + "/" + Path(c[2]).name, e, g)
+        for c, e, g in zip(cases, expected, got, strict=True)
+        if e != g
+    ]
     assert len(cases) >= 100
     assert disagreements == []
 
@@ -88,7 +94,9 @@ def test_the_typescript_validator_agrees_with_schemakit_check_on_every_sample_pa
 def _prefix_of(source: str, model: str) -> str:
     """The exported namespace whose `name` is the served model (read from VERSIONS)."""
     versions = source.split("export const VERSIONS = ", 1)[1].split(" as const;", 1)[0]
-    module = next(part.split(":")[0].strip() for part in versions.split("models: {", 1)[1].split(",") if json.dumps(model) in part)
+    module = next(
+        part.split(":")[0].strip() for part in versions.split("models: {", 1)[1].split(",") if json.dumps(model) in part
+    )
     marker = f"name: VERSIONS.models.{module},"
     before = source[: source.index(marker)]
     return before.rsplit("export const ", 1)[1].split(" ", 1)[0]
@@ -116,7 +124,9 @@ main().catch((e) => { console.error(e); process.exit(1); });
 
 def test_the_typescript_client_calls_the_emulator(tmp_path: Path) -> None:
     docs = SAMPLES / "docs-example-dataframe.json"
-    write_package(generate_package(schemakit.load(str(docs)), package="tsclient", target="typescript"), tmp_path / "src")
+    write_package(
+        generate_package(schemakit.load(str(docs)), package="tsclient", target="typescript"), tmp_path / "src"
+    )
     compiled = _compile(tmp_path, [tmp_path / "src" / "tsclient" / "index.ts"])
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     (tmp_path / "client.js").write_text(CLIENT)
@@ -125,18 +135,31 @@ def test_the_typescript_client_calls_the_emulator(tmp_path: Path) -> None:
         server.configure("example-endpoint", throttle_queries=1, retry_after=0)
         assert NODE is not None
         run = subprocess.run(
-            [NODE, str(tmp_path / "client.js"), str(tmp_path / "js" / "tsclient" / "index.js"),
-             f"{server.url}/serving-endpoints/example-endpoint", token],
-            capture_output=True, text=True, check=False, timeout=60,
+            [
+                NODE,
+                str(tmp_path / "client.js"),
+                str(tmp_path / "js" / "tsclient" / "index.js"),
+                f"{server.url}/serving-endpoints/example-endpoint",
+                token,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
         )
         paths = [r.path for r in server.requests if r.path.endswith("/invocations")]
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
-    assert out["payload"] == {"dataframe_split": {"columns": ["int_col", "float_col", "string_col"], "data": [[1, 0.5, "a"]]}, "params": {"sentiment": 0.7}}
+    assert out["payload"] == {
+        "dataframe_split": {"columns": ["int_col", "float_col", "string_col"], "data": [[1, 0.5, "a"]]},
+        "params": {"sentiment": 0.7},
+    }
     assert len(out["result"]["predictions"]) == 1
     assert len(out["routed"]["predictions"]) == 1
     assert out["invalid"] == "InvalidPayloadError"
-    assert out["denied"][0] == "EndpointError" and out["denied"][1] in (401, 403) and out["denied"][2] is False
+    assert out["denied"][0] == "EndpointError"
+    assert out["denied"][1] in (401, 403)
+    assert out["denied"][2] is False
     assert paths[:3] == [
         "/serving-endpoints/example-endpoint/served-models/vanilla_simple_model-2/invocations",  # 429, retried
         "/serving-endpoints/example-endpoint/served-models/vanilla_simple_model-2/invocations",
@@ -164,7 +187,50 @@ def test_tsc_rejects_a_split_payload_with_a_short_row(tmp_path: Path) -> None:
 def test_every_sample_compiles_with_tsc_strict(tmp_path: Path) -> None:
     files = []
     for index, sample in enumerate(GOLDEN_SAMPLES):
-        write_package(generate_package(schemakit.load(str(SAMPLES / sample)), package=f"ts{index}", target="typescript"), tmp_path)
+        write_package(
+            generate_package(schemakit.load(str(SAMPLES / sample)), package=f"ts{index}", target="typescript"), tmp_path
+        )
         files.append(tmp_path / f"ts{index}" / "index.ts")
     result = _compile(tmp_path, files, emit=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+STREAM = """
+const pkg = require(process.argv[2]);
+async function main() {
+  const client = new pkg.Client({ baseUrl: process.argv[3], token: process.argv[4] });
+  const chunks = [];
+  for await (const chunk of client.streamMetaLlamaV318bInstruct({ messages: [{ role: "user", content: "hello" }] })) chunks.push(chunk);
+  const whole = await client.predictMetaLlamaV318bInstruct({ messages: [{ role: "user", content: "hello" }] });
+  console.log(JSON.stringify({ count: chunks.length, text: pkg.assemble(chunks), whole: whole.choices[0].message.content }));
+}
+main().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+def test_the_typescript_client_streams_chat(tmp_path: Path) -> None:
+    chat = SAMPLES / "foundation-model-chat.json"
+    write_package(generate_package(schemakit.load(str(chat)), package="tschat", target="typescript"), tmp_path / "src")
+    compiled = _compile(tmp_path, [tmp_path / "src" / "tschat" / "index.ts"])
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    (tmp_path / "stream.js").write_text(STREAM)
+    with MockServer([chat], token="dapi-chat") as server:
+        endpoint = schemakit.load(str(chat)).title
+        assert NODE is not None
+        run = subprocess.run(
+            [
+                NODE,
+                str(tmp_path / "stream.js"),
+                str(tmp_path / "js" / "tschat" / "index.js"),
+                f"{server.url}/serving-endpoints/{endpoint}",
+                "dapi-chat",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["count"] >= 3
+    assert out["text"] == out["whole"]

@@ -20,7 +20,9 @@ from .conftest import SAMPLES, GeneratePackage
 DOCS = SAMPLES / "docs-example-dataframe.json"
 ALL_TYPES = SAMPLES / "all-types.json"
 #: A valid all-types row as JSON values (rows may be plain dicts keyed by the document's column names).
-ALL_TYPES_ROW = json.loads((SAMPLES / "payloads" / "all-types" / "valid-records.json").read_text())["dataframe_records"][0]
+ALL_TYPES_ROW = json.loads((SAMPLES / "payloads" / "all-types" / "valid-records.json").read_text())[
+    "dataframe_records"
+][0]
 
 
 def _both_accept(source: object, model_name: str, payload: dict[str, object]) -> None:
@@ -300,7 +302,9 @@ def test_closed_prefix_items_become_tuples(generated: GeneratePackage, tmp_path:
     pkg = generated(spec, "dataclasses")
     assert typing.get_type_hints(pkg.models.MRow)["pair"] == tuple[int, str]
     models_source = Path(pkg.models.__file__).read_text()
-    assert 'pair: tuple[int, str]\n    """\n    An id and its label.\n    """' in models_source  # docstring from the document
+    assert (
+        'pair: tuple[int, str]\n    """\n    An id and its label.\n    """' in models_source
+    )  # docstring from the document
     payload = pkg.m.to_dataframe_records([pkg.m.Row(pair=(1, "a"))])
     assert payload == {"dataframe_records": [{"pair": [1, "a"]}]}
     assert pkg.m.validate(payload).ok

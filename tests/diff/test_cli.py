@@ -213,18 +213,20 @@ def test_json_and_github_formats(pair: tuple[str, str]) -> None:
     assert data["summary"] == {"breaking": 1, "warning": 3, "info": 2, "ignored": 0}
     assert data["old"]["source"] == old
     github = run(old, new, "--format", "github").stdout.splitlines()
-    assert github[0].startswith(
-        f"::notice file={new.replace(':', '%3A')},title=info info-version-changed in endpoint::"
-    )
+    assert github[0].startswith(f"::notice file={new.replace(':', '%3A')},line=")
+    assert ",title=info info-version-changed in endpoint::" in github[0]
     assert any(line.startswith("::error ") for line in github)
     markdown = run(old, new, "--format", "markdown").stdout
     assert "| Severity | Model | Where | Change | Rule |" in markdown
 
 
-def test_github_annotations_have_no_file_for_non_file_sources(pair: tuple[str, str]) -> None:
+def test_github_annotations_go_on_old_when_new_is_not_a_file(pair: tuple[str, str]) -> None:
+    # A committed schema against a live endpoint or a model: the annotations go on the committed file.
     old, new = pair
     result = run(old, "-", "--format", "github", stdin=Path(new).read_text())
-    assert all(" file=" not in line for line in result.stdout.splitlines())
+    findings = result.stdout.splitlines()[:-1]
+    assert findings
+    assert all(f" file={old.replace(':', '%3A')},line=" in line for line in findings)
 
 
 def test_ignore_file_option(pair: tuple[str, str], tmp_path: Path) -> None:

@@ -18,6 +18,12 @@ A, B, C = DEFAULT_COLUMNS
 CHAT = (col("messages", "array<string>", required=True), col("temperature", "double", nullable=True))
 
 
+def messages(roles: list[str]) -> Any:
+    role = {"type": "string", "enum": roles}
+    message = {"type": "object", "properties": {"role": role, "content": {"type": "string"}}}
+    return col("messages", {"type": "array", "items": message}, required=True)
+
+
 @dataclass
 class Case:
     name: str
@@ -174,6 +180,16 @@ CASES = [
     Case("pattern-changed", cols(A, B, col("c", {"type": "string", "pattern": "^[a-z]+$"})),
          cols(A, B, col("c", {"type": "string", "pattern": "^[a-z0-9]+$"})),
          {("pattern-changed", "breaking")}, {("pattern-changed", "breaking")}),
+    Case("chat-streaming", m(object_fields=(*CHAT, col("stream", "boolean"))), m(object_fields=CHAT),
+         {("streaming-removed", "breaking"), ("column-removed", "warning")},
+         {("streaming-added", "info"), ("column-added-optional", "info")}),
+    Case("chat-to-completions", m(object_fields=CHAT), m(object_fields=(col("prompt", "string", required=True),)),
+         {("request-kind-changed", "breaking"), ("column-removed", "warning"), ("column-added-required", "breaking")},
+         {("request-kind-changed", "breaking"), ("column-removed", "warning"), ("column-added-required", "breaking"),
+          ("column-added-optional", "info")}),
+    Case("chat-role-enum-narrowed", m(object_fields=(messages(["system", "user", "assistant"]),)),
+         m(object_fields=(messages(["user", "assistant"]),)),
+         {("enum-value-removed", "breaking")}, {("enum-value-added", "info")}),
     # -- params --
     Case("param-with-default", m(params=()), m(params=(param("top_k", "long", 5),)),
          {("param-added", "info")}, {("param-removed", "warning")}),

@@ -40,7 +40,7 @@ from schemakit import load
 from schemakit._io import atomic_write_bytes, dump_json_stable
 from schemakit.check.validator import compile_validator
 
-from .conftest import ScoringServer, scoring_servers
+from .conftest import ScoringServer, needs_object_branches, scoring_servers
 from .test_agreement import _mlflow_reason, _mlflow_version
 
 pytestmark = pytest.mark.mlflow
@@ -51,6 +51,14 @@ AGENTS = ("chat-agent", "responses-agent")
 #: Request keys that are protocol, not data for the agent (see the module docstring).
 PROTOCOL_KEYS = frozenset({"stream", "databricks_options"})
 EXAMPLE = "serving_input_example.json"
+#: What each agent is handed (ChatAgent.predict's arguments; ResponsesAgentRequest's fields, its signature).
+CHAT_AGENT_FIELDS = frozenset({"messages", "context", "custom_inputs"})
+RESPONSES_AGENT_FIELDS = frozenset(
+    {
+        *("background", "context", "custom_inputs", "input", "max_output_tokens", "metadata", "parallel_tool_calls"),
+        *("reasoning", "store", "temperature", "text", "tool_choice", "tools", "top_p", "truncation", "user"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -365,7 +373,7 @@ def _echo(model: str, answer: Any) -> dict[str, Any]:
 def _differences(model: str, request: dict[str, Any], echo: dict[str, Any]) -> tuple[list[str], list[str]]:
     changes: list[str] = []
     dropped: list[str] = []
-    known = {"messages", "context", "custom_inputs"} if model == "chat-agent" else set(echo) | {"input"}
+    known = CHAT_AGENT_FIELDS if model == "chat-agent" else RESPONSES_AGENT_FIELDS
     for key, value in request.items():
         if key in PROTOCOL_KEYS:
             continue
@@ -479,6 +487,7 @@ def test_outcomes_match_the_committed_results(agents: dict[str, ScoringServer]) 
     )
 
 
+@needs_object_branches
 @pytest.mark.parametrize("agent", AGENTS)
 def test_check_accepts_the_agents_own_serving_input_example(agent: str, agents: dict[str, ScoringServer]) -> None:
     """The issue's done-when: `from-mlflow`, then `check` of the saved example exits 0; the document is strict-valid."""

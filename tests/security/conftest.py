@@ -15,7 +15,7 @@ def canary(tmp_path: Path) -> Path:
     """A file outside every input; its content is a JSON schema so a reader that follows a URI can use it."""
     path = tmp_path / "outside" / "canary.json"
     path.parent.mkdir()
-    path.write_text('{"type": "string", "enum": ["%s"], "description": "%s"}' % (CANARY_TEXT, CANARY_TEXT))
+    path.write_text(f'{{"type": "string", "enum": ["{CANARY_TEXT}"], "description": "{CANARY_TEXT}"}}')
     return path
 
 

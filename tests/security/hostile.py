@@ -48,6 +48,14 @@ def leaks(text: str, secret: str = TOKEN, window: int = 10) -> bool:
     return any(secret[i : i + window] in text for i in range(len(secret) - window + 1))
 
 
+def assert_one_line(exc: BaseException, secrets: Iterable[str] = (TOKEN,)) -> None:
+    """A library error is one line and names no secret (called from `except` blocks that accept any error)."""
+    assert "\n" not in str(exc), f"a multi-line error: {str(exc)[:400]!r}"
+    for secret in secrets:
+        for text in (str(exc), repr(exc)):
+            assert not leaks(text, secret), f"a secret in {type(exc).__name__}: {text[:400]!r}"
+
+
 def raw_controls(text: str) -> list[str]:
     return sorted({repr(c) for c in text if c in RAW_CONTROLS})
 
@@ -152,6 +160,10 @@ class Listener:
                 )
             conn.close()
 
+    def reset(self) -> None:
+        self.connections = 0
+        self.received.clear()
+
     def close(self) -> None:
         self._stop.set()
         self.sock.close()
@@ -183,7 +195,9 @@ class Run:
         return self.out + self.err
 
     def __str__(self) -> str:
-        return f"schemakit {' '.join(self.args)!r} -> {self.code}\nstdout: {self.out[-3000:]}\nstderr: {self.err[-3000:]}"
+        return (
+            f"schemakit {' '.join(self.args)!r} -> {self.code}\nstdout: {self.out[-3000:]}\nstderr: {self.err[-3000:]}"
+        )
 
 
 def run_cli(*args: str, env: Mapping[str, str] | None = None, input: str = "", cwd: Path | None = None) -> Run:
@@ -214,7 +228,9 @@ def run_inprocess(*args: str) -> Run:
             main(list(args))
         except SystemExit as exc:
             code = exc.code
-    return Run(tuple(args), code if isinstance(code, int) else (0 if code is None else 2), out.getvalue(), err.getvalue())
+    return Run(
+        tuple(args), code if isinstance(code, int) else (0 if code is None else 2), out.getvalue(), err.getvalue()
+    )
 
 
 def assert_clean(

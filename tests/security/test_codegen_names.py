@@ -45,7 +45,7 @@ def _doc(big_enum: bool = True) -> dict[str, object]:
     # msgspec decodes enum ints only within 64 bits (a documented limit it refuses clearly); the others take 2^63+.
     enum = [1, 2**63, 2**64 - 1] if big_enum else [1, 2]
     props = {"n": {"type": "integer", "enum": enum}, "s": {"type": "string"}, "self": {"type": "string"}}
-    return document({name: props for name in HOSTILE_MODEL_NAMES}, title="hostile-names")
+    return document(dict.fromkeys(HOSTILE_MODEL_NAMES, props), title="hostile-names")
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,9 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, d
 
 
 @pytest.mark.parametrize("model_type", MODEL_TYPES)
-def test_hostile_names_generate_import_and_answer(packages: tuple[Path, dict[str, ModuleType], Path], model_type: str) -> None:
+def test_hostile_names_generate_import_and_answer(
+    packages: tuple[Path, dict[str, ModuleType], Path], model_type: str
+) -> None:
     _out, modules, doc = packages
     pkg = modules[model_type]
     methods = sorted(m for m in dir(pkg.Client) if m.startswith("predict_"))
@@ -87,12 +89,16 @@ def test_hostile_names_generate_import_and_answer(packages: tuple[Path, dict[str
                 getattr(client, method)({"dataframe_records": [ROW]}, validate=False)
         paths = {r.path for r in server.requests}
     for name in HOSTILE_MODEL_NAMES:
-        assert any(p.endswith(f"/served-models/{name}/invocations") for p in paths), f"{name!r} was never called: {sorted(paths)}"
+        assert any(p.endswith(f"/served-models/{name}/invocations") for p in paths), (
+            f"{name!r} was never called: {sorted(paths)}"
+        )
 
 
 def test_hostile_names_pass_mypy_strict_and_ruff(packages: tuple[Path, dict[str, ModuleType], Path]) -> None:
     out, modules, _doc_path = packages
-    (out / "mypy.ini").write_text("[mypy]\nstrict = True\npython_version = 3.10\n\n[mypy-jsonschema.*]\nignore_missing_imports = True\n")
+    (out / "mypy.ini").write_text(
+        "[mypy]\nstrict = True\npython_version = 3.10\n\n[mypy-jsonschema.*]\nignore_missing_imports = True\n"
+    )
     names = [m.__name__ for m in modules.values()]
     ruff = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--isolated", "--target-version", "py310", "--select", "E,F,W,I,B,UP,SIM,RUF,C4", "--ignore", "E501,RUF036", "--output-format", "concise", *names],
@@ -111,7 +117,9 @@ test_hostile_names_pass_mypy_strict_and_ruff = pytest.mark.timeout(300)(test_hos
 
 
 def test_enum_ints_beyond_64_bits_in_the_emulator_and_check(tmp_path: Path, env: dict[str, str]) -> None:
-    doc = write_json(tmp_path / "doc.json", document({"m-1": {"n": {"type": "integer", "enum": [1, 2**63, 2**64 + 1]}}}))
+    doc = write_json(
+        tmp_path / "doc.json", document({"m-1": {"n": {"type": "integer", "enum": [1, 2**63, 2**64 + 1]}}})
+    )
     payload = {"dataframe_records": [{"n": 1}, {"n": 2**63}]}
     with MockServer([doc], token="dapi-test") as server, server.client() as client:
         answer = client.post("/serving-endpoints/hostile-endpoint/served-models/m-1/invocations", json=payload)
@@ -132,7 +140,9 @@ def _tsc() -> str | None:
 
 
 def test_non_finite_enum_values_are_refused_or_compile(tmp_path: Path, env: dict[str, str]) -> None:
-    doc = json.dumps(document({"m-1": {"f": {"type": "number", "enum": ["NANX", "INFX", "NINFX", 1.5]}}}, title="nonfinite"))
+    doc = json.dumps(
+        document({"m-1": {"f": {"type": "number", "enum": ["NANX", "INFX", "NINFX", 1.5]}}}, title="nonfinite")
+    )
     path = tmp_path / "doc.yaml"
     path.write_text(doc.replace('"NANX"', ".nan").replace('"INFX"', ".inf").replace('"NINFX"', "-.inf"))
     validate = run_cli("validate", str(path), env=env)
@@ -147,13 +157,21 @@ def test_non_finite_enum_values_are_refused_or_compile(tmp_path: Path, env: dict
     if tsc is None:
         pytest.skip("TypeScript compiler not installed (set SCHEMAKIT_TSC)")
     files = [str(p) for p in (tmp_path / "ts").rglob("*.ts")]
-    compiled = subprocess.run([tsc, "--strict", "--noEmit", "--target", "es2020", *files], capture_output=True, text=True, check=False, timeout=120)
+    compiled = subprocess.run(
+        [tsc, "--strict", "--noEmit", "--target", "es2020", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
 
 
 @pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o755), (0o077, 0o700), (0o002, 0o775)])
 def test_package_folder_follows_the_umask(tmp_path: Path, umask: int, expected: int) -> None:
-    generated = generate_package(schemakit.load(str(ROOT / "samples" / "docs-example-dataframe.json")), package="umask_pkg")
+    generated = generate_package(
+        schemakit.load(str(ROOT / "samples" / "docs-example-dataframe.json")), package="umask_pkg"
+    )
     old = os.umask(umask)
     try:
         write_package(generated, tmp_path)

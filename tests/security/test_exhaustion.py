@@ -33,7 +33,12 @@ from .hostile import (
 
 pytestmark = pytest.mark.timeout(20)
 
-EVIL_PATTERNS = ["^(a+)+$", "^(a|aa)+$", "^(a|a?)+$", "^([a-zA-Z0-9])(([\\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+[.]{1}(([a-z]{2,3})|([a-z]{2,3}[.]{1}[a-z]{2,3}))$"]
+EVIL_PATTERNS = [
+    "^(a+)+$",
+    "^(a|aa)+$",
+    "^(a|a?)+$",
+    "^([a-zA-Z0-9])(([\\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+[.]{1}(([a-z]{2,3})|([a-z]{2,3}[.]{1}[a-z]{2,3}))$",
+]
 EVIL_INPUT = "a" * 35 + "!"
 
 
@@ -65,7 +70,12 @@ def test_redos_pattern_in_library_emulator_and_middleware(tmp_path: Path, patter
     statuses: list[str] = []
     app = schemakit.PayloadValidationWSGIMiddleware(lambda environ, start: [start("200 OK", []) or b"ok"], schema)
     body = json.dumps(payload).encode()
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/invocations", "CONTENT_LENGTH": str(len(body)), "wsgi.input": __import__("io").BytesIO(body)}
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/invocations",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": __import__("io").BytesIO(body),
+    }
     b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
     assert statuses[0].startswith("400")
 
@@ -108,8 +118,14 @@ def test_exponential_ref_expansion_library(tmp_path: Path) -> None:
 def test_a_large_document_of_shared_refs_fails_fast(tmp_path: Path, env: dict[str, str]) -> None:
     # ~2 MB: a wide table whose every row references the same few thousand-node subtree.
     leaf = {"type": "object", "properties": {f"f{i}": {"type": "string", "description": "d" * 20} for i in range(300)}}
-    schemas = {"Leaf": leaf, "Row": {"type": "object", "properties": {f"c{i}": {"$ref": "#/components/schemas/Leaf"} for i in range(4000)}}}
-    doc = document({"m-1": {f"x{i}": {"$ref": "#/components/schemas/Row"} for i in range(300)}}, extra={"components": {"schemas": schemas}})
+    schemas = {
+        "Leaf": leaf,
+        "Row": {"type": "object", "properties": {f"c{i}": {"$ref": "#/components/schemas/Leaf"} for i in range(4000)}},
+    }
+    doc = document(
+        {"m-1": {f"x{i}": {"$ref": "#/components/schemas/Row"} for i in range(300)}},
+        extra={"components": {"schemas": schemas}},
+    )
     path = write_json(tmp_path / "wide.json", doc)
     run = run_cli("validate", str(path), env=env)
     assert_clean(run)

@@ -24,10 +24,10 @@ from .hostile import (
     HostileHandler,
     Listener,
     assert_clean,
+    assert_one_line,
     document,
     hostile_server,
     run_cli,
-    write_json,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -97,7 +97,9 @@ def _mlflow_model(tmp_path: Path, example_target: Path) -> Path:
 def test_from_mlflow_never_follows_a_symlinked_example(tmp_path: Path, env: dict[str, str]) -> None:
     outside = tmp_path / "outside-example.json"
     row = {"bedrooms": 1, "area_m2": 2.0, "city": CANARY_TEXT}
-    outside.write_text(json.dumps({"dataframe_records": [row], "dataframe_split": {"columns": ["city"], "data": [[CANARY_TEXT]]}}))
+    outside.write_text(
+        json.dumps({"dataframe_records": [row], "dataframe_split": {"columns": ["city"], "data": [[CANARY_TEXT]]}})
+    )
     model = _mlflow_model(tmp_path, outside)
     for args in (("from-mlflow", str(model)), ("inspect", f"mlflow:{model}"), ("validate", f"mlflow:{model}")):
         assert_clean(run_cli(*args, env=env))
@@ -118,7 +120,9 @@ def test_from_mlflow_never_follows_a_symlinked_mlmodel_folder(tmp_path: Path, en
     model = tmp_path / "model"
     model.mkdir()
     mlmodel = (ROOT / "tests" / "mlflow" / "models" / "house-prices" / "MLmodel").read_text()
-    (model / "MLmodel").write_text(mlmodel + "saved_input_example_info:\n  serving_input_path: serving_input_example.json\n")
+    (model / "MLmodel").write_text(
+        mlmodel + "saved_input_example_info:\n  serving_input_path: serving_input_example.json\n"
+    )
     (model / "serving_input_example.json").symlink_to(outside / "serving_input_example.json")
     assert_clean(run_cli("from-mlflow", str(model), env=env))
 
@@ -148,7 +152,8 @@ def test_dot_endpoint_names_are_refused_before_any_request(name: str, env: dict[
                 assert bare not in ("/api/2.0/serving-endpoints", "/api/2.0", "/api", ""), (
                     f"{name!r} became {method} {path}\n{run}"
                 )
-                assert "/../" not in path + "/" and not bare.endswith("/.."), f"{method} {path}"
+                assert "/../" not in path + "/", f"{method} {path}"
+                assert not bare.endswith("/.."), f"{method} {path}"
         if name in (".", ".."):
             assert not server.seen, f"{name!r} reached the server: {server.seen}"
         with schemakit.Workspace(host=server.url, token=TOKEN, retries=0) as ws:
@@ -157,8 +162,59 @@ def test_dot_endpoint_names_are_refused_before_any_request(name: str, env: dict[
                 try:
                     call(name)
                 except (SchemakitError, ValueError) as exc:
-                    assert "\n" not in str(exc)
+                    assert_one_line(exc)
                 new = server.seen[seen:]
                 for method, path, _headers in new:
                     bare = path.split("?", 1)[0].rstrip("/")
                     assert bare not in ("/api/2.0/serving-endpoints", "/api/2.0"), f"{name!r} became {method} {path}"
+
+
+@pytest.mark.parametrize(
+    ("status", "location"),
+    [
+        (302, None),
+        (307, ""),
+        (301, None),
+        (308, "   "),
+        (302, "javascript:alert(1)"),
+        (302, "http://[::1"),
+        (302, "ftp://127.0.0.1/x"),
+    ],
+)
+def test_a_redirect_without_a_usable_location_is_one_line_error(status: int, location: str | None) -> None:
+    """Found by tests/fuzz/test_servers.py: a 3xx body was parsed as the document; `javascript:` raised httpx.InvalidURL."""
+    body = json.dumps(document()).encode()
+
+    def answer(handler: HostileHandler) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        if location is not None:
+            handler.send_header("Location", location)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    with hostile_server(answer) as server, pytest.raises(SchemakitError) as refused:
+        schemakit.load(f"{server.url}/doc.json", schemakit.LoadOptions(timeout=5))
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "location", ["javascript:alert(1)", "http://[::1", "//127.0.0.1:1/x", "ftp://127.0.0.1/x", "\x00"]
+)
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_workspace_redirects_to_odd_locations_are_one_line_errors(status: int, location: str) -> None:
+    """Found by tests/fuzz/test_servers.py: `Location: javascript:alert(1)` raised httpx.InvalidURL."""
+
+    def answer(handler: HostileHandler) -> None:
+        handler.send_response(status)
+        handler.send_header("Location", location.replace("\x00", "%00"))
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    with hostile_server(answer) as server, schemakit.Workspace(host=server.url, token=TOKEN, retries=0) as ws:
+        for call in (lambda: ws.get_endpoint("ep"), lambda: ws.stop("ep"), lambda: ws.list_endpoints()):
+            try:
+                call()
+            except SchemakitError as exc:
+                assert_one_line(exc)

@@ -73,7 +73,9 @@ def _quiet(run: Run, listener: Listener) -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_validate_reports_uri_keywords(tmp_path: Path, case: str, canary: Path, listener: Listener, env: dict[str, str]) -> None:
+def test_validate_reports_uri_keywords(
+    tmp_path: Path, case: str, canary: Path, listener: Listener, env: dict[str, str]
+) -> None:
     doc = _hostile_doc(tmp_path, case, canary, listener)
     for args in (("validate", str(doc)), ("validate", "--format", "json", str(doc))):
         run = run_cli(*args, env=env)
@@ -82,7 +84,9 @@ def test_validate_reports_uri_keywords(tmp_path: Path, case: str, canary: Path, 
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_inspect_and_check_never_follow(tmp_path: Path, case: str, canary: Path, listener: Listener, env: dict[str, str]) -> None:
+def test_inspect_and_check_never_follow(
+    tmp_path: Path, case: str, canary: Path, listener: Listener, env: dict[str, str]
+) -> None:
     doc = _hostile_doc(tmp_path, case, canary, listener)
     payload = _payloads(tmp_path)
     for args in (
@@ -117,7 +121,9 @@ def test_library_check_payload_never_follows(tmp_path: Path, case: str, canary: 
     assert listener.connections == 0
 
 
-@pytest.mark.parametrize("case", ["dynamicRef-file", "dynamicRef-http", "id-file-base", "unevaluated-through-remote-dynamicRef"])
+@pytest.mark.parametrize(
+    "case", ["dynamicRef-file", "dynamicRef-http", "id-file-base", "unevaluated-through-remote-dynamicRef"]
+)
 def test_emulator_never_follows(tmp_path: Path, case: str, canary: Path, listener: Listener) -> None:
     from schemakit.testing import MockServer
 

@@ -263,6 +263,32 @@ function withoutSplitRows(schema: Schema): Schema {
   return { ...schema, properties: { ...properties, dataframe_split: { ...split, properties: { ...inner, data: rows } } } };
 }
 
+// Values the serving API takes though published documents leave them out (a warning, not an error).
+const KNOWN_GAPS: Array<[string, string, string]> = [["messages", "role", "system"]];
+
+function withKnownGaps(schema: Schema, payload: { [k: string]: unknown }, out: Problem[]): Schema {
+  let patched = schema;
+  for (const [field, itemField, value] of KNOWN_GAPS) {
+    if (!isObject(patched)) break;
+    const properties = patched["properties"] as { [k: string]: Schema } | undefined;
+    const list = properties?.[field];
+    const items = isObject(list) ? list["items"] : undefined;
+    const itemProperties = isObject(items) ? (items["properties"] as { [k: string]: Schema } | undefined) : undefined;
+    const target = itemProperties?.[itemField];
+    if (!isObject(target) || !Array.isArray(target["enum"]) || (target["enum"] as unknown[]).includes(value)) continue;
+    const widened = { ...target, enum: [...(target["enum"] as unknown[]), value] };
+    patched = {
+      ...patched,
+      properties: { ...properties, [field]: { ...(list as object), items: { ...(items as object), properties: { ...itemProperties, [itemField]: widened } } } },
+    };
+    const sent = payload[field];
+    if (Array.isArray(sent) && sent.some((item) => isObject(item) && item[itemField] === value)) {
+      out.push({ code: "known-document-gap", severity: "warning", path: `$.${field}`, message: `${itemField} ${value} is accepted by the server` });
+    }
+  }
+  return patched;
+}
+
 /** The verdict of `schemakit check` for one served model's plan. */
 export function validatePlan(plan: Plan, payload: unknown): Report {
   const out: Problem[] = [];
@@ -270,7 +296,7 @@ export function validatePlan(plan: Plan, payload: unknown): Report {
   const keyed = plan.formats.filter((f) => f.kind !== "object");
   let format: string | null = null;
   if (objectFormat !== undefined && isObject(payload) && !FORMAT_KEYS.some((k) => k in payload)) {
-    schemaProblems(objectFormat.schema, payload, "$", out);
+    schemaProblems(withKnownGaps(objectFormat.schema, payload, out), payload, "$", out);
     const properties = isObject(objectFormat.schema) ? (objectFormat.schema["properties"] as object | undefined) ?? {} : {};
     for (const name of SERVER_REQUIRED) {
       if (name in properties && !(name in payload) && !out.some((p) => p.code === "required")) {

@@ -8,7 +8,8 @@ from typing import Any
 
 from ._plans import PLANS
 from ._runtime import require
-from ._runtime.engine import Engine, PayloadReport
+from ._runtime.engine import Engine
+from ._runtime.report import PayloadReport
 from .errors import InvalidPayloadError
 
 require(1, "churn_client")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from . import bge_large_en_v1_5
 from ._runtime import require
-from ._runtime.engine import PayloadReport, Problem
+from ._runtime.report import PayloadReport, Problem
 from ._version import SCHEMA_VERSION
 from .client import AsyncClient, Client
 from .errors import (

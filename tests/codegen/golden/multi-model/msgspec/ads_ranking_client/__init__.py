@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from . import ads_1, ads_2, ctr_calibrator
 from ._runtime import require
-from ._runtime.engine import PayloadReport, Problem
+from ._runtime.report import PayloadReport, Problem
 from ._version import SCHEMA_VERSION
 from .client import AsyncClient, Client
 from .errors import (

@@ -13,7 +13,7 @@ from typing import Any, Literal, NotRequired, TypedDict, cast, overload
 
 from . import _codec, models, validation
 from ._runtime import require
-from ._runtime.engine import PayloadReport
+from ._runtime.report import PayloadReport
 from ._version import SERVED_MODEL_NAMES
 
 require(1, "ads_ranking_client")
