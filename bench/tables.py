@@ -61,7 +61,9 @@ _HIGH_WATER = (
 
 def peak_rss_mb(code: str) -> int:
     """Peak resident memory of a fresh interpreter running `code`, in MB (VmHWM: rusage would count this process)."""
-    result = subprocess.run([sys.executable, "-c", code + _HIGH_WATER], cwd=ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code + _HIGH_WATER], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return int(result.stdout.split()[-1])
 
 
@@ -73,7 +75,13 @@ def tables(rows: int, folder: Path, repeat: int, spark: Any) -> dict[str, Any]:
 
     path = folder / f"all-types-{rows}.parquet"
     if not path.exists():
-        pq.write_table(all_types_table(rows), path)
+        # Written a million rows at a time, so building a 10M-row file does not need 10M rows in memory.
+        chunk = min(rows, 1_000_000)
+        first = all_types_table(chunk)
+        with pq.ParquetWriter(path, first.schema) as writer:
+            for start in range(0, rows, chunk):
+                part = first if start == 0 else all_types_table(min(chunk, rows - start), seed=start)
+                writer.write_table(part)
     read = best(repeat, lambda: pq.read_table(path))
     checked = best(repeat, lambda: check_table(path, SPEC))
     out: dict[str, Any] = {

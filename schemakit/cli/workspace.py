@@ -186,9 +186,6 @@ class _RetryNotes(logging.Handler):
         if record.levelno < logging.INFO or "retrying in" not in record.getMessage():
             return
         message = record.getMessage()
-        if message.startswith("("):
-            # A refused, dropped or timed-out connection: the note names only the request.
-            message = f"no answer from the workspace {message}"
         if _WaitProgress.current is not None:
             _WaitProgress.current.clear()
         _note(terminal(f"schemakit: {message}"))

@@ -224,13 +224,14 @@ class WorkspaceTransport:
         while True:
             try:
                 reply = self._send_once(method, path, call, params, json_body)
-            except _TransientTransportError:
+            except _TransientTransportError as exc:
                 if method in _IDEMPOTENT and attempt < policy.retries:
                     delay = policy.delay(attempt)
                     attempt += 1
+                    # The message is already scrubbed and says what failed: refused, timed out, dropped.
                     logger.info(
                         "%s; retrying in %.1f s (attempt %d of %d)",
-                        _doing(call),
+                        exc.format_message(),
                         delay,
                         attempt + 1,
                         policy.retries + 1,

@@ -70,7 +70,9 @@ def test_retries_say_what_they_wait_for() -> None:
     )
     assert result.returncode == 2
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("schemakit: no answer from the workspace (asked to read endpoint 'ads'); retrying in ")
+    assert lines[0].startswith("schemakit: cannot connect to http://127.0.0.1:")
+    assert "(asked to read endpoint 'ads'): connection refused" in lines[0]
+    assert "; retrying in " in lines[0]
     assert lines[0].endswith("(attempt 2 of 3)")
     assert lines[-1].startswith("schemakit: error: cannot connect to ")
     assert "dapi-secret-x" not in result.stderr
