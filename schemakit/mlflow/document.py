@@ -759,15 +759,20 @@ def _param_default(default: Any, schema: Mapping[str, Any], where: str) -> Any:
         return [_param_default(item, schema["items"], f"{where}[{i}]") for i, item in enumerate(default)]
     if kind == "integer" and isinstance(default, float) and default.is_integer():
         return int(default)
+    if isinstance(default, float) and not math.isfinite(default):
+        raise MlflowError(f"{where}: {default} is not a finite number, which JSON cannot carry")
     if kind == "number" and isinstance(default, int) and not isinstance(default, bool) and abs(default) > 2**53:
         if default.bit_length() > 1023:
             raise MlflowError(f"{where}: the integer {_short_int(default)} is beyond any double")
         return float(default)  # as MLflow reads it; an integer this large fits no JSON tool's int
     if kind == "number" and isinstance(default, str):
         try:
-            return float(default)
+            number = float(default)
         except ValueError:
-            raise MlflowError(f"{where}: {default!r} is not a number") from None
+            raise MlflowError(f"{where}: {default[:60]!r} is not a number") from None
+        if not math.isfinite(number):
+            raise MlflowError(f"{where}: {default[:60]!r} is not a finite number, which JSON cannot carry")
+        return number
     if kind == "integer" and isinstance(default, str) and re.fullmatch(r"[+-]?\d{1,4300}", default.strip()):
         return int(default)
     if kind == "boolean" and isinstance(default, str) and default.lower() in ("true", "false"):

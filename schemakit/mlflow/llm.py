@@ -55,7 +55,7 @@ _DATABRICKS_OPTIONS: dict[str, Any] = {
 
 #: Fields of a chat message that name the entity; content or tool_calls carries what it says.
 _TOOL_MESSAGE = {
-    "if": {"properties": {"role": {"const": "tool"}}, "required": ["role"]},
+    "if": {"properties": {"role": {"type": "string", "const": "tool"}}, "required": ["role"]},
     "then": {"required": ["name", "tool_call_id"]},
 }
 _CONTENT_OR_TOOL_CALLS = {
@@ -172,19 +172,19 @@ def _responses_item() -> dict[str, Any]:
     text_part = {
         "type": "object",
         "required": ["type", "text"],
-        "properties": {"type": {"const": "input_text"}, "text": {"type": "string"}},
+        "properties": {"type": {"type": "string", "const": "input_text"}, "text": {"type": "string"}},
     }
     media_part = {
         "type": "object",
         "required": ["type"],
-        "properties": {"type": {"enum": ["input_image", "input_file"]}},
+        "properties": {"type": {"type": "string", "enum": ["input_image", "input_file"]}},
     }
     message = {
         "title": "message",
         "type": "object",
         "required": ["role", "content"],
         "properties": {
-            "type": {"const": "message"},
+            "type": {"type": "string", "const": "message"},
             "role": {"type": "string", "enum": list(_RESPONSES_ROLES)},
             "content": {
                 "oneOf": [
@@ -201,7 +201,7 @@ def _responses_item() -> dict[str, Any]:
         "type": "object",
         "required": ["type", "call_id", "name", "arguments"],
         "properties": {
-            "type": {"const": "function_call"},
+            "type": {"type": "string", "const": "function_call"},
             "call_id": {"type": "string"},
             "name": {"type": "string"},
             "arguments": {"type": "string"},
@@ -214,7 +214,7 @@ def _responses_item() -> dict[str, Any]:
         "type": "object",
         "required": ["type", "call_id", "output"],
         "properties": {
-            "type": {"const": "function_call_output"},
+            "type": {"type": "string", "const": "function_call_output"},
             "call_id": {"type": "string"},
             "output": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]},
             "status": dict(_STATUS),

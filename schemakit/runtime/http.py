@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -206,14 +206,18 @@ class Deadline:
         return httpx.Timeout(left, connect=min(left, connect) if connect else left)
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds from now (a number of seconds, or an HTTP date); None when absent or unreadable."""
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """`Retry-After` as seconds from now (a number of seconds, or an HTTP date); None when absent or unreadable.
+
+    `now` is a Unix time (default: the current one), for tests.
+    """
     if not value:
         return None
     text = value.strip()
     try:
         seconds = float(text)
     except ValueError:
+        import calendar
         import email.utils  # only for the rare HTTP-date form; it is slow to import
 
         try:
@@ -222,13 +226,17 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
             return None
         if when is None:
             return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        current = now if now is not None else datetime.now(timezone.utc)
-        return max(0.0, (when - current).total_seconds())
-    if seconds != seconds or seconds < 0 or seconds == float("inf"):
+        # An HTTP date without a zone is GMT by definition.
+        epoch = when.timestamp() if when.tzinfo is not None else calendar.timegm(when.timetuple())
+        current = now if now is not None else time.time()
+        return max(0.0, epoch - current)
+    if math.isnan(seconds) or seconds < 0 or math.isinf(seconds):
         return None
     return seconds
+
+
+# The system's randomness: no seeded state shared with the application's own `random` use.
+_JITTER = random.SystemRandom()
 
 
 def backoff(attempt: int, base: float, cap: float, *, jitter: bool = True) -> float:
@@ -237,7 +245,7 @@ def backoff(attempt: int, base: float, cap: float, *, jitter: bool = True) -> fl
     if not jitter:
         return float(ceiling)
     # Never less than half the step, so retries still back off, yet clients spread out.
-    return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not cryptography
+    return float(ceiling / 2 + _JITTER.uniform(0, ceiling / 2))
 
 
 # -- bodies ---------------------------------------------------------------------------------------
@@ -477,11 +485,15 @@ async def asend(
                 body = await aread_capped(response, max_bytes, deadline)
                 return Reply(response.status_code, dict(response.headers), body, current.url, current.authenticated)
 
-        try:
-            # The event loop can cancel a dripping read outright: the deadline holds for headers too.
-            outcome = await asyncio.wait_for(exchange(), timeout=deadline.remaining())
-        except asyncio.TimeoutError:
-            raise DeadlineExceeded(f"no complete answer within {deadline.seconds:g} s") from None
+        # The event loop can cancel a dripping read outright: the deadline holds for headers too.
+        task = asyncio.ensure_future(exchange())
+        done, _ = await asyncio.wait({task}, timeout=deadline.remaining())
+        if not done:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            raise DeadlineExceeded(f"no complete answer within {deadline.seconds:g} s")
+        outcome = task.result()
         if isinstance(outcome, Reply):
             return outcome
         hop = outcome

@@ -124,15 +124,16 @@ def _float_for_integer(schema: Mapping[str, Any], severity: str) -> Check | None
 
 
 def _converted(path: Path) -> bool:
-    """Whether the server converts a whole-number float at this place: a dataframe cell or a request field.
+    """Whether the server converts a whole-number float at this place: a dataframe cell.
 
     MLflow builds a DataFrame and casts each column, so `1.0` in a long column becomes 1; it
     checks the elements of an array value, tensor elements and params strictly and refuses
-    `1.0` there. A top-level field of an object request (chat `max_tokens`) is read as a number.
+    `1.0` there, and so does its LLM path for a field of an object request (a ResponsesAgent
+    refuses `max_output_tokens: 2.0`).
     """
     parts = path_parts(path)
-    if len(parts) == 1:
-        return parts[0] not in FORMAT_KEYS and parts[0] != "params"
+    if len(parts) < 3:
+        return False
     head = parts[0]
     if head == "dataframe_split":
         return len(parts) == 4 and parts[1] == "data"
@@ -244,7 +245,7 @@ PAYLOAD_RULES: tuple[PayloadRule, ...] = (
         "payload",
         "warning",
         "no whole-number floats such as 1.0 where an integer is expected",
-        "a warning in a dataframe cell or a request field, which MLflow reads as 1; an error inside arrays, "
+        "a warning in a dataframe cell, which MLflow reads as 1; an error in request fields, arrays, "
         "tensors and params, and everywhere with --strict; 3.5 is always a type error",
         scope="value",
         fast="decoder",

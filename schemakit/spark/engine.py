@@ -53,8 +53,6 @@ def session(remote: str | None = None) -> Any:
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.showConsoleProgress", "false")
-            # Fewer, larger Arrow batches: the checks' cost is per batch, the memory per row.
-            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "65536")
             .getOrCreate()
         )
     except Exception as exc:  # py4j and Connect raise their own types
@@ -205,8 +203,9 @@ def replay_dataframe(
             bodies = batch.column(0).to_pylist()
             statuses = batch.column(1).to_pylist() if has_status else [200] * len(bodies)
             for body, status in zip(bodies, statuses, strict=True):
-                tally.feed(row, body_bytes(body), succeeded(status))
+                tally.add(row, body_bytes(body), succeeded(status))
                 row += 1
+        tally.flush()
         yield pa.RecordBatch.from_pydict({"partial": [orjson.dumps(tally.to_json()).decode()]})
 
     from schemakit.check.validator import compile_validator

@@ -181,7 +181,7 @@ class ValueChecker:
         elif kind is Kind.OBJECT:
             self._objects(dtype, arr, rows, path)
         if dtype.enum is not None and kind in (*INTEGER_KINDS, *FLOAT_KINDS, Kind.STRING, Kind.BOOLEAN):
-            self._enum(dtype, arr, rows, path)
+            _enum(self, dtype, arr, rows, path)
 
     # -- numbers ----------------------------------------------------------------------------
 
@@ -202,7 +202,7 @@ class ValueChecker:
                 masks.append(pc.greater(arr, pa.scalar(high, t)))
             if masks:
                 self.hit(path, "int-range", range_message, _any(masks), arr, rows)
-            self._bounds(dtype, arr, arr, rows, path)
+            _bounds(self, dtype, arr, arr, rows, path)
             return
         values = arr.cast(pa.float64()) if pa.types.is_decimal(t) else arr
         whole = pc.and_(pc.is_finite(values), pc.equal(values, pc.floor(values)))
@@ -226,7 +226,7 @@ class ValueChecker:
             arr,
             rows,
         )
-        self._bounds(dtype, values, arr, rows, path)
+        _bounds(self, dtype, values, arr, rows, path)
 
     def _floats(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
         values = arr.cast(pa.float64()) if pa.types.is_decimal(arr.type) else arr
@@ -239,33 +239,7 @@ class ValueChecker:
                 arr,
                 rows,
             )
-        self._bounds(dtype, values, arr, rows, path)
-
-    def _bounds(self, dtype: DataType, values: Any, arr: Any, rows: Any, path: str) -> None:
-        checks = (
-            ("minimum", dtype.minimum, pc.less, ">="),
-            ("maximum", dtype.maximum, pc.greater, "<="),
-            ("exclusive-minimum", dtype.exclusive_minimum, pc.less_equal, ">"),
-            ("exclusive-maximum", dtype.exclusive_maximum, pc.greater_equal, "<"),
-        )
-        for code, bound, outside, sign in checks:
-            if bound is None:
-                continue
-            try:
-                mask = outside(values, pa.scalar(bound).cast(values.type))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
-                mask = outside(values.cast(pa.float64()), float(bound))
-            self.hit(path, code, f"expected {dtype.display()} {sign} {bound}", mask, arr, rows)
-
-    def _enum(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
-        allowed = [v for v in dtype.enum or () if v is not None and _same_family(v, arr.type)]
-        try:
-            value_set = pa.array(allowed, type=arr.type)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-            return
-        shown = ", ".join(json.dumps(v) for v in (dtype.enum or ())[:10])
-        mask = pc.and_(arr.is_valid(), pc.invert(pc.is_in(arr, value_set=value_set)))
-        self.hit(path, "enum", f"expected one of {shown}", mask, arr, rows)
+        _bounds(self, dtype, values, arr, rows, path)
 
     # -- text -------------------------------------------------------------------------------
 
@@ -431,6 +405,34 @@ class ValueChecker:
                     )
                 continue
             self.check(column.type, arr.field(index), rows, f"{path}.{column.name}")
+
+
+def _bounds(checker: ValueChecker, dtype: DataType, values: Any, arr: Any, rows: Any, path: str) -> None:
+    checks = (
+        ("minimum", dtype.minimum, pc.less, ">="),
+        ("maximum", dtype.maximum, pc.greater, "<="),
+        ("exclusive-minimum", dtype.exclusive_minimum, pc.less_equal, ">"),
+        ("exclusive-maximum", dtype.exclusive_maximum, pc.greater_equal, "<"),
+    )
+    for code, bound, outside, sign in checks:
+        if bound is None:
+            continue
+        try:
+            mask = outside(values, pa.scalar(bound).cast(values.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
+            mask = outside(values.cast(pa.float64()), float(bound))
+        checker.hit(path, code, f"expected {dtype.display()} {sign} {bound}", mask, arr, rows)
+
+
+def _enum(checker: ValueChecker, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+    allowed = [v for v in dtype.enum or () if v is not None and _same_family(v, arr.type)]
+    try:
+        value_set = pa.array(allowed, type=arr.type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        return
+    shown = ", ".join(json.dumps(v) for v in (dtype.enum or ())[:10])
+    mask = pc.and_(arr.is_valid(), pc.invert(pc.is_in(arr, value_set=value_set)))
+    checker.hit(path, "enum", f"expected one of {shown}", mask, arr, rows)
 
 
 def _children(arr: Any, child: Any) -> tuple[Any, Any]:

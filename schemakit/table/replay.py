@@ -10,6 +10,7 @@ logged (status 200, when the table has a status column) the new schema would rej
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import orjson
 
 from schemakit._exceptions import SchemakitError, SourceError
 from schemakit.check.validator import PayloadValidator, compile_validator
+from schemakit.core.limits import request_limit
 from schemakit.core.model import EndpointSchema, ServedModel
 from schemakit.runtime.report import PayloadReport, plural
 from schemakit.runtime.text import terminal
@@ -28,6 +30,11 @@ from schemakit.table.sources import DEFAULT_BATCH_ROWS, open_table
 __all__ = ["ReplayGroup", "ReplayReport", "ReplayTally", "body_bytes", "replay", "succeeded"]
 
 _CACHE_ENTRIES = 65_536
+#: A `dataframe_records` body, split around the text of its rows.
+_RECORDS = re.compile(rb'\s*\{\s*"dataframe_records"\s*:\s*\[(.*)\]\s*\}\s*\Z', re.DOTALL)
+#: Rows of logged requests checked as one payload, and its size cap.
+_BUNDLE_ROWS = 2_048
+_BUNDLE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +117,10 @@ class ReplayTally:
 
     def __init__(self, validator: PayloadValidator, max_examples: int = 5) -> None:
         self.validator = validator
+        self.limit = request_limit(validator.model)
+        self._bundle: list[tuple[int, bytes, bool, bytes]] = []
+        self._bundle_bytes = 0
+        self._bundles = validator.model.format("dataframe_records") is not None
         self.max_examples = max_examples
         self.total = 0
         self.rejected = 0
@@ -118,7 +129,62 @@ class ReplayTally:
         self.groups: dict[tuple[str, str | None], list[Any]] = {}
         self._cache: dict[bytes, PayloadReport] = {}
 
+    def add(self, row: int, body: bytes | None, succeeded: bool) -> None:
+        """Count one logged request; `dataframe_records` requests are checked many at a time (call `flush`).
+
+        Rows of one-format record requests are checked as one payload: when that payload is
+        valid every request in it is (each has rows, fits the size limit, and `check`'s rules
+        look at each row alone, or across rows more strictly, as the datetime form rule does);
+        when it is not, the bundle is halved until the rejected requests are found, and those
+        are checked alone, so their reports are exactly `check`'s.
+        """
+        inner = self._records(body) if body is not None else None
+        if inner is None:
+            self.feed(row, body, succeeded)
+            return
+        assert body is not None
+        self._bundle.append((row, body, succeeded, inner))
+        self._bundle_bytes += len(inner)
+        if len(self._bundle) >= _BUNDLE_ROWS or self._bundle_bytes >= _BUNDLE_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        bundle, self._bundle, self._bundle_bytes = self._bundle, [], 0
+        self._settle(bundle)
+
+    def _settle(self, bundle: list[tuple[int, bytes, bool, bytes]]) -> None:
+        if not bundle:
+            return
+        if len(bundle) > 1:
+            payload = b'{"dataframe_records":[' + b",".join(inner for *_, inner in bundle) + b"]}"
+            if self.validator.validate_json(payload).ok:
+                self.total += len(bundle)
+                return
+            half = len(bundle) // 2
+            self._settle(bundle[:half])
+            self._settle(bundle[half:])
+            return
+        row, body, succeeded, _ = bundle[0]
+        self.feed(row, body, succeeded)
+
+    def _records(self, body: bytes) -> bytes | None:
+        if not self._bundles or len(body) > self.limit:
+            return None
+        match = _RECORDS.match(body)
+        if match is None:
+            return None
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        # One key, rows present: nothing a bundle could hide (a second key, an empty list, invalid JSON).
+        if not isinstance(parsed, dict) or len(parsed) != 1:
+            return None
+        rows = parsed.get("dataframe_records")
+        return match.group(1) if isinstance(rows, list) and rows else None
+
     def feed(self, row: int, body: bytes | None, succeeded: bool) -> None:
+        """Check one logged request alone."""
         if body is None:
             self.skipped += 1
             return
@@ -142,8 +208,8 @@ class ReplayTally:
             seen.add(key)
             group = self.groups.setdefault(key, [0, []])
             group[0] += 1
-            if len(group[1]) < self.max_examples:
-                group[1].append((row, problem.message))
+            # Bundled requests are settled later than the ones checked alone: keep the first rows.
+            group[1] = sorted([*group[1], (row, problem.message)])[: self.max_examples]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -163,6 +229,7 @@ class ReplayTally:
             group[1] = sorted([*group[1], *(tuple(e) for e in examples)])[: self.max_examples]
 
     def report(self, source: str, engine: str, status_column: str | None) -> ReplayReport:
+        self.flush()
         groups = sorted(
             (
                 ReplayGroup(code, column, n, tuple(r for r, _ in ex), tuple(m for _, m in ex))
@@ -272,5 +339,6 @@ def replay(
     status, rows = _columns(os.fspath(table), column, status_column, status_explicit, batch_rows)
     tally = ReplayTally(compile_validator(served), max_examples)
     for row, (body, code) in enumerate(rows):
-        tally.feed(row, body_bytes(body), succeeded(code))
+        tally.add(row, body_bytes(body), succeeded(code))
+    tally.flush()
     return tally.report(os.fspath(table), "arrow", status)

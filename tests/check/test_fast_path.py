@@ -192,3 +192,25 @@ def test_keys_msgspec_cannot_rename_fall_back_to_the_exact_path(odd: str) -> Non
     report = validator.validate_json(orjson.dumps(bad))
     assert [(p.code, p.column) for p in report.problems] == [("type", odd)]
     assert report.to_json() == validator.validate(bad).to_json()
+
+
+def test_a_bad_row_in_a_large_flat_payload_is_not_decoded_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17: on a bad cell the fast path decoded the whole row list again before giving up."""
+    from schemakit.runtime import fast
+
+    validator = schemakit.compile_validator(schemakit.load("samples/docs-example-dataframe.json").models[0])
+    whole: list[int] = []
+    real = fast._FastFormat._rows_pass
+
+    def counting(self: Any, view: memoryview) -> int | None:
+        whole.append(len(view))
+        return real(self, view)
+
+    monkeypatch.setattr(fast._FastFormat, "_rows_pass", counting)
+    rows: list[list[Any]] = [[i, 0.5, "x"] for i in range(120_000)]
+    rows[100_000][1] = "abc"
+    report = validator.validate_json(
+        orjson.dumps({"dataframe_split": {"columns": ["int_col", "float_col", "string_col"], "data": rows}})
+    )
+    assert [(p.code, p.row, p.column) for p in report.problems] == [("type", 100_000, "float_col")]
+    assert whole == []

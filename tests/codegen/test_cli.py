@@ -46,3 +46,13 @@ def test_codegen_refuses_bad_input(run_cli, tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "refusing to replace" in refused.stderr
     assert (tmp_path / "mine" / "example_endpoint_client" / "keep.py").exists()
+
+
+def test_check_flags_a_stale_runtime(run_cli, tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    assert run_cli("codegen", DOCS, "-o", str(out)).returncode == 0
+    init = out / "example_endpoint_client" / "_runtime" / "__init__.py"
+    init.write_text(init.read_text() + "\n# an older copy\n")
+    check = run_cli("codegen", DOCS, "-o", str(out), "--check", "--ignore-version")
+    assert check.returncode == 1
+    assert "_runtime/__init__.py" in check.stdout

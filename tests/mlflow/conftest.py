@@ -286,28 +286,3 @@ def _wait_until_ready(server: ScoringServer, budget: float = 120.0) -> None:
             pass
         time.sleep(0.2)
     pytest.fail(f"{server.name} scoring server not ready after {budget:.0f} s: {server.log.read_text()[-3000:]}")
-
-
-def core_reads_object_branches() -> bool:
-    """Whether the core reads an object-request branch inside a `oneOf` (beside dataframe branches) as a format.
-
-    Until it does, documents of agent models have an `unknown-input-format` error; the tests that need it are
-    expected to fail (strictly: they start running, and must pass, the moment the core reads them).
-    """
-    from schemakit import resolve
-    from schemakit.core.model import FormatKind
-    from schemakit.mlflow.document import document_from_signature
-
-    document = document_from_signature(
-        {"inputs": [{"type": "string", "name": "prompt"}]}, endpoint="e", served_model="m"
-    )
-    schema = resolve(document)
-    return not schema.errors and any(f.kind is FormatKind.OBJECT for f in schema.models[0].formats)
-
-
-#: Mark for tests that need the core to read agent documents (see `core_reads_object_branches`).
-needs_object_branches = pytest.mark.xfail(
-    not core_reads_object_branches(),
-    reason="core/resolve does not read an object-request branch inside a oneOf yet (unknown-input-format)",
-    strict=True,
-)

@@ -40,7 +40,7 @@ from schemakit import load
 from schemakit._io import atomic_write_bytes, dump_json_stable
 from schemakit.check.validator import compile_validator
 
-from .conftest import ScoringServer, needs_object_branches, scoring_servers
+from .conftest import ScoringServer, scoring_servers
 from .test_agreement import _mlflow_reason, _mlflow_version
 
 pytestmark = pytest.mark.mlflow
@@ -487,7 +487,6 @@ def test_outcomes_match_the_committed_results(agents: dict[str, ScoringServer]) 
     )
 
 
-@needs_object_branches
 @pytest.mark.parametrize("agent", AGENTS)
 def test_check_accepts_the_agents_own_serving_input_example(agent: str, agents: dict[str, ScoringServer]) -> None:
     """The issue's done-when: `from-mlflow`, then `check` of the saved example exits 0; the document is strict-valid."""

@@ -24,7 +24,7 @@ import pytest
 from schemakit._exceptions import MlflowError
 from schemakit.mlflow.document import document_from_mlflow, document_from_signature
 
-from .conftest import needs_object_branches, write_model
+from .conftest import write_model
 
 
 def _agent_signatures() -> dict[str, tuple[dict[str, Any], str | None]]:
@@ -161,7 +161,6 @@ def test_the_answer_is_unwrapped_for_llm_input_and_in_predictions_for_dataframes
     assert jsonschema.Draft202012Validator(response_schema(agent_docs["responses-agent"])).is_valid(responses_answer)
 
 
-@needs_object_branches
 def test_agent_documents_pass_strict_validation(agent_docs: dict[str, Any], tmp_path: Path) -> None:
     for name, document in agent_docs.items():
         path = tmp_path / f"{name}.json"
@@ -295,6 +294,14 @@ def _param(kind: str, default: object) -> str:
                 "params": _param("double", 10**400),
             },
             "signature.params.k.default: the integer of 401 digits is beyond any double",
+        ),
+        (
+            {"inputs": '[{"type": "string", "name": "t"}]', "params": _param("double", "NaN")},
+            "signature.params.k.default: nan is not a finite number",
+        ),
+        (
+            {"inputs": '[{"type": "string", "name": "t"}]', "params": _param("double", '"1e999"')},
+            "signature.params.k.default: '1e999' is not a finite number",
         ),
     ],
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -96,10 +97,13 @@ def test_hostile_names_generate_import_and_answer(
 
 def test_hostile_names_pass_mypy_strict_and_ruff(packages: tuple[Path, dict[str, ModuleType], Path]) -> None:
     out, modules, _doc_path = packages
-    (out / "mypy.ini").write_text(
-        "[mypy]\nstrict = True\npython_version = 3.10\n\n[mypy-jsonschema.*]\nignore_missing_imports = True\n"
-    )
     names = [m.__name__ for m in modules.values()]
+    # Type-check for the oldest Python the generated package says it supports.
+    oldest = re.search(r'requires-python\s*=\s*">=\s*(3\.\d+)', (out / names[0] / "pyproject.toml").read_text())
+    version = oldest.group(1) if oldest else "3.10"
+    (out / "mypy.ini").write_text(
+        f"[mypy]\nstrict = True\npython_version = {version}\n\n[mypy-jsonschema.*]\nignore_missing_imports = True\n"
+    )
     ruff = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--isolated", "--target-version", "py310", "--select", "E,F,W,I,B,UP,SIM,RUF,C4", "--ignore", "E501,RUF036", "--output-format", "concise", *names],
         cwd=out, capture_output=True, text=True, check=False, timeout=120,

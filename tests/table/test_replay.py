@@ -100,3 +100,34 @@ def test_cannot_run(run_cli, logs: Path, all_types: str) -> None:
     result = run_cli("replay", all_types, str(logs), "--status-column", "nope")
     assert result.returncode == 2
     assert "no status column 'nope'" in result.stderr
+
+
+def test_bundled_requests_get_the_verdicts_they_get_one_by_one(tmp_path: Path, all_types: str) -> None:
+    import schemakit
+    from schemakit import compile_validator
+
+    good = {**ROW}
+    shapes = [
+        {"dataframe_records": [good]},
+        {"dataframe_records": [{**good, "small_int": 2**40}]},
+        {"dataframe_records": [good], "params": {"temperature": "hot"}},
+        {"dataframe_records": []},
+        {"dataframe_records": [{**good, "created_at": "2024-01-01T00:00"}]},  # another form, alone it is fine
+        {"dataframe_split": {"columns": list(good), "data": [list(good.values())]}},
+    ]
+    texts = [json.dumps(s) for s in shapes]
+    texts.append('{"dataframe_records": [{"flag": true}], "x": [1]}')  # ends like a records body
+    texts.append('{"dataframe_records": [' + json.dumps(good) + "]")  # not JSON
+    bodies = [texts[(i * 7) % len(texts)] if i % 3 else texts[0] for i in range(3_000)]
+    path = write_jsonl(tmp_path / "r.jsonl", [{"request": b} for b in bodies])
+    report = replay(path, all_types)
+    validator = compile_validator(schemakit.load(all_types).models[0])
+    one_by_one = [validator.validate_json(b.encode()) for b in bodies]
+    assert report.rejected == sum(not r.ok for r in one_by_one)
+    expected: dict[tuple[str, Any], int] = {}
+    for r in one_by_one:
+        for key in {(p.code, p.column) for p in r.errors}:
+            expected[key] = expected.get(key, 0) + 1
+    assert {(g.code, g.column): g.count for g in report.groups} == expected
+    first_rejected = min(i for i, r in enumerate(one_by_one) if not r.ok)
+    assert min(row for g in report.groups for row in g.rows) == first_rejected
