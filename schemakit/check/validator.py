@@ -38,6 +38,7 @@ __all__ = [
     "check_payload",
     "compile_endpoint_validator",
     "compile_validator",
+    "jsonschema_fallback",
     "make_plan",
     "validates_payload",
 ]

@@ -17,6 +17,7 @@ from schemakit.core.resolve import load
 
 __all__ = [
     "SECONDS",
+    "JSON_OUTPUT_VERSION",
     "SECONDS_OR_ZERO",
     "echo_json",
     "format_option",
@@ -177,5 +178,12 @@ def load_schema(
     return schema
 
 
-def echo_json(value: Any) -> None:
+#: The version of the shape of every command's JSON output (bumped only on an incompatible change).
+JSON_OUTPUT_VERSION = 1
+
+
+def echo_json(value: dict[str, Any]) -> None:
+    """A command's JSON output: always an object, whose first key is `schema_version`."""
+    if "schema_version" not in value:
+        value = {"schema_version": JSON_OUTPUT_VERSION, **value}
     click.echo(dump_json(value).decode())

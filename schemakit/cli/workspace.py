@@ -335,7 +335,7 @@ def list_endpoints(output_format: str, **connection: Any) -> None:
     with _open(connection) as workspace:
         endpoints = workspace.list_endpoints()
     if output_format == "json":
-        echo_json([current.to_json() for current in endpoints])
+        echo_json({"endpoints": [current.to_json() for current in endpoints]})
         return
     if not endpoints:
         click.echo("no serving endpoints")

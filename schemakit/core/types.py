@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import importlib
+import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -259,22 +261,26 @@ ARROW_TYPE: Mapping[Kind, Callable[[], ArrowType]] = MappingProxyType(
 ValueMaker = Callable[[bytes, DataType], JSONValue]
 
 
-def _lower(dtype: DataType, default: float) -> float:
-    if dtype.minimum is not None:
-        return float(dtype.minimum)
-    if dtype.exclusive_minimum is not None:
-        return float(dtype.exclusive_minimum)
-    return default
+def _finite(value: int | float) -> float:
+    # A bound beyond float range (an integer of hundreds of digits) is as good as unbounded here.
+    try:
+        return float(value)
+    except OverflowError:
+        return math.copysign(sys.float_info.max, value)
 
 
 def _integer_value(seed: bytes, dtype: DataType) -> JSONValue:
-    lo = dtype.minimum if isinstance(dtype.minimum, int) else None
-    if lo is None and isinstance(dtype.exclusive_minimum, int):
-        lo = dtype.exclusive_minimum + 1
-    hi = dtype.maximum if isinstance(dtype.maximum, int) else None
-    if hi is None and isinstance(dtype.exclusive_maximum, int):
-        hi = dtype.exclusive_maximum - 1
-    low = lo if lo is not None else (hi - 1000 if hi is not None else 0)
+    lo: int | None = None
+    if dtype.minimum is not None:
+        lo = math.ceil(dtype.minimum)
+    elif dtype.exclusive_minimum is not None:
+        lo = math.floor(dtype.exclusive_minimum) + 1
+    hi: int | None = None
+    if dtype.maximum is not None:
+        hi = math.floor(dtype.maximum)
+    elif dtype.exclusive_maximum is not None:
+        hi = math.ceil(dtype.exclusive_maximum) - 1
+    low = lo if lo is not None else (0 if hi is None or hi >= 0 else hi - 1000)
     high = hi if hi is not None else low + 1000
     high = max(high, low)
     return low + int.from_bytes(seed[:4], "big") % (high - low + 1)
@@ -282,16 +288,15 @@ def _integer_value(seed: bytes, dtype: DataType) -> JSONValue:
 
 def _number_value(seed: bytes, dtype: DataType) -> JSONValue:
     fraction = int.from_bytes(seed[:4], "big") / 2**32
-    bounded = any(
-        b is not None for b in (dtype.minimum, dtype.maximum, dtype.exclusive_minimum, dtype.exclusive_maximum)
-    )
-    if not bounded:
+    low = dtype.minimum if dtype.minimum is not None else dtype.exclusive_minimum
+    high = dtype.maximum if dtype.maximum is not None else dtype.exclusive_maximum
+    if low is None and high is None:
         return round(fraction * 100.0, 2)
-    high_bound = dtype.maximum if dtype.maximum is not None else dtype.exclusive_maximum
-    lo = _lower(dtype, float(high_bound) - 100.0 if high_bound is not None else 0.0)
-    hi = float(high_bound) if high_bound is not None else lo + 100.0
+    lo = _finite(low) if low is not None else _finite(high or 0) - 100.0
+    hi = _finite(high) if high is not None else lo + 100.0
     # Strictly inside the bounds, so exclusive bounds hold too.
-    return lo + (hi - lo) * (0.1 + 0.8 * fraction)
+    weight = 0.1 + 0.8 * fraction
+    return lo * (1 - weight) + hi * weight  # not lo + (hi - lo) * weight: hi - lo can overflow
 
 
 def _string_value(seed: bytes, dtype: DataType) -> JSONValue:

@@ -7,8 +7,10 @@ other artifact URIs) are downloaded through MLflow when it is installed (`schema
 The document is shaped like the ones Databricks Model Serving publishes, with differences that make it
 say exactly what MLflow's scoring server accepts (listed in `docs/mlflow.md`): each `oneOf` branch requires
 its own format key and has a `title`, so plain JSON Schema picks exactly one branch; `default`s have their
-parameter's JSON type; float32 values carry float32's range. `tests/mlflow/test_agreement.py` checks the
-result against the real scoring server.
+parameter's JSON type; float32 values carry float32's range. A signature with a `messages`, `prompt` or
+`input` column (ChatAgent, ResponsesAgent, ChatModel, other LLMs) also gets the object request the server reads
+as LLM input, and an unwrapped answer (`schemakit.mlflow.llm`). `tests/mlflow/test_agreement.py` and
+`test_agent_agreement.py` check the result against the real scoring server.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from urllib.request import url2pathname
 import yaml
 
 from schemakit._exceptions import MlflowError, SchemakitError
-from schemakit.mlflow.llm import llm_branch, llm_key, llm_response, wrapped_or_unwrapped
+from schemakit.mlflow.llm import AGENT_TASKS, llm_branch, llm_key, llm_response, wrapped_or_unwrapped
 
 __all__ = [
     "PLACEHOLDER_HOST",
@@ -594,10 +596,12 @@ def _request_branches(
         for index, spec in enumerate(inputs)
     ]
     for branch in branches:
-        # The model reads the first row only (an agent answers one request): later rows are dropped unseen.
-        value = branch["properties"][branch["title"]]
-        rows = value["properties"]["data"] if branch["title"] == "dataframe_split" else value
-        rows["maxItems"] = 1
+        if task in AGENT_TASKS:
+            # MLflow's agent wrappers read the first row only (an agent answers one request): later rows are
+            # dropped unseen.
+            value = branch["properties"][branch["title"]]
+            rows = value["properties"]["data"] if branch["title"] == "dataframe_split" else value
+            rows["maxItems"] = 1
         # A body that also has an LLM key is read as LLM input and this format's key dropped: refuse the mix.
         branch["additionalProperties"] = False
     return [llm_branch(key, columns, params, task), *branches]

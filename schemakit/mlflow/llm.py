@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "AGENT_TASKS",
     "CHAT_AGENT_TASK",
     "CHAT_MODEL_TASK",
     "LLM_KEYS",
@@ -25,6 +26,7 @@ __all__ = [
     "llm_branch",
     "llm_key",
     "llm_response",
+    "wrapped_or_unwrapped",
 ]
 
 #: The top-level keys that make the scoring server read a body as LLM input, in the order it documents them.
@@ -34,6 +36,8 @@ LLM_KEYS: tuple[str, ...] = ("messages", "prompt", "input")
 CHAT_AGENT_TASK = "agent/v2/chat"
 CHAT_MODEL_TASK = "agent/v1/chat"
 RESPONSES_AGENT_TASK = "agent/v1/responses"
+#: The tasks of MLflow's agent classes, whose pyfunc wrappers read one request (the first dataframe row).
+AGENT_TASKS = frozenset({CHAT_AGENT_TASK, CHAT_MODEL_TASK, RESPONSES_AGENT_TASK})
 
 #: The branch title (and format name) for each task; other LLM signatures are `llm`.
 _TITLES = {

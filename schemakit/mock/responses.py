@@ -147,9 +147,9 @@ class _Generator:
         if kind in (Kind.BOOLEAN, Kind.BINARY, Kind.DATETIME):
             return EMULATOR_VALUE[kind](seed, t)
         if kind in (Kind.INTEGER, Kind.LONG):
-            return self._integer(schema, seed, path)
+            return self._integer(t, seed, path)
         if kind in (Kind.FLOAT, Kind.DOUBLE, Kind.ANY):
-            return self._number(schema, seed)
+            return self._number(t, seed)
         if kind is Kind.STRING:
             return self._string(schema, seed, path)
         if kind is Kind.ARRAY:
@@ -163,32 +163,18 @@ class _Generator:
             # Prefer a variant that is not null, so a client sees a real value.
             variants = [v for v in t.variants if v.kind is not Kind.NULL] or list(t.variants)
             return self.value(variants[seed[0] % len(variants)], path)
-        return self._number(schema, seed)
+        return self._number(t, seed)
 
-    def _integer(self, schema: Mapping[str, Any], seed: bytes, path: str) -> int:
+    def _integer(self, t: DataType, seed: bytes, path: str) -> JSONValue:
         name = path.rsplit(".", 1)[-1]
         if name == "created":
             return _CREATED
         if name == "index":
             return 0
-        low = _bound(schema, "minimum", "exclusiveMinimum", 1)
-        high = _bound(schema, "maximum", "exclusiveMaximum", -1)
-        lo = int(low) if low is not None else 0
-        hi = int(high) if high is not None else lo + 1000
-        if hi < lo:
-            hi = lo
-        return lo + int.from_bytes(seed[:4], "big") % (hi - lo + 1)
+        return EMULATOR_VALUE[Kind.LONG](seed, t)  # within the type's bounds
 
-    def _number(self, schema: Mapping[str, Any], seed: bytes) -> float:
-        low = _bound(schema, "minimum", "exclusiveMinimum", 0)
-        high = _bound(schema, "maximum", "exclusiveMaximum", 0)
-        fraction = int.from_bytes(seed[:4], "big") / 2**32
-        if low is not None or high is not None:
-            lo = float(low) if low is not None else float(high or 0) - 100.0
-            hi = float(high) if high is not None else lo + 100.0
-            value = lo + (hi - lo) * (0.1 + 0.8 * fraction)
-            return value
-        return round(fraction * 100.0, 2)
+    def _number(self, t: DataType, seed: bytes) -> JSONValue:
+        return EMULATOR_VALUE[Kind.DOUBLE](seed, t)
 
     def _string(self, schema: Mapping[str, Any], seed: bytes, path: str) -> str:
         fmt = schema.get("format")
@@ -257,16 +243,6 @@ class _Generator:
             child = f"{path}.{column.name}" if path else column.name
             out[column.name] = self.value(column.type, child)
         return out
-
-
-def _bound(schema: Mapping[str, Any], inclusive: str, exclusive: str, step: int) -> float | None:
-    value = schema.get(inclusive)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    value = schema.get(exclusive)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value + step
-    return None
 
 
 def _object_kind(payload: Any) -> str:

@@ -37,10 +37,21 @@ from typing import Any
 
 from .compiler import Check, Compiler
 from .fast import FastPath, NoFastPath
-from .keywords import IMPLEMENTED_KEYWORDS, UnsupportedSchemaError, refusal, unsupported_keywords
+from .keywords import (
+    IMPLEMENTED_KEYWORDS,
+    UnsupportedSchemaError,
+    refusal,
+    unsupported_keywords,
+)
 from .parse import EXACT_CHUNK_BYTES, PayloadDecodeError, parse_json, rows_or_value
 from .patterns import LINEAR_PATTERNS
-from .payload_rules import FORMAT_KEYS, PAYLOAD_RULES, SCHEMA_CODES, SERVING_RULES, severities
+from .payload_rules import (
+    FORMAT_KEYS,
+    PAYLOAD_RULES,
+    SCHEMA_CODES,
+    SERVING_RULES,
+    severities,
+)
 from .present import problem
 from .report import ROOT, Path, PayloadReport, Problem, Sink
 from .structure import (
@@ -58,9 +69,9 @@ from .structure import (
 from .values import is_base64, is_iso8601
 
 try:  # the fast accept path; everything works without it, only slower
-    import msgspec
+    import msgspec  # type: ignore[import-not-found, unused-ignore]
 except ImportError:  # pragma: no cover - exercised in generated packages without msgspec
-    msgspec = None  # type: ignore[assignment]
+    msgspec = None  # type: ignore[assignment, unused-ignore]
 
 __all__ = [
     "ENGINE_VERSION",

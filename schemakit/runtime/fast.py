@@ -24,9 +24,9 @@ from .payload_rules import FORMAT_KEYS
 from .values import all_texts_pass, datetime_column_passes, is_base64, is_iso8601
 
 try:  # everything works without it, only slower
-    import msgspec
+    import msgspec  # type: ignore[import-not-found, unused-ignore]
 except ImportError:  # pragma: no cover - exercised in generated packages without msgspec
-    msgspec = None  # type: ignore[assignment]
+    msgspec = None  # type: ignore[assignment, unused-ignore]
 
 __all__ = ["FastPath", "NoFastPath"]
 
@@ -187,7 +187,11 @@ class _FastBuilder:
         if values and name == "string" and all(isinstance(v, str) for v in values):
             return Literal[tuple(values)]
         if values and name == "integer" and all(type(v) is int for v in values):
-            return Literal[tuple(values)]
+            # msgspec refuses Literal ints beyond int64 (NotImplementedError): such values are
+            # left out, so a payload holding one is judged by the exact path.
+            values = [v for v in values if INT64[0] <= v <= INT64[1]]
+            if values:
+                return Literal[tuple(values)]
         raise NoFastPath
 
     def object(self, schema: Mapping[str, Any], keys: set[str], *, forbid_unknown: bool) -> Any:
@@ -487,8 +491,8 @@ class FastPath:
         for fmt in formats:
             try:
                 self.formats[fmt["key"]] = _FastFormat(fmt, builder, rules)
-            except (NoFastPath, TypeError, ValueError):
-                continue
+            except (NoFastPath, TypeError, ValueError, NotImplementedError):
+                continue  # NotImplementedError: a type msgspec has not implemented; the exact path judges
         if not self.formats:
             raise NoFastPath
         other_props: set[str] = set()

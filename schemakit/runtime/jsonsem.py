@@ -39,12 +39,14 @@ class HugeInt(int):
     text: str
     digits: int
 
-    def __new__(cls, text: str) -> HugeInt:
+    @classmethod
+    def of(cls, text: str) -> HugeInt:
+        """The stand-in for the digits `text` (an optional `-` and digits)."""
         negative = text.startswith("-")
-        self = super().__new__(cls, -_HUGE if negative else _HUGE)
-        self.text = text
-        self.digits = len(text) - negative
-        return self
+        huge = cls(-_HUGE if negative else _HUGE)
+        huge.text = text
+        huge.digits = len(text) - negative
+        return huge
 
     def __repr__(self) -> str:
         return f"HugeInt({self.text[:20]}... {self.digits} digits)"
@@ -55,7 +57,7 @@ class HugeInt(int):
 def parse_int(text: str) -> int:
     """`int(text)`, or a `HugeInt` where Python refuses the conversion (json.loads' parse_int)."""
     if len(text) > INT_MAX_STR_DIGITS:
-        return HugeInt(text)
+        return HugeInt.of(text)
     return int(text)
 
 

@@ -18,9 +18,9 @@ from .jsonsem import parse_int
 from .keywords import assertions
 
 try:  # the fast parser; the standard library reads everything it refuses
-    import msgspec
+    import msgspec  # type: ignore[import-not-found, unused-ignore]
 except ImportError:  # pragma: no cover - exercised in generated packages without msgspec
-    msgspec = None  # type: ignore[assignment]
+    msgspec = None  # type: ignore[assignment, unused-ignore]
 
 __all__ = [
     "ARRAY_ROW_END",

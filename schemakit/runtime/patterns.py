@@ -54,7 +54,7 @@ def _compile_re2(text: str) -> tuple[Search | None, str]:
     options.log_errors = False  # RE2 would write each refusal to stderr
     try:
         compiled = _re2.compile(text, options)
-    except Exception as exc:  # re2.error, and TypeError/ValueError for text it cannot encode
+    except (_re2.error, TypeError, ValueError) as exc:  # TypeError/ValueError: text it cannot encode
         unreadable = _compile_re(text)
         if unreadable[0] is None:
             return unreadable  # not a regular expression at all: Python's message says where

@@ -215,7 +215,7 @@ def describe_value(value: Any) -> str:
     if isinstance(value, int):
         return f"integer {_int_text(value)}"
     if isinstance(value, float):
-        if value != value:
+        if math.isnan(value):
             return "NaN"
         if value in (math.inf, -math.inf):
             return "Infinity" if value > 0 else "-Infinity"

@@ -215,13 +215,13 @@ def unknown_input_columns(fmt: Mapping[str, Any], value: dict[str, Any], sink: S
 
 def unknown_params(fmt: Mapping[str, Any], params: dict[str, Any], sink: Sink, severity: str) -> None:
     declared = {p["name"] for p in fmt.get("params") or ()}
-    for name in params:
+    for name, value in params.items():
         if name not in declared:
             sink.add(
                 "unknown-param",
                 ((ROOT, "params"), name),
                 None,
-                params[name],
+                value,
                 "not a parameter of this model; the server drops it",
                 severity=severity,
             )

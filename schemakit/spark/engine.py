@@ -63,17 +63,16 @@ def session(remote: str | None = None) -> Any:
 
 
 def read_table(spark: Any, path: str) -> Any:
-    """A DataFrame of a table: Parquet, CSV and JSON Lines read by Spark; Arrow IPC and Delta through Arrow."""
+    """A DataFrame of a table: Parquet and JSON Lines read by Spark; CSV, Arrow IPC and Delta through Arrow."""
     from pathlib import Path
 
     kind = table_format(Path(path))
     if kind == "parquet":
         return spark.read.parquet(path)
-    if kind == "csv":
-        return spark.read.option("header", True).option("inferSchema", True).csv(path)
     if kind == "json":
-        return spark.read.json(path)
-    # delta-spark's jars are often out of reach: delta-rs reads Delta (and Arrow IPC) into Arrow.
+        return spark.read.json(path)  # Spark's JSON reader leaves ISO-8601 text as text
+    # delta-spark's jars are often out of reach: delta-rs reads Delta (and Arrow IPC) into Arrow. CSV too:
+    # Spark's CSV schema inference turns ISO-8601 text into (zoned) timestamps.
     import pyarrow as pa
 
     from schemakit.table.sources import open_table

@@ -214,3 +214,31 @@ def test_a_bad_row_in_a_large_flat_payload_is_not_decoded_twice(monkeypatch: pyt
     )
     assert [(p.code, p.row, p.column) for p in report.problems] == [("type", 100_000, "float_col")]
     assert whole == []
+
+
+def _enum_validator(enum: list[Any]) -> PayloadValidator:
+    document = json.loads(json.dumps(NESTED_DOC))
+    schema = document["paths"]["/served-models/nested-1/invocations"]["post"]["requestBody"]["content"]
+    schema["application/json"]["schema"]["properties"] = {
+        "dataframe_records": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"big": {"type": "integer", "enum": enum}}},
+        }
+    }
+    return compile_validator(schemakit.resolve(document).models[0])
+
+
+@pytest.mark.parametrize("enum", [[2**63], [5, 2**63], [-(2**63) - 1, 2**64 - 1]])
+def test_integer_enum_values_beyond_int64_fall_back_to_the_exact_path(enum: list[int]) -> None:
+    """msgspec raised NotImplementedError building a Literal of an int beyond int64."""
+    validator = _enum_validator(enum)
+    for value in (*enum, 5, 7, 2**63 + 1):
+        payload = {"dataframe_records": [{"big": value}]}
+        data = json.dumps(payload).encode()
+        exact = validator.validate(payload)
+        assert validator.validate_json(data).to_json() == exact.to_json(), value
+        assert schemakit.check_payload(validator, data).ok is exact.ok
+    assert not validator.validate_json(b'{"dataframe_records": [{"big": 7}]}').ok
+    if 5 in enum:
+        assert fast_accepts(validator, b'{"dataframe_records": [{"big": 5}]}') == "dataframe_records"
+        assert fast_accepts(validator, json.dumps({"dataframe_records": [{"big": 2**63}]}).encode()) is None

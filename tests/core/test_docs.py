@@ -99,7 +99,7 @@ def test_rule_tables_in_the_guides_are_rendered_from_the_code() -> None:
     families = {
         f for guide in render_rules.GUIDES for f in render_rules.marked_families((ROOT / "docs" / guide).read_text())
     }
-    assert families == {"document", "diff", "payload", "schema"}
+    assert families == {"document", "diff", "payload", "schema", "table"}
 
 
 def test_a_stale_table_is_noticed() -> None:

@@ -17,7 +17,8 @@ def _inspect_json(run_cli: Any, samples: Path) -> dict[str, Any]:
 
 def test_inspect_json_top_level_shape(run_cli: Any, samples: Path) -> None:
     out = _inspect_json(run_cli, samples)
-    assert set(out) == {"title", "version", "server", "models", "diagnostics"}
+    assert set(out) == {"schema_version", "title", "version", "server", "models", "diagnostics"}
+    assert out["schema_version"] == 1
     assert out["title"] == "example-endpoint"
     assert out["version"] == "2"
     assert out["server"] == "https://example.databricks.com/serving-endpoints/example-endpoint"

@@ -99,6 +99,11 @@ def test_arrow_types() -> None:
         DataType(Kind.DOUBLE, minimum=0.5, exclusive_maximum=0.75),
         DataType(Kind.STRING, min_length=40, max_length=41),
         DataType(Kind.STRING, max_length=3),
+        DataType(Kind.LONG, maximum=-2000),
+        DataType(Kind.LONG, minimum=0.5, maximum=1.5),
+        DataType(Kind.INTEGER, exclusive_minimum=0.5, exclusive_maximum=2.5),
+        DataType(Kind.DOUBLE, minimum=-(10**400), maximum=10**400),
+        DataType(Kind.LONG, minimum=2**70, maximum=2**71),
     ],
 )
 def test_emulator_values_keep_the_bounds(dtype: DataType) -> None:

@@ -183,6 +183,9 @@ def test_a_column_named_messages_makes_any_signature_an_llm_one() -> None:
     assert first["title"] == "llm"
     assert first["required"] == ["prompt"]
     assert "predictions" not in response_schema(document)["oneOf"][0].get("properties", {})
+    # Not an agent: the dataframe path hands the model every row.
+    assert accepts(document, {"dataframe_records": [{"prompt": "a"}, {"prompt": "b"}]})
+    assert not accepts(document, {"dataframe_records": [{"prompt": "a"}], "prompt": "b"})
 
 
 def test_other_signatures_keep_the_predictions_answer() -> None:

@@ -130,7 +130,13 @@ def test_workspace_client_never_leaks(answer: str, caplog: pytest.LogCaptureFixt
                 # Logs and documents are data the caller asked for; a status is what schemakit summarises and prints.
                 if answer != "not-ready-with-token-in-messages" or not isinstance(result, schemakit.EndpointStatus):
                     continue
-                texts = [repr(result), str(result), result.summary(), *result.entity_lines(), str(result.not_ready_reason())]
+                texts = [
+                    repr(result),
+                    str(result),
+                    result.summary(),
+                    *result.entity_lines(),
+                    str(result.not_ready_reason()),
+                ]
                 for text in texts:
                     assert not leaks(text), f"token in a status: {text[:500]!r}"
     _assert_no_leak_in_logs(caplog)

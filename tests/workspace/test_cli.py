@@ -215,7 +215,7 @@ def test_delete_with_yes_and_with_cli_runner(server: MockServer, monkeypatch: py
     assert server.endpoints == [ENDPOINT]
     deleted = runner.invoke(cli, ["endpoint", "delete", ENDPOINT, "--yes", "--format", "json"])
     assert deleted.exit_code == 0, deleted.output
-    assert json.loads(deleted.output) == {"name": ENDPOINT, "deleted": True}
+    assert json.loads(deleted.output) == {"schema_version": 1, "name": ENDPOINT, "deleted": True}
     assert server.endpoints == []
 
 
@@ -381,4 +381,6 @@ def test_list_shows_every_endpoint_with_its_state() -> None:
         "ads-ranking       NOT_READY, config update IN_PROGRESS, config version 7  (ads-1, ads-2, ctr_calibrator)",
         f"{ENDPOINT}  READY, config update NOT_UPDATING, config version 2  ({MODEL})",
     ]
-    assert sorted(e["name"] for e in json.loads(as_json.stdout)) == ["ads-ranking", ENDPOINT]
+    listed = json.loads(as_json.stdout)
+    assert listed["schema_version"] == 1
+    assert sorted(e["name"] for e in listed["endpoints"]) == ["ads-ranking", ENDPOINT]
