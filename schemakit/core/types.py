@@ -266,7 +266,7 @@ def _finite(value: int | float) -> float:
     try:
         return float(value)
     except OverflowError:
-        return math.copysign(sys.float_info.max, value)
+        return sys.float_info.max if value > 0 else -sys.float_info.max
 
 
 def _integer_value(seed: bytes, dtype: DataType) -> JSONValue:

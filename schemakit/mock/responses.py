@@ -82,14 +82,17 @@ def respond(model: ServedModel, payload: Mapping[str, Any], fmt: InputFormat | N
         seed = row_seed(model.name, payload)
         if response is None:
             return {"predictions": [_double(seed)]}
-        return _fix_usage(_Generator(seed, model.name, payload).value(response.body, ""))
+        # The server answers an object (LLM) request unwrapped, whatever else the response allows.
+        shape = _answer_shape(response.body, wrapped=False)
+        return _fix_usage(_Generator(seed, model.name, payload).value(shape, ""))
     rows = input_rows(payload, fmt)
     if response is None:
         # No 200 schema: MLflow's own shape, one double per row.
         return {"predictions": [_double(row_seed(model.name, row)) for row in rows]}
     predictions = response.predictions
     if predictions is None:
-        return _Generator(row_seed(model.name, rows), model.name, payload).value(response.body, "")
+        shape = _answer_shape(response.body, wrapped=True)
+        return _Generator(row_seed(model.name, rows), model.name, payload).value(shape, "")
     if predictions.kind is Kind.ARRAY:
         item = predictions.items or DataType(Kind.DOUBLE)
         values: list[JSONValue] = [
@@ -102,6 +105,19 @@ def respond(model: ServedModel, payload: Mapping[str, Any], fmt: InputFormat | N
         return {"predictions": values}
     # Predictions that are not a list (a dict of columns, a scalar): one value for the whole batch.
     return _Generator(row_seed(model.name, rows), model.name, payload).value(response.body, "")
+
+
+def _answer_shape(body: DataType, *, wrapped: bool) -> DataType:
+    """Of a response that may come wrapped in `predictions` or not (MLflow agents), the shape a request gets.
+
+    Dataframe requests get `{"predictions": ...}`; object requests the unwrapped answer.
+    """
+    if body.kind is not Kind.UNION or not body.variants:
+        return body
+    for variant in body.variants:
+        if variant.kind is Kind.OBJECT and (variant.field("predictions") is not None) == wrapped:
+            return variant
+    return body
 
 
 def _fix_usage(body: JSONValue) -> JSONValue:

@@ -266,6 +266,8 @@ class _FastFormat:
         self.column_names: list[str] | None = None
         self.split_required: list[str] = []
         self.rows: Any = None  # decoder of a list of rows, for formats decoded in chunks
+        #: The format's value decoded whole, rows included: a small payload takes one decode.
+        self.small_type: Any = None
         self.row_end: re.Pattern[bytes] | None = None
         self.min_rows: int | None = None
         self.max_rows: int | None = None
@@ -278,6 +280,7 @@ class _FastFormat:
             self.type = self._rows(value_schema, builder, rules)
         else:
             self.type, _post = builder.cell(value_schema, top=False)
+            self.small_type = self.type
         self.others: dict[str, Any] = {}
         self.param_posts: list[tuple[str, str]] = []  # params are checked as params, not as columns
         for prop, sub in properties.items():
@@ -348,6 +351,11 @@ class _FastFormat:
         elif additional is True:
             split_fields.append(("index", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
         forbid = "split-keys" in rules or additional is False
+        small_fields = [
+            ("data", list[row_type] | msgspec.UnsetType, msgspec.UNSET) if f[0] == "data" else f  # type: ignore[valid-type]
+            for f in split_fields
+        ]
+        self.small_type = _defstruct(builder.name("SmallSplit"), small_fields, forbid_unknown_fields=forbid)
         return _defstruct(builder.name("Split"), split_fields, forbid_unknown_fields=forbid)
 
     def _rows(self, schema: Any, builder: _FastBuilder, rules: frozenset[str]) -> Any:
@@ -370,6 +378,7 @@ class _FastFormat:
             forbid = "unknown-column" in rules or additional is False
             struct, self.posts = builder.struct(row["properties"], row.get("required") or [], forbid, top=True)
             self.rows = msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
+            self.small_type = list[struct]  # type: ignore[valid-type]
             self.row_end = OBJECT_ROW_END
             self.flat_rows = all(_scalar(sub) for sub in row["properties"].values())
         elif self.key == "instances" and row is not None:
@@ -377,13 +386,17 @@ class _FastFormat:
             # chunk's brackets unbalanced, so it does not decode and the rows go in one piece.
             item, _post = builder.cell(row, top=False)
             self.rows = msgspec.json.Decoder(list[item])  # type: ignore[valid-type]
+            self.small_type = list[item]  # type: ignore[valid-type]
             self.row_end = ARRAY_ROW_END if isinstance(row, dict) and row.get("type") == "array" else None
         else:
             raise NoFastPath
         return msgspec.Raw
 
-    def accepts(self, value: Any, others: Mapping[str, Any]) -> bool:
-        """The checks the types could not express; False sends the payload down the exact path."""
+    def accepts(self, value: Any, others: Mapping[str, Any], *, decoded: bool = False) -> bool:
+        """The checks the types could not express; False sends the payload down the exact path.
+
+        `decoded`: the rows were decoded with the value (`small_type`), not left raw.
+        """
         for name in self.required_others:
             if name not in others:
                 return False
@@ -420,10 +433,10 @@ class _FastFormat:
                     return False
             elif columns != self.column_names:
                 return False
-            count = self._rows_accepted(value.data)
+            count = self._decoded_rows(value.data) if decoded else self._rows_accepted(value.data)
             return count is not None and (index is msgspec.UNSET or len(index) == count)
         if self.rows is not None:
-            count = self._rows_accepted(value)
+            count = self._decoded_rows(value) if decoded else self._rows_accepted(value)
             if count is None or (count == 0 and self.rows_needed):
                 return False
             if self.min_rows is not None and count < self.min_rows:
@@ -466,6 +479,9 @@ class _FastFormat:
                 return count
             start = found.end() - 1
 
+    def _decoded_rows(self, rows: list[Any]) -> int | None:
+        return len(rows) if not self.posts or self._texts_pass(rows, {}) else None
+
     def _rows_pass(self, view: memoryview) -> int | None:
         try:
             rows = self.rows.decode(view)
@@ -500,22 +516,26 @@ class FastPath:
             schema = fmt.get("schema")
             if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
                 other_props.update(p for p in schema["properties"] if p not in FORMAT_KEYS)
+        self.attrs = {key: f"k{index}" for index, key in enumerate(FORMAT_KEYS)}
+        self.other_attrs = {prop: f"o{index}" for index, prop in enumerate(sorted(other_props))}
+        self.decoder = msgspec.json.Decoder(self._request("Request", small=False))
+        self.small_decoder = msgspec.json.Decoder(self._request("SmallRequest", small=True))
+        self._keyed = [(key, attr, self.formats.get(key)) for key, attr in self.attrs.items()]
+        self._other_items = list(self.other_attrs.items())
+
+    def _request(self, name: str, *, small: bool) -> Any:
+        """The request object: every format key optional, the formats' values typed (rows too when `small`)."""
         fields: list[Any] = []
         rename: dict[str, str] = {}
-        self.attrs: dict[str, str] = {}
-        for index, key in enumerate(FORMAT_KEYS):
+        for key, attr in self.attrs.items():
             fast = self.formats.get(key)
-            value_type = fast.type if fast is not None else msgspec.Raw
-            fields.append((f"k{index}", value_type | msgspec.UnsetType, msgspec.UNSET))
-            rename[f"k{index}"] = key
-            self.attrs[key] = f"k{index}"
-        self.other_attrs: dict[str, str] = {}
-        for index, prop in enumerate(sorted(other_props)):
-            fields.append((f"o{index}", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
-            rename[f"o{index}"] = prop
-            self.other_attrs[prop] = f"o{index}"
-        request = _defstruct("Request", fields, rename=rename, forbid_unknown_fields=True)
-        self.decoder = msgspec.json.Decoder(request)
+            value_type = msgspec.Raw if fast is None else fast.small_type if small else fast.type
+            fields.append((attr, value_type | msgspec.UnsetType, msgspec.UNSET))
+            rename[attr] = key
+        for prop, attr in self.other_attrs.items():
+            fields.append((attr, msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
+            rename[attr] = prop
+        return _defstruct(name, fields, rename=rename, forbid_unknown_fields=True)
 
     def accepts(self, data: bytes | str) -> str | None:
         """The format key when the payload is certainly valid with no warnings, else None."""
@@ -529,18 +549,25 @@ class FastPath:
                 gc.enable()
 
     def _accepts(self, data: bytes | str) -> str | None:
+        small = len(data) <= _CHUNK_BYTES
         try:
-            request = self.decoder.decode(data)
+            request = (self.small_decoder if small else self.decoder).decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None
-        present = [key for key, attr in self.attrs.items() if getattr(request, attr) is not msgspec.UNSET]
-        if len(present) != 1 or present[0] not in self.formats:
+        unset = msgspec.UNSET
+        found: tuple[str, Any, _FastFormat | None] | None = None
+        for key, attr, fast in self._keyed:
+            value = getattr(request, attr)
+            if value is not unset:
+                if found is not None:
+                    return None  # two formats: the exact path says which keys clash
+                found = (key, value, fast)
+        if found is None or found[2] is None:
             return None
-        key = present[0]
-        others = {
-            prop: getattr(request, attr)
-            for prop, attr in self.other_attrs.items()
-            if getattr(request, attr) is not msgspec.UNSET
-        }
-        fast = self.formats[key]
-        return key if fast.accepts(getattr(request, self.attrs[key]), others) else None
+        key, value, fast = found
+        others: dict[str, Any] = {}
+        for prop, attr in self._other_items:
+            other = getattr(request, attr)
+            if other is not unset:
+                others[prop] = other
+        return key if fast.accepts(value, others, decoded=small) else None

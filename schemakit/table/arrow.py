@@ -221,7 +221,7 @@ class ValueChecker:
             path,
             "float-for-integer",
             f"expected {dtype.display()}, got a whole-number float (the table column is {t}; an integer "
-            "column usually means nulls were filled in pandas): MLflow reads 1.0 as 1, but send integers",
+            "column with nulls becomes float64 in pandas): MLflow reads 1.0 as 1, but send integers",
             pc.and_(whole, inside),
             arr,
             rows,

@@ -123,3 +123,24 @@ def test_a_chat_request_over_4_mb_is_413() -> None:
     assert response.status_code == 413
     assert response.json()["error_code"] == "BAD_REQUEST"
     assert "at most 4,194,304 bytes" in response.json()["message"]
+
+
+def test_object_requests_are_answered_unwrapped_when_the_response_allows_both(tmp_path: Path) -> None:
+    # MLflow agents' documents: the 200 answer is the unwrapped answer, or {"predictions": ...} for dataframes.
+    document = json.loads(CHAT.read_text())
+    for path in document["paths"].values():
+        content = path["post"]["responses"]["200"]["content"]["application/json"]
+        answer = content["schema"]
+        content["schema"] = {
+            "oneOf": [
+                {"title": "predictions", "type": "object", "properties": {"predictions": answer}, "required": ["predictions"]},
+                {**answer, "title": "unwrapped"},
+            ]
+        }
+    source = tmp_path / "agent.json"
+    source.write_text(json.dumps(document))
+    payload = {"messages": [{"role": "user", "content": "hi"}]}
+    with MockServer([source], token="dapi-test") as server, server.client() as client:
+        answer = client.post(f"/serving-endpoints/{server.endpoints[0]}/invocations", json=payload).json()
+    assert "predictions" not in answer
+    assert "choices" in answer
