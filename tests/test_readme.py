@@ -25,3 +25,35 @@ def test_readme_names_the_two_commands() -> None:
     assert "make test" in readme
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
+
+
+def test_readme_is_short_and_its_links_resolve() -> None:
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 300
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    assert links
+    for link in links:
+        if link.startswith(("http://", "https://")):
+            continue
+        assert (ROOT / link).exists(), f"README links to {link}, which does not exist"
+
+
+def test_readme_console_examples_are_real_output() -> None:
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```console\n\$ (.+?)\n(.*?)```", readme, re.DOTALL)
+    assert len(blocks) >= 2
+    for command, expected in blocks:
+        args = shlex.split(command)
+        assert args[0] == "schemakit"
+        result = subprocess.run(
+            [sys.executable, "-m", "schemakit", *args[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert result.returncode in (0, 1), result.stderr
+        assert result.stdout == expected, command
