@@ -135,7 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result = cli.main(args=argv, prog_name="schemakit", standalone_mode=False)
     except SchemakitError as exc:
-        click.echo(f"schemakit: error: {exc.format_message()}", err=True)
+        # Messages quote documents, payloads and servers: each line escaped for the terminal.
+        lines = exc.format_message().splitlines() or [type(exc).__name__]
+        click.echo("\n".join(terminal(line) for line in [f"schemakit: error: {lines[0]}", *lines[1:]]), err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("schemakit: aborted", err=True)
@@ -144,10 +146,10 @@ def main(argv: list[str] | None = None) -> None:
         # One line, like every other error: what is wrong, and where to read how to call it.
         command = exc.ctx.command_path if exc.ctx is not None else "schemakit"
         message = " ".join(exc.format_message().split())
-        click.echo(f"schemakit: error: {message} (see '{command} --help')", err=True)
+        click.echo(terminal(f"schemakit: error: {message} (see '{command} --help')"), err=True)
         sys.exit(2)
     except click.ClickException as exc:
-        click.echo(f"schemakit: error: {' '.join(exc.format_message().split())}", err=True)
+        click.echo(terminal(f"schemakit: error: {' '.join(exc.format_message().split())}"), err=True)
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -163,7 +165,9 @@ def main(argv: list[str] | None = None) -> None:
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         click.echo(
-            f"schemakit: internal error: {type(exc).__name__}: {message[:300]} (set SCHEMAKIT_DEBUG=1 for details)",
+            terminal(
+                f"schemakit: internal error: {type(exc).__name__}: {message[:300]} (set SCHEMAKIT_DEBUG=1 for details)"
+            ),
             err=True,
         )
         sys.exit(2)

@@ -10,6 +10,7 @@ elsewhere, verbatim: only the Python side is renamed here.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import keyword
 import re
 import sys
@@ -134,9 +135,18 @@ def class_name(text: str, *, fallback: str = "Model") -> str:
     return name
 
 
+#: Module names become file names (at most 255 bytes on most file systems, with `.py` and temporary
+#: prefixes around them); longer ones keep a readable start and a digest of the whole name.
+MAX_MODULE_NAME = 64
+
+
 def module_name(text: str, *, fallback: str = "endpoint") -> str:
     """A lowercase module or package name: `example-endpoint` -> `example_endpoint`."""
-    return field_name(text, fallback=fallback)
+    name = field_name(text, fallback=fallback)
+    if len(name) <= MAX_MODULE_NAME:
+        return name
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+    return f"{name[: MAX_MODULE_NAME - 9].rstrip('_')}_{digest}"
 
 
 def unique_names(

@@ -415,6 +415,11 @@ def _read_url(url: str, opts: LoadOptions) -> bytes:
         raise RemoteFetchError(f"{where}: cannot send the request: {http.scrub(_first_line(exc), secrets)}") from None
     if reply.status >= 400:
         raise RemoteFetchError(f"{where}: HTTP {reply.status} {reply.reason}".rstrip())
+    if reply.status >= 300:
+        # A redirect with no usable Location: its body is not the document.
+        raise RemoteFetchError(f"{where}: HTTP {reply.status} redirect without a Location to follow")
+    if reply.status != 200:
+        raise RemoteFetchError(f"{where}: HTTP {reply.status} {reply.reason}: expected 200 with the document")
     return reply.body
 
 

@@ -51,7 +51,9 @@ def render_text(report: DiffReport, *, fail_on: FailOn | str = "breaking") -> st
             lines.append(f"  {f.severity:<8}  {name}: {f.headline()}  [{f.rule}] (ignored: {item.entry.reason})")
     lines += [f"note: {note}" for note in report.notes]
     lines.append(f"{_verdict_word(report, fail_on)}: {report.summary_line()} (fail on: {fail_on})")
-    return "\n".join(lines) + "\n"
+    # Every line holds document text (names, versions, URLs): a newline or an escape in it must not
+    # forge a line (`::error ...` in a CI log) or drive the terminal.
+    return "\n".join(text_escape.terminal(line) for line in lines) + "\n"
 
 
 def _md_cell(text: str) -> str:
@@ -280,7 +282,7 @@ def render_gate(report: DiffReport, *, fail_on: FailOn | str = "breaking", markd
         if report.ignored:
             lines.append(f"ignored: {len(report.ignored)} acknowledged change(s)")
         lines.append(f"{verdict} (fail on: {fail_on})")
-        return "\n".join(lines) + "\n"
+        return "\n".join(text_escape.terminal(line) for line in lines) + "\n"
     mark = "❌" if report.fails(fail_on) else "⚠️" if impact.breaks_callers else "✅"
     lines = [
         f"### Deploy gate: {mark} {_md_cell(verdict)}",

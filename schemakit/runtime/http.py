@@ -152,7 +152,7 @@ def error_summary(
     if stripped[:1] in (b"{", b"["):
         try:
             data = json.loads(stripped.decode("utf-8", "replace"))
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
     if isinstance(data, Mapping):
         raw_code = data.get("error_code")
@@ -405,9 +405,10 @@ def send(
                     body = read_capped(response, max_bytes, deadline)
                     return Reply(response.status_code, dict(response.headers), body, hop.url, hop.authenticated)
             hop = nxt
-    except Exception:
+    except Exception as exc:
         if watchdog.fired:
             raise DeadlineExceeded(f"no complete answer within {deadline.seconds:g} s") from None
+        _unreadable_location(exc)
         raise
     finally:
         watchdog.cancel()
@@ -493,11 +494,25 @@ async def asend(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
             raise DeadlineExceeded(f"no complete answer within {deadline.seconds:g} s")
-        outcome = task.result()
+        try:
+            outcome = task.result()
+        except Exception as exc:
+            _unreadable_location(exc)
+            raise
         if isinstance(outcome, Reply):
             return outcome
         hop = outcome
     raise TooManyRedirects(f"redirected more than {max_redirects} times", looped=True)
+
+
+def _unreadable_location(exc: Exception) -> None:
+    """httpx reads a redirect's Location while it receives the answer (even when it does not follow
+    it), so `Location: javascript:...` fails there, as InvalidURL or UnsupportedProtocol: one kind of
+    error for every unusable redirect."""
+    import httpx
+
+    if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        raise TooManyRedirects("redirected to a location that is not an http(s) URL") from None
 
 
 def _headers_for(

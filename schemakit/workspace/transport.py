@@ -150,6 +150,12 @@ class WorkspaceTransport:
         return _scrub_json(data, self._secrets)
 
     def _check(self, reply: http.Reply, call: Call) -> None:
+        if 300 <= reply.status < 400:
+            # Redirects are followed; one left over had no usable Location, and its body is no answer.
+            raise WorkspaceError(
+                f"{self.host} answered {_doing(call)} with HTTP {reply.status} and no redirect to follow",
+                status=reply.status,
+            )
         if reply.status < 400:
             return
         code, message = self._server_error(reply)
@@ -378,7 +384,10 @@ def _loads(body: bytes) -> Any:
     except orjson.JSONDecodeError:
         # orjson stops at integers beyond 64 bits, which documents may hold; the standard library reads
         # them exactly (and refuses more than 4,300 digits with a ValueError, which is "not JSON" here).
-        return json.loads(body)
+        try:
+            return json.loads(body)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
 
 
 def _scrub_json(value: Any, secrets: set[str]) -> Any:

@@ -475,7 +475,11 @@ def test_json_report_shape(run_cli: Any, samples: Path) -> None:
     path = samples / "invalid" / "unknown-input-format.json"
     code, report = validate_json(run_cli, path)
     assert code == 1
-    assert set(report) == {"source", "title", "version", "ok", "strict", "errors", "warnings", "diagnostics"}
+    # Every command's JSON output starts with its shape's version (cli.common.echo_json).
+    assert next(iter(report)) == "schema_version"
+    assert set(report) == {
+        "schema_version", "source", "title", "version", "ok", "strict", "errors", "warnings", "diagnostics"
+    }  # fmt: skip
     assert report["source"] == str(path)
     assert (report["title"], report["version"]) == ("broken-endpoint", "1")
     assert (report["ok"], report["strict"], report["errors"], report["warnings"]) == (False, False, 1, 1)
