@@ -26,6 +26,11 @@ import orjson
 import schemakit
 from schemakit import compile_validator
 
+try:
+    from issue17 import issue_table  # run as a script: bench/ is on sys.path
+except ImportError:  # imported as bench.payloads
+    from bench.issue17 import issue_table
+
 ROOT = Path(__file__).resolve().parent.parent
 
 WIDE_TYPES = [
@@ -167,10 +172,20 @@ def main() -> None:
     parser.add_argument("--jsonschema-rows", type=int, default=200_000, help="rows for jsonschema, scaled up")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs for the fast measurements")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc passes")
+    parser.add_argument("--quick", action="store_true", help="small payloads, no memory passes: under two minutes")
+    parser.add_argument("--only-issue", action="store_true", help="only the rows of issue 17's table")
     parser.add_argument(
         "--growth-cells", type=int, default=400_000, help="datetime cells per payload for the columns-growth rows"
     )
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.wide_rows, args.jsonschema_rows = 100_000, 20_000, 5_000
+        args.repeat, args.no_memory, args.growth_cells = 1, True, 40_000
+    kinds = [WIDE_TYPES[i % len(WIDE_TYPES)][0] for i in range(50)]
+    docs_path = str(ROOT / "samples" / "docs-example-dataframe.json")
+    if args.only_issue:
+        issue_table(docs_path, wide_document(), kinds, wide_value, quick=args.quick)
+        return
 
     import jsonschema_rs
     from jsonschema import Draft202012Validator
@@ -217,6 +232,7 @@ def main() -> None:
         del split, records
     invalid_rows(args.rows, args.no_memory)
     columns_growth(args.growth_cells)
+    issue_table(docs_path, wide_document(), kinds, wide_value, quick=args.quick)
     print(
         "\norjson = orjson.loads alone; schemakit = validate_json, bytes to verdict; ratio = schemakit / orjson;\n"
         f"js+parse = orjson.loads + jsonschema Draft202012Validator, measured on {args.jsonschema_rows:,} rows and\n"

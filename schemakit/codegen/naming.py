@@ -17,6 +17,8 @@ import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from schemakit.core.model import split_version
+
 __all__ = ["class_name", "field_name", "model_modules", "module_name", "served_model_base", "unique_names"]
 
 # Names a generated class body or module uses for types and helpers: a field with one of
@@ -174,9 +176,6 @@ def unique_names(
     return result
 
 
-#: A served model's version suffix, as `schemakit diff` reads it to pair `model-2` with `model-3`.
-VERSION_SUFFIX = re.compile(r"^(?P<base>.+)-(?P<version>\d+)$")
-
 # Module names a served model's module must never take: the package's own modules, every name
 # the generated modules import or define at top level, the standard library and the builtins
 # (a module named `httpx` or `os` beside `client.py` would shadow what it imports).
@@ -221,11 +220,8 @@ def _reserved_modules() -> frozenset[str]:
 
 
 def served_model_base(name: str) -> tuple[str, str | None]:
-    """(base name, version) of a served-model name: `vanilla_simple_model-2` -> (`vanilla_simple_model`, `2`)."""
-    found = VERSION_SUFFIX.match(name)
-    if found is None:
-        return name, None
-    return found.group("base"), found.group("version")
+    """(base name, version) of a served-model name, split as `schemakit diff` pairs versions."""
+    return split_version(name)
 
 
 def model_modules(names: Sequence[str]) -> dict[str, str]:

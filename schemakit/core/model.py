@@ -12,12 +12,14 @@ each input format's branch requiring its own key). Treat them as read-only.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Union
 
 __all__ = [
+    "VERSION_SUFFIX",
     "AGENT_FIELDS",
     "BOUND_KEYWORDS",
     "Column",
@@ -34,6 +36,7 @@ __all__ = [
     "ResponseSchema",
     "ServedModel",
     "Severity",
+    "split_version",
 ]
 
 JSONValue = Union[None, bool, int, float, str, list["JSONValue"], dict[str, "JSONValue"]]  # noqa: UP007
@@ -147,6 +150,19 @@ BOUND_KEYWORDS: Mapping[str, str] = MappingProxyType(
         "max_items": "maxItems",
     }
 )
+
+#: A served model's version suffix: `ads-2` is version 2 of `ads` (how diff pairs `ads-2` with `ads-3`,
+#: and how generated clients keep their names across versions).
+VERSION_SUFFIX = re.compile(r"^(?P<base>.+)-(?P<version>\d+)$")
+
+
+def split_version(name: str) -> tuple[str, str | None]:
+    """(base name, version) of a served-model name: `vanilla_simple_model-2` -> (`vanilla_simple_model`, `2`)."""
+    found = VERSION_SUFFIX.match(name)
+    if found is None:
+        return name, None
+    return found.group("base"), found.group("version")
+
 
 _INTEGER_KINDS = frozenset({Kind.INTEGER, Kind.LONG})
 _NUMBER_KINDS = frozenset({Kind.INTEGER, Kind.LONG, Kind.FLOAT, Kind.DOUBLE})

@@ -14,7 +14,6 @@ read every new response), so any change to a response type breaks them.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
@@ -31,6 +30,7 @@ from schemakit.core.model import (
     Kind,
     Param,
     ServedModel,
+    split_version,
 )
 from schemakit.core.types import DIFF_WIDENINGS
 from schemakit.diff.report import (
@@ -45,8 +45,6 @@ from schemakit.diff.report import (
 )
 
 # -- the comparison ----------------------------------------------------------------------
-
-_VERSION_SUFFIX = re.compile(r"^(?P<base>.+)-(?P<version>\d+)$")
 
 
 def diff_schemas(
@@ -161,8 +159,8 @@ def _pair_models(
             used_old.add(name)
 
     def base(name: str) -> str | None:
-        found = _VERSION_SUFFIX.match(name)
-        return found.group("base") if found else None
+        stem, version = split_version(name)
+        return stem if version is not None else None
 
     spare_old: dict[str, list[str]] = {}
     for name in old_by_name:

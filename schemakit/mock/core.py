@@ -22,7 +22,7 @@ from typing import Any
 
 from schemakit._exceptions import SourceError
 from schemakit.check.validator import PayloadValidator
-from schemakit.core.model import EndpointSchema, FormatKind, ServedModel
+from schemakit.core.model import EndpointSchema, ServedModel
 from schemakit.mock.http import ApiError, Headers, RecordedRequest
 from schemakit.mock.state import (
     PERMISSION_LEVELS,
@@ -147,20 +147,6 @@ def entity_of(model_name: str) -> tuple[str, str]:
     if match:
         return match["entity"], match["version"]
     return model_name, "1"
-
-
-def task_of(model: ServedModel) -> str | None:
-    fmt = model.format(FormatKind.OBJECT)
-    if fmt is None:
-        return None
-    names = {c.name for c in fmt.columns}
-    if "messages" in names:
-        return "llm/v1/chat"
-    if "prompt" in names:
-        return "llm/v1/completions"
-    if "input" in names:
-        return "llm/v1/embeddings"
-    return None
 
 
 def log_time(ms: int) -> str:

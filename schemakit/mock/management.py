@@ -19,7 +19,6 @@ from schemakit.mock.core import (
     entity_of,
     log_time,
     now_ms,
-    task_of,
 )
 from schemakit.mock.http import ApiError, Headers, Response, allow, json_response, not_found_api
 from schemakit.mock.state import (
@@ -168,7 +167,8 @@ class ManagementAPI(WorkspaceCore):
             details["pending_config"] = {**config, "start_time": endpoint.deploy_started_ms}
         else:
             details["config"] = config
-        task = task_of(endpoint.schema.models[0])
+        request = endpoint.schema.models[0].format(FormatKind.OBJECT)
+        task = request.request.task if request is not None and request.request is not None else None
         if task is not None:
             details["task"] = task
         details["id"] = endpoint.id

@@ -180,9 +180,15 @@ class Engine:
 
     def validate_json(self, data: bytes | str) -> PayloadReport:
         """Validate a payload straight from the wire; bytes that are not JSON give an `invalid-json` report."""
-        too_large = self._too_large(data)
-        if too_large is not None:
-            return too_large
+        if self.max_request_bytes is not None:
+            too_large = self._too_large(data)
+            if too_large is not None:
+                return too_large
+        fast = self._fast
+        if fast is not None:
+            key = fast.accepts(data)
+            if key is not None:
+                return self._accepted[key]
         try:
             return self._validate_json(data)
         except RecursionError:
@@ -209,10 +215,7 @@ class Engine:
         return self._one_problem("payload-too-large", f"at most {limit:,} bytes", message)
 
     def _validate_json(self, data: bytes | str) -> PayloadReport:
-        if self._fast is not None:
-            key = self._fast.accepts(data)
-            if key is not None:
-                return self._accepted[key]
+        """The exact path (the fast one did not accept)."""
         if len(data) > EXACT_CHUNK_BYTES and msgspec is not None and self._fallback is None:
             report = self._validate_in_chunks(data)
             if report is not None:

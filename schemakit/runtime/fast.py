@@ -21,7 +21,14 @@ from .jsonsem import INT32, INT64
 from .keywords import assertions
 from .parse import ARRAY_ROW_END, OBJECT_ROW_END
 from .payload_rules import FORMAT_KEYS
-from .values import all_texts_pass, datetime_column_passes, is_base64, is_iso8601
+from .values import (
+    BASE64_TEXT,
+    SAFE_DATETIME_TEXT,
+    all_texts_pass,
+    datetime_column_passes,
+    is_base64,
+    is_iso8601,
+)
 
 try:  # everything works without it, only slower
     import msgspec  # type: ignore[import-not-found, unused-ignore]
@@ -297,6 +304,15 @@ class _FastFormat:
                 self.others[prop] = msgspec.json.Decoder(builder.cell(sub, top=False)[0])
         self.columns_named = self.key == "dataframe_split" and "split-columns" in rules
         self.rows_needed = "empty-input" in rules
+        # One row (the usual request): its text cells joined and matched by one regex, in
+        # place of a regex pass per column; a row it refuses gets the column checks.
+        self.row_texts: Any = None
+        self.row_pattern: re.Pattern[str] | None = None
+        if self.posts:
+            getter = attrgetter(*(attr for attr, _post in self.posts))
+            self.row_texts = getter if len(self.posts) > 1 else lambda row: (getter(row),)
+            pieces = [BASE64_TEXT if post == "binary" else SAFE_DATETIME_TEXT for _attr, post in self.posts]
+            self.row_pattern = re.compile("\n".join(pieces) + r"\Z")
         self.small_check = self._small_check()
 
     def _small_check(self) -> Any:
@@ -310,7 +326,7 @@ class _FastFormat:
         unset = msgspec.UNSET
         posts, needed = bool(self.posts), self.rows_needed
         if self.key == "dataframe_split":
-            names, named, texts = self.column_names, self.columns_named, self._texts_pass
+            names, named, texts = self.column_names, self.columns_named, self._whole_texts_pass
             required = self.split_required
             has_index = "index" in self.small_type.__struct_fields__
             has_columns = "columns" in self.small_type.__struct_fields__
@@ -332,17 +348,17 @@ class _FastFormat:
                 for name in required:
                     if getattr(value, name) is unset:
                         return False
-                return not posts or texts(rows, {})
+                return not posts or texts(rows)
 
             return split
         if self.rows is not None:
-            low, high, texts = self.min_rows, self.max_rows, self._texts_pass
+            low, high, texts = self.min_rows, self.max_rows, self._whole_texts_pass
 
             def rows(value: list[Any]) -> bool:
                 count = len(value)
                 if (count == 0 and needed) or (low is not None and count < low) or (high is not None and count > high):
                     return False
-                return not posts or texts(value, {})
+                return not posts or texts(value)
 
             return rows
         return lambda value: not (needed and isinstance(value, list) and not value)
@@ -460,12 +476,12 @@ class _FastFormat:
             if decoder is None:
                 return False
             try:
-                decoded = decoder.decode(raw)
+                other = decoder.decode(raw)
             except (msgspec.ValidationError, msgspec.DecodeError):
                 return False
             if prop == "params" and self.param_posts:
                 for attr, post in self.param_posts:
-                    text = getattr(decoded, attr)
+                    text = getattr(other, attr)
                     if type(text) is str and not (is_base64(text) if post == "binary" else is_iso8601(text)):
                         return False
         if self.key == "dataframe_split":
@@ -535,14 +551,26 @@ class _FastFormat:
             start = found.end() - 1
 
     def _decoded_rows(self, rows: list[Any]) -> int | None:
-        return len(rows) if not self.posts or self._texts_pass(rows, {}) else None
+        return len(rows) if not self.posts or self._whole_texts_pass(rows) else None
 
     def _rows_pass(self, view: memoryview) -> int | None:
         try:
             rows = self.rows.decode(view)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None
-        return len(rows) if self._texts_pass(rows, {}) else None
+        return len(rows) if self._whole_texts_pass(rows) else None
+
+    def _whole_texts_pass(self, rows: list[Any]) -> bool:
+        """`_texts_pass` for all the rows of a payload (no form carried over from other chunks)."""
+        if len(rows) == 1 and self.row_pattern is not None:
+            try:
+                joined = "\n".join(self.row_texts(rows[0]))
+            except TypeError:  # a null cell: the column checks skip it
+                pass
+            else:
+                if self.row_pattern.match(joined) is not None:
+                    return True
+        return self._texts_pass(rows, {})
 
     def _texts_pass(self, rows: list[Any], forms: dict[str, str]) -> bool:
         for attr, post in self.posts:

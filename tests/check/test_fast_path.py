@@ -242,3 +242,36 @@ def test_integer_enum_values_beyond_int64_fall_back_to_the_exact_path(enum: list
     if 5 in enum:
         assert fast_accepts(validator, b'{"dataframe_records": [{"big": 5}]}') == "dataframe_records"
         assert fast_accepts(validator, json.dumps({"dataframe_records": [{"big": 2**63}]}).encode()) is None
+
+
+TEXT_CELLS = [
+    "2024-01-01T10:00:00", "2024-01-01 10:00", "2024-01-01", "2024-02-28T23:59:59.123456789", "2024-02-29T00:00",
+    "2023-02-29T00:00", "2024-04-31", "1677-09-21T00:12:43.145224191", "1677-09-21T00:12:43.145224192",
+    "2262-04-11T23:47:16.854775807", "2262-04-11T23:47:16.854775808", "1678-01-01", "2261-12-31T23:59",
+    "2024-01-01T10:00:00Z", "2024-01-01t10:00", "2024-01-01T24:00", "2024-01-01T10:00:00.1234567890",
+    "0000-01-01", "2024-01-01\n2024-01-01", "", "aGVsbG8=", "aGVsbG8", "aGVs\nbG8=", None,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("when", TEXT_CELLS)
+@pytest.mark.parametrize("blob", ["aGVsbG8gd29ybGQ=", "", "aGVsbG8", "aGV\nsbG8=", "2024-01-01"])
+def test_one_row_text_cells_agree_with_the_exact_path(when: str | None, blob: str) -> None:
+    """A one-row payload's datetime and base64 cells are matched by one regex; the verdicts stay the exact path's."""
+    document = json.loads(json.dumps(NESTED_DOC))
+    schema = document["paths"]["/served-models/nested-1/invocations"]["post"]["requestBody"]["content"]
+    cells = {
+        "t": {"type": "string", "format": "date-time"},
+        "b": {"type": "string", "format": "binary"},
+        "u": {"type": ["string", "null"], "format": "date-time"},
+    }
+    schema["application/json"]["schema"]["properties"] = {
+        "dataframe_records": {"type": "array", "items": {"type": "object", "properties": cells}}
+    }
+    validator = compile_validator(schemakit.resolve(document).models[0])
+    assert validator.has_fast_path
+    for row in ({"t": when, "b": blob, "u": when}, {"t": "2024-01-01T10:00", "b": blob, "u": when}):
+        payload = {"dataframe_records": [row]}
+        exact = validator.validate(payload)
+        assert validator.validate_json(orjson.dumps(payload)).to_json() == exact.to_json(), row
+        if fast_accepts(validator, orjson.dumps(payload)) is not None:
+            assert exact.ok and not exact.problems, row
