@@ -85,7 +85,8 @@ def check(
         click.echo(rule_lines())
         return
     if spec is None or payload is None:
-        raise click.UsageError("SPEC and PAYLOAD are required (or --list-rules)")
+        missing = "SPEC" if spec is None else "PAYLOAD"
+        raise click.UsageError(f"Missing argument '{missing}' (SPEC and PAYLOAD, or --list-rules)")
     schema = load_schema(spec, load_options(**source))
     models = [schema.model(model_name)] if model_name is not None else list(schema.models)
     where = "<stdin>" if payload == "-" else payload

@@ -192,7 +192,8 @@ def diff(
         click.echo(rule_lines())
         return
     if old is None or new is None:
-        raise click.UsageError("OLD and NEW are required (or --list-rules)")
+        missing = "OLD" if old is None else "NEW"
+        raise click.UsageError(f"Missing argument '{missing}' (OLD and NEW, or --list-rules)")
     if gate and output_format not in ("text", "markdown"):
         raise click.UsageError("--gate writes text or markdown, not --format " + output_format)
     comparison = compare(old, new, ignore_file=ignore_file, model_pairs=model_pairs, **source)

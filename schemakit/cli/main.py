@@ -94,7 +94,7 @@ def validate(spec: str | None, strict: bool, list_rules: bool, output_format: st
         click.echo(render_rule_lines(DOCUMENT_RULES))
         return
     if spec is None:
-        raise click.UsageError("SPEC is required (or --list-rules)")
+        raise click.UsageError("Missing argument 'SPEC' (or --list-rules)")
     report = validate_document(spec, strict=strict, options=load_options(**source))
     if output_format == "json":
         echo_json(report.to_json())
