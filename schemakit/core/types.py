@@ -26,6 +26,7 @@ from schemakit.core.model import DataType, JSONValue, Kind
 ArrowType = Any
 
 __all__ = [
+    "ARROW_ACCEPTS",
     "ARROW_TYPE",
     "ArrowType",
     "BINARY_FORMATS",
@@ -253,6 +254,40 @@ def arrow_type(dtype: DataType) -> ArrowType:
 #: Kind -> the pyarrow type of a scalar Kind, looked up lazily (`ARROW_TYPE[Kind.LONG]()`).
 ARROW_TYPE: Mapping[Kind, Callable[[], ArrowType]] = MappingProxyType(
     {kind: partial(_arrow_scalar, kind) for kind in (*_ARROW_FACTORIES, Kind.DATETIME)}
+)
+
+
+def _arrow_family(*names: str) -> Callable[[ArrowType], bool]:
+    """A test on an Arrow type: is it one of pyarrow's `types.is_<name>` families?"""
+
+    def holds(arrow: ArrowType) -> bool:
+        tests = _pyarrow().types
+        return any(bool(getattr(tests, f"is_{name}")(arrow)) for name in names if hasattr(tests, f"is_{name}"))
+
+    return holds
+
+
+_ARROW_TEXT = ("string", "large_string", "string_view")
+_ARROW_BYTES = ("binary", "large_binary", "fixed_size_binary", "binary_view")
+_ARROW_NUMBERS = _arrow_family("integer", "floating", "decimal")
+
+#: Kind -> which Arrow column types can hold its values, as they are or after a value check
+#: (int64 data in an `integer` column needs a range check, text in a datetime column the datetime
+#: rule). `check-table` reads it; a Kind without an entry accepts no Arrow type but null.
+ARROW_ACCEPTS: Mapping[Kind, Callable[[ArrowType], bool]] = MappingProxyType(
+    {
+        Kind.BOOLEAN: _arrow_family("boolean"),
+        Kind.INTEGER: _ARROW_NUMBERS,
+        Kind.LONG: _ARROW_NUMBERS,
+        Kind.FLOAT: _ARROW_NUMBERS,
+        Kind.DOUBLE: _ARROW_NUMBERS,
+        Kind.STRING: _arrow_family(*_ARROW_TEXT, *_ARROW_BYTES),
+        Kind.BINARY: _arrow_family(*_ARROW_TEXT, *_ARROW_BYTES),
+        Kind.DATETIME: _arrow_family("timestamp", "date", *_ARROW_TEXT),
+        Kind.ARRAY: _arrow_family("list", "large_list", "fixed_size_list", "list_view"),
+        Kind.MAP: _arrow_family("struct", "map"),
+        Kind.OBJECT: _arrow_family("struct", "map"),
+    }
 )
 
 # -- Kind -> emulator values ----------------------------------------------------------------

@@ -605,6 +605,10 @@ class FastPath:
         self.small_decoder = msgspec.json.Decoder(self._request("SmallRequest", small=True))
         self._keyed = [(key, attr, self.formats.get(key)) for key, attr in self.attrs.items()]
         self._other_items = list(self.other_attrs.items())
+        # The one-request path reads every field in one call and looks up the format by position.
+        self._small_fields = attrgetter(*self.attrs.values(), *self.other_attrs.values())
+        self._small_unset = len(self.attrs) + len(self.other_attrs) - 1
+        self._small_formats = [(key, self.formats.get(key)) for key in self.attrs]
 
     def _request(self, name: str, *, small: bool) -> Any:
         """The request object: every format key optional, the formats' values typed (rows too when `small`)."""
@@ -640,26 +644,22 @@ class FastPath:
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None
         unset = msgspec.UNSET
-        found: tuple[str, Any, _FastFormat | None] | None = None
-        for key, attr, fast in self._keyed:
-            value = getattr(request, attr)
+        fields = self._small_fields(request)
+        if fields.count(unset) != self._small_unset:  # other keys too, or no format key, or two
+            return self._accepts_other(request, decoded=True)
+        for (key, fast), value in zip(self._small_formats, fields, strict=False):
             if value is not unset:
-                if found is not None:
-                    return None
-                found = (key, value, fast)
-        if found is None or found[2] is None:
-            return None
-        key, value, fast = found
-        for _prop, attr in self._other_items:
-            if getattr(request, attr) is not unset:
-                return self._accepts_found(request, key, value, fast, decoded=True)
-        return key if fast.small_check(value) else None
+                return key if fast is not None and fast.small_check(value) else None
+        return None  # only another key: the exact path says a format key is missing
 
     def _accepts(self, data: bytes | str) -> str | None:
         try:
             request = self.decoder.decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None
+        return self._accepts_other(request, decoded=False)
+
+    def _accepts_other(self, request: Any, *, decoded: bool) -> str | None:
         unset = msgspec.UNSET
         found: tuple[str, Any, _FastFormat | None] | None = None
         for key, attr, fast in self._keyed:
@@ -671,7 +671,7 @@ class FastPath:
         if found is None or found[2] is None:
             return None
         key, value, fast = found
-        return self._accepts_found(request, key, value, fast, decoded=False)
+        return self._accepts_found(request, key, value, fast, decoded=decoded)
 
     def _accepts_found(self, request: Any, key: str, value: Any, fast: _FastFormat, *, decoded: bool) -> str | None:
         unset = msgspec.UNSET

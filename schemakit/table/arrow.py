@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemakit.core.model import DataType, Kind
-from schemakit.core.types import FLOAT_KINDS, INTEGER_KINDS
+from schemakit.core.types import ARROW_ACCEPTS, FLOAT_KINDS, INTEGER_KINDS
 from schemakit.runtime.jsonsem import INT32, INT64
 from schemakit.runtime.report import describe_value
 from schemakit.runtime.values import is_base64
@@ -82,28 +82,14 @@ def _is_number(t: Any) -> bool:
 
 def accepts(dtype: DataType, t: Any) -> bool:
     """Whether a column of Arrow type `t` can hold the logical type's values (perhaps after a value check)."""
-    kind = dtype.kind
     if pa.types.is_dictionary(t):
         t = t.value_type
-    if pa.types.is_null(t) or kind is Kind.ANY:
+    if pa.types.is_null(t) or dtype.kind is Kind.ANY:
         return True
-    if kind in INTEGER_KINDS or kind in FLOAT_KINDS:
-        return _is_number(t)
-    if kind is Kind.BOOLEAN:
-        return bool(pa.types.is_boolean(t))
-    if kind is Kind.STRING:
-        return _is_text(t) or _is_bytes(t)
-    if kind is Kind.BINARY:
-        return _is_text(t) or _is_bytes(t)
-    if kind is Kind.DATETIME:
-        return bool(pa.types.is_timestamp(t) or pa.types.is_date(t) or _is_text(t))
-    if kind is Kind.ARRAY:
-        return _is_list(t)
-    if kind in (Kind.MAP, Kind.OBJECT):
-        return bool(pa.types.is_struct(t) or pa.types.is_map(t))
-    if kind is Kind.UNION:
+    if dtype.kind is Kind.UNION:
         return any(accepts(v, t) for v in dtype.variants)
-    return False
+    holds = ARROW_ACCEPTS.get(dtype.kind)
+    return holds is not None and holds(t)
 
 
 def _false_for_null(mask: Any) -> Any:
