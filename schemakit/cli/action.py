@@ -29,6 +29,7 @@ import click
 from schemakit._exceptions import SchemakitError
 from schemakit.diff import FAIL_ON_CHOICES, render_markdown
 from schemakit.diff.render import gh_data, gh_property, md_code, md_text, render_gate
+from schemakit.runtime.text import terminal
 
 __all__ = ["DEFAULT_IGNORE_FILE", "MODES", "ActionInputs", "main", "run"]
 
@@ -192,7 +193,7 @@ def run(env: Mapping[str, str] | None = None) -> int:
     except (SchemakitError, click.ClickException) as exc:
         message = " ".join(exc.format_message().split())
         code = exc.exit_code if isinstance(exc, SchemakitError) else 2
-    click.echo(f"schemakit: error: {message}", err=True)
+    click.echo(terminal(f"schemakit: error: {message}"), err=True)
     click.echo(f"::error title={gh_property('schemakit')}::{gh_data(message)}")
     runner.append("GITHUB_STEP_SUMMARY", f"### schemakit: ❌ could not run\n\n{md_text(message)}\n")
     return code

@@ -10,6 +10,7 @@ import click
 from schemakit.cli.common import load_options, source_options
 from schemakit.codegen.generate import MODEL_TYPES, TARGETS, generate_package, write_package
 from schemakit.core.resolve import load
+from schemakit.runtime.text import terminal
 
 __all__ = ["codegen"]
 
@@ -75,7 +76,7 @@ def codegen(
     schema = load(spec, load_options(**source))
     generated = generate_package(schema, package=package, model_type=model_type, target=target, unsupported=unsupported)
     for warning in generated.warnings:
-        click.echo(f"schemakit: warning: {warning}", err=True)
+        click.echo(terminal(f"schemakit: warning: {warning}"), err=True)
     result = write_package(generated, output_dir, check=check, ignore_version=ignore_version)
     if check:
         if result.up_to_date:

@@ -14,6 +14,7 @@ from schemakit.core.load import DEFAULT_MAX_BYTES, LoadOptions
 from schemakit.core.model import EndpointSchema
 from schemakit.core.policy import OnErrors, require_usable
 from schemakit.core.resolve import load
+from schemakit.runtime.text import terminal
 
 __all__ = [
     "SECONDS",
@@ -174,7 +175,7 @@ def load_schema(
     schema = load(source, options)
     warning = require_usable(schema, source, need_models=need_models, on_errors=on_errors)
     if warning is not None:
-        click.echo(f"schemakit: warning: {warning}", err=True)
+        click.echo(terminal(f"schemakit: warning: {warning}"), err=True)
     return schema
 
 

@@ -74,9 +74,9 @@ def _open(options: dict[str, Any]) -> Workspace:
 def _fail(exc: SchemakitError) -> NoReturn:
     """Print a multi-line error as main() would print its first line, then the details, and exit."""
     lines = str(exc).splitlines() or [type(exc).__name__]
-    click.echo(f"schemakit: error: {lines[0]}", err=True)
+    click.echo(terminal(f"schemakit: error: {lines[0]}"), err=True)
     for line in lines[1:]:
-        click.echo(line, err=True)
+        click.echo(terminal(line), err=True)
     sys.exit(exc.exit_code)
 
 

@@ -35,6 +35,7 @@ from schemakit.codegen.python import (
     readme_example,
     tensor_type,
 )
+from schemakit.core.limits import request_limit
 from schemakit.core.model import EndpointSchema, FormatKind, Kind, ServedModel
 from schemakit.core.policy import require_usable
 
@@ -201,6 +202,8 @@ def generate_package(
         ("pyproject.toml.j2", "pyproject.toml"),
     ):
         files[output] = env.get_template(f"python/{template_name}").render(context)
+    if any(p.column_formats for p in plans):
+        files["_batching.py"] = env.get_template("python/_batching.py.j2").render(context)
     model_template = env.get_template("python/model.py.j2")
     for plan in plans:
         files[f"{plan.module}.py"] = model_template.render(
@@ -335,6 +338,7 @@ def _plan_models(schema: EndpointSchema, planner: TypePlanner) -> list[ModelPlan
         plan = ModelPlan(served=served, module=module, prefix=prefix)
         plan.base_key = module
         plan.version = served_model_base(served.name)[1]
+        plan.max_request_bytes = request_limit(served)
         plan.formats = tuple(f.kind for f in served.formats)
         object_format = served.format(FormatKind.OBJECT)
         if object_format is not None:

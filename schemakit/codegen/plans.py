@@ -59,6 +59,8 @@ class ModelPlan:
     streams: bool = False
     #: The served model's version suffix (`2` of `model-2`), None when its name has none.
     version: str | None = None
+    #: The largest request body its endpoint accepts, in bytes (`schemakit.core.limits`).
+    max_request_bytes: int = 0
 
     @property
     def standard_path(self) -> bool:

@@ -37,6 +37,9 @@ except ImportError:  # pragma: no cover - exercised in generated packages withou
 
 __all__ = ["FastPath", "NoFastPath"]
 
+_UNSET: Any = None if msgspec is None else msgspec.UNSET
+_DECODE_ERRORS: tuple[type[Exception], ...] = () if msgspec is None else (msgspec.ValidationError, msgspec.DecodeError)
+
 
 class NoFastPath(Exception):
     """A schema shape the typed decoder cannot mirror exactly; the exact path handles it."""
@@ -281,6 +284,7 @@ class _FastFormat:
         #: Rows whose values are all scalars: a chunk cut anywhere but at a row's end does not
         #: parse (DecodeError), so a chunk that parses but does not validate holds a bad row.
         self.flat_rows = False
+        self.columns_named = self.key == "dataframe_split" and "split-columns" in rules
         if self.key == "dataframe_split":
             self.type = self._split(value_schema, fmt, builder, rules)
         elif self.key in ("dataframe_records", "instances"):
@@ -302,7 +306,6 @@ class _FastFormat:
                 self.others[prop] = msgspec.json.Decoder(struct)
             else:
                 self.others[prop] = msgspec.json.Decoder(builder.cell(sub, top=False)[0])
-        self.columns_named = self.key == "dataframe_split" and "split-columns" in rules
         self.rows_needed = "empty-input" in rules
         # One row (the usual request): its text cells joined and matched by one regex, in
         # place of a regex pass per column; a row it refuses gets the column checks.
@@ -326,29 +329,18 @@ class _FastFormat:
         unset = msgspec.UNSET
         posts, needed = bool(self.posts), self.rows_needed
         if self.key == "dataframe_split":
-            names, named, texts = self.column_names, self.columns_named, self._whole_texts_pass
-            required = self.split_required
-            has_index = "index" in self.small_type.__struct_fields__
-            has_columns = "columns" in self.small_type.__struct_fields__
+            # Columns, required keys and the index's type are in the decoder's types (`_small_split_fields`).
+            texts = self._whole_texts_pass
+            if self.columns_named and "columns" not in self.small_type.__struct_fields__:
+                return lambda _value: False
+            if "index" not in self.small_type.__struct_fields__:
+                return (lambda value: texts(value.data)) if posts else (lambda _value: True)
 
             def split(value: Any) -> bool:
-                rows = value.data
-                if rows is unset:
+                index = value.index
+                if index is not unset and (type(index) is not list or len(index) != len(value.data)):
                     return False
-                columns = value.columns if has_columns else unset
-                if columns is unset:
-                    if named:
-                        return False
-                elif columns != names:
-                    return False
-                if has_index:
-                    index = value.index
-                    if index is not unset and (type(index) is not list or len(index) != len(rows)):
-                        return False
-                for name in required:
-                    if getattr(value, name) is unset:
-                        return False
-                return not posts or texts(rows)
+                return not posts or texts(value.data)
 
             return split
         if self.rows is not None:
@@ -416,18 +408,37 @@ class _FastFormat:
         elif additional is True:
             split_fields.append(("index", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
         forbid = "split-keys" in rules or additional is False
-        # The index of any type the schema allows, but only a list (one item per row) passes
-        # the serving rules: a small payload's index is decoded as one.
-        small_fields = [
-            ("data", list[row_type] | msgspec.UnsetType, msgspec.UNSET)  # type: ignore[valid-type]
-            if f[0] == "data"
-            else ("index", list[msgspec.Raw] | msgspec.UnsetType, msgspec.UNSET)
-            if f[0] == "index" and f[1] == msgspec.Raw | msgspec.UnsetType
-            else f
-            for f in split_fields
-        ]
-        self.small_type = _defstruct(builder.name("SmallSplit"), small_fields, forbid_unknown_fields=forbid)
+        self.small_type = _defstruct(
+            builder.name("SmallSplit"), self._small_split_fields(split_fields, row_type), forbid_unknown_fields=forbid
+        )
         return _defstruct(builder.name("Split"), split_fields, forbid_unknown_fields=forbid)
+
+    def _small_split_fields(self, split_fields: list[Any], row_type: Any) -> list[Any]:
+        """The split object decoded whole, with what `accepts` checks in Python moved into the types.
+
+        `data` is required (a split without it is not accepted anyway); the columns list
+        must be exactly the document's columns (a tuple of literals), required where the
+        rules require it; an index of any type the schema allows passes the serving rules
+        only as a list, so it is decoded as one. What the types refuse goes to the exact path.
+        """
+        names = self.column_names or []
+        required: list[Any] = [("data", list[row_type])]
+        optional: list[Any] = []
+        for field in split_fields:
+            name = field[0]
+            if name == "columns":
+                exact = tuple.__class_getitem__(tuple(Literal[n] for n in names))
+                if self.columns_named or "columns" in self.split_required:
+                    required.append(("columns", exact))
+                else:
+                    optional.append(("columns", exact | msgspec.UnsetType, msgspec.UNSET))
+            elif name == "index":
+                kind = list[msgspec.Raw] if field[1] == msgspec.Raw | msgspec.UnsetType else field[1]
+                if "index" in self.split_required:
+                    required.append(("index", kind))
+                else:
+                    optional.append(("index", kind | msgspec.UnsetType, msgspec.UNSET))
+        return required + optional
 
     def _rows(self, schema: Any, builder: _FastBuilder, rules: frozenset[str]) -> Any:
         if not isinstance(schema, dict) or assertions(schema) - {"type", "items", "minItems", "maxItems"}:
@@ -627,7 +638,19 @@ class FastPath:
     def accepts(self, data: bytes | str) -> str | None:
         """The format key when the payload is certainly valid with no warnings, else None."""
         if len(data) <= _CHUNK_BYTES:
-            return self._accepts_small(data)
+            # One typed decode of the whole payload, rows included, then the format's remaining
+            # checks (inline: for a one-row payload each call costs a tenth of the decode).
+            try:
+                request = self.small_decoder.decode(data)
+            except _DECODE_ERRORS:
+                return None
+            fields = self._small_fields(request)
+            if fields.count(_UNSET) != self._small_unset:  # other keys too, or no format key, or two
+                return self._accepts_other(request, decoded=True)
+            for (key, fast), value in zip(self._small_formats, fields, strict=False):
+                if value is not _UNSET:
+                    return key if fast is not None and fast.small_check(value) else None
+            return None  # only another key: the exact path says a format key is missing
         collect = len(data) > 1 << 20 and gc.isenabled()
         if collect:
             gc.disable()  # millions of fresh containers would trigger pointless collections
@@ -636,21 +659,6 @@ class FastPath:
         finally:
             if collect:
                 gc.enable()
-
-    def _accepts_small(self, data: bytes | str) -> str | None:
-        """One typed decode of the whole payload, rows included, then the format's remaining checks."""
-        try:
-            request = self.small_decoder.decode(data)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            return None
-        unset = msgspec.UNSET
-        fields = self._small_fields(request)
-        if fields.count(unset) != self._small_unset:  # other keys too, or no format key, or two
-            return self._accepts_other(request, decoded=True)
-        for (key, fast), value in zip(self._small_formats, fields, strict=False):
-            if value is not unset:
-                return key if fast is not None and fast.small_check(value) else None
-        return None  # only another key: the exact path says a format key is missing
 
     def _accepts(self, data: bytes | str) -> str | None:
         try:
@@ -668,10 +676,10 @@ class FastPath:
                 if found is not None:
                     return None  # two formats: the exact path says which keys clash
                 found = (key, value, fast)
-        if found is None or found[2] is None:
+        if found is None:
             return None
-        key, value, fast = found
-        return self._accepts_found(request, key, value, fast, decoded=decoded)
+        key, value, known = found
+        return None if known is None else self._accepts_found(request, key, value, known, decoded=decoded)
 
     def _accepts_found(self, request: Any, key: str, value: Any, fast: _FastFormat, *, decoded: bool) -> str | None:
         unset = msgspec.UNSET

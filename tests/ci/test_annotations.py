@@ -133,4 +133,4 @@ def test_list_rules_prints_every_diff_rule() -> None:
 def test_diff_without_sources_says_so() -> None:
     result = cli("diff")
     assert result.returncode == 2
-    assert result.stderr.startswith("schemakit: error: OLD and NEW are required (or --list-rules)")
+    assert result.stderr.startswith("schemakit: error: Missing argument 'OLD' (OLD and NEW, or --list-rules)")

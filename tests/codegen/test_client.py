@@ -73,7 +73,9 @@ def test_errors_carry_the_server_message(generated: GeneratePackage, server: Moc
             client.predict_vanilla_simple_model(bad, validate=False)
         assert rejected.value.status == 400
         assert rejected.value.message
-        assert "stopped" in str(rejected.value)  # says a stopped endpoint also answers 400
+        # A plain rejection is not about a stopped endpoint (that one is EndpointStoppedError, below).
+        assert "stopped" not in str(rejected.value)
+        assert not isinstance(rejected.value, pkg.EndpointStoppedError)
         httpx.post(
             f"{server.url}/api/2.0/serving-endpoints/example-endpoint/config:stop",
             headers={"Authorization": f"Bearer {TOKEN}"},

@@ -183,8 +183,12 @@ def _assert_logs_quiet(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def _assert_listener_untouched(rig: Rig) -> None:
+    # A redirect may be followed (a document URL behind a CDN is the usual case), but nothing that
+    # authenticates goes with it once it leaves the origin the user named (SECURITY.md, promise 1).
     assert not any(TOKEN.encode() in data for data in rig.listener.received), "the token went to another origin"
-    assert rig.listener.connections == 0, "a redirect took schemakit to an origin the user did not name"
+    assert not any(b"\r\nauthorization:" in data.lower() for data in rig.listener.received), (
+        "credentials went to another origin"
+    )
 
 
 @fuzz_settings(60)
