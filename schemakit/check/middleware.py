@@ -7,13 +7,21 @@ with 400 and the report as JSON, in the shape serving endpoints use for errors::
 
 A body over the endpoint's request size limit (the `payload-too-large` rule: 16 MB,
 4 MB for foundation-model, external-model and agent endpoints) is answered with 413
-as soon as it is known, before the rest is read. A valid body is handed on unchanged. Paths ending in `/served-models/<name>/invocations`
-are checked against that served model; other POSTs against every served model (traffic
-may reach any of them) when given a whole `EndpointSchema`.
+as soon as it is known, before the rest is read. A valid body is handed on unchanged. Paths
+ending in `/served-models/<name>/invocations` are checked against that served model; other
+POSTs against every served model (traffic may reach any of them) when given a whole
+`EndpointSchema`.
+
+Without `paths=`, every POST is checked: right for a service that only proxies. In an app
+with routes of its own, name the proxied ones, exactly or as patterns
+(`paths=["/invocations", "/models/*/invocations"]`); with Starlette or FastAPI::
+
+    app.add_middleware(PayloadValidationASGIMiddleware, validator=schema, paths=["/invocations"])
 """
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -52,7 +60,11 @@ class _Gate:
         if isinstance(validator, EndpointSchema):
             validator = compile_endpoint_validator(validator)
         self.validator = validator
-        self.paths = None if paths is None else frozenset(paths)
+        # Exact paths, or shell-style patterns (`/models/*/invocations`, `/api/*`): `*` and `?` match
+        # within a path, so one pattern covers a family of routes and leaves the app's others alone.
+        self.paths = None if paths is None else tuple(paths)
+        self._exact = frozenset(p for p in self.paths or () if not any(c in p for c in "*?["))
+        self._patterns = tuple(p for p in self.paths or () if p not in self._exact)
         self.methods = frozenset(m.upper() for m in methods)
         limits = (
             [v.max_request_bytes for v in validator.validators.values()]
@@ -67,7 +79,9 @@ class _Gate:
     def applies(self, method: str, path: str) -> bool:
         if method.upper() not in self.methods:
             return False
-        return self.paths is None or path in self.paths
+        if self.paths is None:
+            return True
+        return path in self._exact or any(fnmatch.fnmatchcase(path, pattern) for pattern in self._patterns)
 
     def validate(self, path: str, body: bytes) -> PayloadReport | EndpointReport:
         if isinstance(self.validator, EndpointValidator):

@@ -315,7 +315,7 @@ class _FastFormat:
             getter = attrgetter(*(attr for attr, _post in self.posts))
             self.row_texts = getter if len(self.posts) > 1 else lambda row: (getter(row),)
             pieces = [BASE64_TEXT if post == "binary" else SAFE_DATETIME_TEXT for _attr, post in self.posts]
-            self.row_pattern = re.compile("\n".join(pieces) + r"\Z")
+            self.row_pattern = re.compile("\n".join(pieces) + r"\Z", re.ASCII)
         self.small_check = self._small_check()
 
     def _small_check(self) -> Any:

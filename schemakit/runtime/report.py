@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .jsonsem import HugeInt
+from .text import terminal
 
 __all__ = [
     "ROOT",
@@ -117,7 +118,9 @@ class PayloadReport:
             hidden_errors = self.total_errors - sum(1 for p in shown if p.severity == "error")
             more = f" ({plural(hidden_errors, 'error')})" if 0 < hidden_errors < hidden else ""
             lines.append(f"- ... and {hidden:,} more{more}")
-        return "\n".join(lines)
+        # Messages quote the payload (keys, values): its control and bidi characters are shown as
+        # escapes, so the text is safe in a terminal, a log line or an error body.
+        return "\n".join(terminal(line) for line in lines)
 
 
 def ordered(problems: Sequence[Problem]) -> tuple[Problem, ...]:

@@ -33,10 +33,10 @@ _MONTH_DAY = r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
 _DATE_TEXT = r"(?!0000)\d{4}" + _MONTH_DAY
 _TIME_TEXT = r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?"
 _ZONE_TEXT = r"(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)"
-ISO_PARTS = re.compile(rf"({_DATE_TEXT})(?:([T ])({_TIME_TEXT})({_ZONE_TEXT})?)?\Z")
+ISO_PARTS = re.compile(rf"({_DATE_TEXT})(?:([T ])({_TIME_TEXT})({_ZONE_TEXT})?)?\Z", re.ASCII)
 # Days 29-31 are the only ones whose validity depends on the month (and the year).
-_LATE_DAY = re.compile(r"-\d\d-(?:29|30|31)")
-_LATE_DAY_LINE = re.compile(r"^\d{4}-\d\d-(?:29|30|31)", re.MULTILINE)
+_LATE_DAY = re.compile(r"-\d\d-(?:29|30|31)", re.ASCII)
+_LATE_DAY_LINE = re.compile(r"^\d{4}-\d\d-(?:29|30|31)", re.MULTILINE | re.ASCII)
 # A datetime column becomes pandas datetime64[ns]: instants outside its range are refused.
 NS_FIRST = "1677-09-21T00:12:43.145224192"
 NS_LAST = "2262-04-11T23:47:16.854775807"
@@ -100,7 +100,7 @@ def _form_pattern(form: str) -> re.Pattern[str]:
                 one += r":[0-5]\d"
             if form.endswith("."):
                 one += r"\.\d{1,9}"
-        pattern = _FORM_PATTERNS[form] = re.compile(rf"{one}(?:\n{one})*\Z")
+        pattern = _FORM_PATTERNS[form] = re.compile(rf"{one}(?:\n{one})*\Z", re.ASCII)
     return pattern
 
 

@@ -110,3 +110,47 @@ def test_body_that_is_not_json_gets_400(server: str, request: pytest.FixtureRequ
     status, body = post(url + PATH, b"{not json")
     assert status == 400
     assert body["report"]["problems"][0]["code"] == "invalid-json"
+
+
+def test_add_middleware_with_path_patterns_leaves_the_apps_own_routes_alone(docs_schema: EndpointSchema) -> None:
+    starlette = pytest.importorskip("starlette.applications")
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def forward(request: Any) -> Any:
+        return JSONResponse({"forwarded": await request.json()})
+
+    async def feedback(request: Any) -> Any:
+        return JSONResponse({"thanks": await request.json()})
+
+    app = starlette.Starlette(
+        routes=[
+            Route("/invocations", forward, methods=["POST"]),
+            Route("/models/{name}/invocations", forward, methods=["POST"]),
+            Route("/feedback", feedback, methods=["POST"]),
+        ]
+    )
+    # As FastAPI and Starlette apps add middleware: the class and its keyword arguments.
+    app.add_middleware(
+        PayloadValidationASGIMiddleware, validator=docs_schema, paths=["/invocations", "/models/*/invocations"]
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert post(f"{base}/invocations", json.dumps(GOOD).encode())[0] == 200
+        assert post(f"{base}/invocations", json.dumps(BAD).encode())[0] == 400
+        assert post(f"{base}/models/ads/invocations", json.dumps(BAD).encode())[0] == 400
+        status, answer = post(f"{base}/feedback", json.dumps({"stars": 5}).encode())
+        assert (status, answer) == (200, {"thanks": {"stars": 5}})
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
