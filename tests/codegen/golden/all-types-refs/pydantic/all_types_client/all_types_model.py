@@ -8,10 +8,10 @@ Formats: dataframe_split, dataframe_records
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NotRequired, Protocol, TypedDict, cast, overload
 
-from . import _codec, models, validation
+from . import _batching, _codec, models, validation
 from ._runtime import require
 from ._runtime.report import PayloadReport
 from ._version import SERVED_MODEL_NAMES
@@ -20,6 +20,7 @@ require(1, "all_types_client")
 
 __all__ = [
     "FORMATS",
+    "MAX_REQUEST_BYTES",
     "NAME",
     "PATH",
     "VERSION",
@@ -34,6 +35,7 @@ __all__ = [
     "RowJSON",
     "SplitRow",
     "assert_valid",
+    "batches",
     "parse_response",
     "split_from_columns",
     "to_dataframe_records",
@@ -50,6 +52,9 @@ VERSION: str | None = NAME.rpartition("-")[2]
 PATH = f"/served-models/{NAME}/invocations"
 #: The input formats it accepts, keyed as the server keys them.
 FORMATS = ["dataframe_split", "dataframe_records"]
+
+#: The largest request body, in bytes, its endpoint accepts: what `batches` packs rows under.
+MAX_REQUEST_BYTES = 16777216
 
 #: One row of input: a field per column (the JSON keys are the document's column names).
 Row = models.AllTypesModelRow
@@ -156,16 +161,31 @@ class FrameLike(Protocol):
     def __getitem__(self, key: Any) -> Any: ...
 
 
+def _params_json(params: Any) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    encoded = (
+        _codec.encode_object(params, "AllTypesModelParams")
+        if not isinstance(params, Mapping)
+        else {str(k): _codec.plain(v) for k, v in params.items()}
+    )
+    return encoded or None
+
+
 def _finish(payload: dict[str, Any], params: Any, as_bytes: bool) -> Any:
-    if params is not None:
-        encoded = (
-            _codec.encode_object(params, "AllTypesModelParams")
-            if not isinstance(params, Mapping)
-            else {str(k): _codec.plain(v) for k, v in params.items()}
-        )
-        if encoded:
-            payload["params"] = encoded
+    encoded = _params_json(params)
+    if encoded:
+        payload["params"] = encoded
     return _codec.dumps(payload) if as_bytes else payload
+
+
+def _encoded_rows(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]], keys: frozenset[str] | None
+) -> Iterator[dict[str, Any]]:
+    """Each row as JSON, lazily; `keys` keeps only the columns a records-style format takes."""
+    for row in rows:
+        encoded = _codec.encode_object(row, "AllTypesModelRow")
+        yield encoded if keys is None else {key: value for key, value in encoded.items() if key in keys}
 
 
 def _columns_of(columns: Mapping[str, Any] | FrameLike) -> dict[str, list[Any]]:
@@ -218,13 +238,8 @@ def to_dataframe_split(
     (the rows are then shorter than `SplitRow`, as the server reads them by `columns`).
     Returns the JSON-ready dict, or its JSON bytes with `as_bytes=True`.
     """
-    encoded = [_codec.encode_object(row, "AllTypesModelRow") for row in rows]
-    names = [
-        key for key, _attribute, required, _nullable, _spec in SPLIT_COLUMNS
-        if required or any(key in row for row in encoded)
-    ]
-    data = [[row.get(key) for key in names] for row in encoded]
-    return cast("DataframeSplitPayload", _finish({"dataframe_split": {"columns": names, "data": data}}, params, as_bytes))
+    payload = _batching.body("dataframe_split", list(_encoded_rows(rows, None)), SPLIT_COLUMNS, None)
+    return cast("DataframeSplitPayload", _finish(payload, params, as_bytes))
 
 
 @overload
@@ -258,11 +273,72 @@ def to_dataframe_records(
     rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None, *, as_bytes: bool = False
 ) -> DataframeRecordsPayload | bytes:
     """A `dataframe_records` payload from rows: `{"dataframe_records": [{"column": value, ...}, ...]}`."""
-    records = [
-        {key: value for key, value in _codec.encode_object(row, "AllTypesModelRow").items() if key in _DATAFRAME_RECORDS_KEYS}
-        for row in rows
-    ]
-    return cast("DataframeRecordsPayload", _finish({"dataframe_records": records}, params, as_bytes))
+    payload = _batching.body("dataframe_records", list(_encoded_rows(rows, _DATAFRAME_RECORDS_KEYS)), (), None)
+    return cast("DataframeRecordsPayload", _finish(payload, params, as_bytes))
+
+
+#: Per row format `batches` packs: its columns (dataframe_split, inputs) and the keys its records keep.
+_ROW_FORMATS: dict[str, tuple[_batching.ColumnSpecs, frozenset[str] | None]] = {
+    "dataframe_split": (SPLIT_COLUMNS, None),
+    "dataframe_records": ((), _DATAFRAME_RECORDS_KEYS),
+}
+
+
+@overload
+def batches(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    *,
+    format: Literal["dataframe_split"] = "dataframe_split",
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    max_bytes: int = MAX_REQUEST_BYTES,
+    as_bytes: Literal[False] = False,
+) -> Iterator[DataframeSplitPayload]: ...
+
+
+@overload
+def batches(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    *,
+    format: Literal["dataframe_records"],
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    max_bytes: int = MAX_REQUEST_BYTES,
+    as_bytes: Literal[False] = False,
+) -> Iterator[DataframeRecordsPayload]: ...
+
+
+@overload
+def batches(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    *,
+    format: Literal["dataframe_split", "dataframe_records"] = "dataframe_split",
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    max_bytes: int = MAX_REQUEST_BYTES,
+    as_bytes: Literal[True],
+) -> Iterator[bytes]: ...
+
+
+def batches(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    *,
+    format: Literal["dataframe_split", "dataframe_records"] = "dataframe_split",
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    max_bytes: int = MAX_REQUEST_BYTES,
+    as_bytes: bool = False,
+) -> Iterator[Payload] | Iterator[bytes]:
+    """Payloads of consecutive rows, as many per payload as fit: each encoded body is at most `max_bytes`.
+
+    Rows are read lazily and packed greedily in their order, every one exactly once; sizes are
+    those of the bytes `as_bytes=True` yields (and `predict` sends), `params` included in each.
+    A row that alone makes a body over `max_bytes` raises ValueError naming its index and sizes.
+    `max_bytes` defaults to the endpoint's limit, `MAX_REQUEST_BYTES`.
+    """
+    if format not in _ROW_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(_ROW_FORMATS)}, got {format!r}")
+    columns, keys = _ROW_FORMATS[format]
+    packed = _batching.pack(format, _encoded_rows(rows, keys), columns, _params_json(params), max_bytes)
+    if as_bytes:
+        return (_codec.dumps(payload) for payload in packed)
+    return (cast(Payload, payload) for payload in packed)
 
 
 def validate(payload: Any, *, max_errors: int = 100) -> PayloadReport:

@@ -8,10 +8,10 @@ Formats: inputs, instances
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NotRequired, Protocol, TypedDict, cast, overload
 
-from . import _codec, models, validation
+from . import _batching, _codec, models, validation
 from ._runtime import require
 from ._runtime.report import PayloadReport
 from ._version import SERVED_MODEL_NAMES
@@ -20,6 +20,7 @@ require(1, "churn_client")
 
 __all__ = [
     "FORMATS",
+    "MAX_REQUEST_BYTES",
     "NAME",
     "PATH",
     "VERSION",
@@ -31,6 +32,7 @@ __all__ = [
     "Row",
     "RowJSON",
     "assert_valid",
+    "batches",
     "inputs_from_columns",
     "parse_response",
     "to_inputs",
@@ -47,6 +49,9 @@ VERSION: str | None = NAME.rpartition("-")[2]
 PATH = f"/served-models/{NAME}/invocations"
 #: The input formats it accepts, keyed as the server keys them.
 FORMATS = ["inputs", "instances"]
+
+#: The largest request body, in bytes, its endpoint accepts: what `batches` packs rows under.
+MAX_REQUEST_BYTES = 16777216
 
 #: One row of input: a field per column (the JSON keys are the document's column names).
 Row = models.ChurnModelRow
@@ -108,12 +113,27 @@ class FrameLike(Protocol):
     def __getitem__(self, key: Any) -> Any: ...
 
 
+def _params_json(params: Any) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    encoded = {str(k): _codec.plain(v) for k, v in params.items()}
+    return encoded or None
+
+
 def _finish(payload: dict[str, Any], params: Any, as_bytes: bool) -> Any:
-    if params is not None:
-        encoded = {str(k): _codec.plain(v) for k, v in params.items()}
-        if encoded:
-            payload["params"] = encoded
+    encoded = _params_json(params)
+    if encoded:
+        payload["params"] = encoded
     return _codec.dumps(payload) if as_bytes else payload
+
+
+def _encoded_rows(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]], keys: frozenset[str] | None
+) -> Iterator[dict[str, Any]]:
+    """Each row as JSON, lazily; `keys` keeps only the columns a records-style format takes."""
+    for row in rows:
+        encoded = _codec.encode_object(row, "ChurnModelRow")
+        yield encoded if keys is None else {key: value for key, value in encoded.items() if key in keys}
 
 
 def _columns_of(columns: Mapping[str, Any] | FrameLike) -> dict[str, list[Any]]:
@@ -161,11 +181,8 @@ def to_instances(
     rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: bool = False
 ) -> InstancesPayload | bytes:
     """An `instances` payload from rows: `{"instances": [{"column": value, ...}, ...]}`."""
-    records = [
-        {key: value for key, value in _codec.encode_object(row, "ChurnModelRow").items() if key in _INSTANCES_KEYS}
-        for row in rows
-    ]
-    return cast("InstancesPayload", _finish({"instances": records}, params, as_bytes))
+    payload = _batching.body("instances", list(_encoded_rows(rows, _INSTANCES_KEYS)), (), None)
+    return cast("InstancesPayload", _finish(payload, params, as_bytes))
 
 
 @overload
@@ -179,12 +196,8 @@ def to_inputs(
     rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: bool = False
 ) -> InputsPayload | bytes:
     """A columnar `inputs` payload from rows: `{"inputs": {"column": [values...], ...}}`."""
-    encoded = [_codec.encode_object(row, "ChurnModelRow") for row in rows]
-    names = [
-        key for key, _attribute, required, _nullable, _spec in INPUTS_COLUMNS
-        if required or any(key in row for row in encoded)
-    ]
-    return cast("InputsPayload", _finish({"inputs": {key: [row.get(key) for row in encoded] for key in names}}, params, as_bytes))
+    payload = _batching.body("inputs", list(_encoded_rows(rows, None)), INPUTS_COLUMNS, None)
+    return cast("InputsPayload", _finish(payload, params, as_bytes))
 
 
 @overload
@@ -200,6 +213,70 @@ def inputs_from_columns(
     """A columnar `inputs` payload from a mapping of column name to values, or a pandas DataFrame."""
     keyed = _keyed_columns(_columns_of(columns), INPUTS_COLUMNS)
     return cast("InputsPayload", _finish({"inputs": keyed}, params, as_bytes))
+
+
+#: Per row format `batches` packs: its columns (dataframe_split, inputs) and the keys its records keep.
+_ROW_FORMATS: dict[str, tuple[_batching.ColumnSpecs, frozenset[str] | None]] = {
+    "inputs": (INPUTS_COLUMNS, None),
+    "instances": ((), _INSTANCES_KEYS),
+}
+
+
+@overload
+def batches(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    *,
+    format: Literal["inputs"] = "inputs",
+    params: Mapping[str, Any] | None = None,
+    max_bytes: int = MAX_REQUEST_BYTES,
+    as_bytes: Literal[False] = False,
+) -> Iterator[InputsPayload]: ...
+
+
+@overload
+def batches(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    *,
+    format: Literal["instances"],
+    params: Mapping[str, Any] | None = None,
+    max_bytes: int = MAX_REQUEST_BYTES,
+    as_bytes: Literal[False] = False,
+) -> Iterator[InstancesPayload]: ...
+
+
+@overload
+def batches(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    *,
+    format: Literal["inputs", "instances"] = "inputs",
+    params: Mapping[str, Any] | None = None,
+    max_bytes: int = MAX_REQUEST_BYTES,
+    as_bytes: Literal[True],
+) -> Iterator[bytes]: ...
+
+
+def batches(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    *,
+    format: Literal["inputs", "instances"] = "inputs",
+    params: Mapping[str, Any] | None = None,
+    max_bytes: int = MAX_REQUEST_BYTES,
+    as_bytes: bool = False,
+) -> Iterator[Payload] | Iterator[bytes]:
+    """Payloads of consecutive rows, as many per payload as fit: each encoded body is at most `max_bytes`.
+
+    Rows are read lazily and packed greedily in their order, every one exactly once; sizes are
+    those of the bytes `as_bytes=True` yields (and `predict` sends), `params` included in each.
+    A row that alone makes a body over `max_bytes` raises ValueError naming its index and sizes.
+    `max_bytes` defaults to the endpoint's limit, `MAX_REQUEST_BYTES`.
+    """
+    if format not in _ROW_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(_ROW_FORMATS)}, got {format!r}")
+    columns, keys = _ROW_FORMATS[format]
+    packed = _batching.pack(format, _encoded_rows(rows, keys), columns, _params_json(params), max_bytes)
+    if as_bytes:
+        return (_codec.dumps(payload) for payload in packed)
+    return (cast(Payload, payload) for payload in packed)
 
 
 def validate(payload: Any, *, max_errors: int = 100) -> PayloadReport:

@@ -101,7 +101,8 @@ def parse_answer(reply: http.Reply, secrets: tuple[str, ...] = (), base_url: str
     if 200 <= status < 300:
         try:
             return json.loads(reply.body)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: nested deeper than Python's parser goes; for a client, that is not JSON either.
             raise ResponseError(f"{reply.url} answered {status} with a body that is not JSON") from None
     # Scrubbed before it is cut, so a token echoed by a server (or a proxy) never shows, even in part.
     code, message = http.error_summary(reply.body, reply.header("content-type") or "", secrets, limit=1000)

@@ -73,13 +73,7 @@ class EndpointError(ClientError):
 
 
 class BadRequestError(EndpointError):
-    """400: the server rejected the request (a stopped endpoint also answers 400)."""
-
-    def _describe(self) -> str:
-        return (
-            super()._describe()
-            + " (HTTP 400 also means the endpoint may be stopped: check its state, and start it if so)"
-        )
+    """400: the server rejected the request; a stopped endpoint's 400 is an EndpointStoppedError instead."""
 
 
 class EndpointStoppedError(BadRequestError):

@@ -73,11 +73,17 @@ class ArrayLike(Protocol):
     def tolist(self) -> Any: ...
 
 
+def _params_json(params: Any) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    encoded = {str(k): _codec.plain(v) for k, v in params.items()}
+    return encoded or None
+
+
 def _finish(payload: dict[str, Any], params: Any, as_bytes: bool) -> Any:
-    if params is not None:
-        encoded = {str(k): _codec.plain(v) for k, v in params.items()}
-        if encoded:
-            payload["params"] = encoded
+    encoded = _params_json(params)
+    if encoded:
+        payload["params"] = encoded
     return _codec.dumps(payload) if as_bytes else payload
 
 
