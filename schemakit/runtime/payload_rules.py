@@ -110,11 +110,17 @@ def _float_for_integer(schema: Mapping[str, Any], severity: str) -> Check | None
         "a whole-number float where an integer is expected; MLflow reads it as the integer, "
         "but send it without '.0' to be sure"
     )
-    strict = "a float where an integer is expected; the server refuses it here: send it without '.0'"
+    refused = "a float where an integer is expected; the server refuses it here: send it without '.0'"
+    strict = (
+        "a whole-number float where an integer is expected; MLflow would read it as the integer, "
+        "but strict checking counts it as an error: send it without '.0'"
+    )
 
     def float_for_integer(value: Any, path: Path, sink: Sink) -> bool:
         if type(value) is float and value.is_integer() and math.isfinite(value):
-            if severity == "warning" and _converted(path):
+            if not _converted(path):
+                sink.add("float-for-integer", path, expected, value, refused, severity="error")
+            elif severity == "warning":
                 sink.add("float-for-integer", path, expected, value, loose, severity="warning")
             else:
                 sink.add("float-for-integer", path, expected, value, strict, severity="error")
