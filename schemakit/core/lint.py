@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from schemakit.core.model import Diagnostic, FormatKind, InputFormat, Severity
+from schemakit.runtime.keywords import URI_KEYWORDS as RUNTIME_URI_KEYWORDS
 from schemakit.runtime.rules import Rule, rule_index
 
 __all__ = [
@@ -133,20 +134,10 @@ DOCUMENT_RULES: tuple[Rule, ...] = (
     ),
 )
 
-#: Keywords that name or define URIs a validator would resolve; dropped from every schema.
-URI_KEYWORDS: frozenset[str] = frozenset(
-    {
-        "$dynamicRef",
-        "$recursiveRef",
-        "$dynamicAnchor",
-        "$recursiveAnchor",
-        "$anchor",
-        "$id",
-        "$schema",
-        "$vocabulary",
-        "id",  # draft 4's $id, honoured by validators reading an old dialect
-    }
-)
+#: Keywords that name or define URIs a validator would resolve; dropped from every schema. The runtime's
+#: list, without `$ref` (local ones are inlined, others reported on their own), plus draft 4's `id`,
+#: which validators reading an old dialect honour.
+URI_KEYWORDS: frozenset[str] = (RUNTIME_URI_KEYWORDS - {"$ref"}) | {"id"}
 #: `$schema` / `jsonSchemaDialect` values that name a dialect validators know without fetching it.
 STANDARD_DIALECTS: frozenset[str] = frozenset(
     {

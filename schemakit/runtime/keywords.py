@@ -71,8 +71,21 @@ IMPLEMENTED_KEYWORDS = frozenset(
     }
 )
 
-#: Keywords that carry a URI: refused, never resolved.
-URI_KEYWORDS = frozenset({"$ref", "$dynamicRef", "$recursiveRef", "$id", "$schema"})
+#: Keywords that carry or define a URI a validator would resolve: refused, never resolved. The one list:
+#: the core drops the same ones from documents (all but `$ref`, whose local targets it inlines itself).
+URI_KEYWORDS = frozenset(
+    {
+        "$ref",
+        "$dynamicRef",
+        "$recursiveRef",
+        "$dynamicAnchor",
+        "$recursiveAnchor",
+        "$anchor",
+        "$id",
+        "$schema",
+        "$vocabulary",
+    }
+)
 
 #: Keywords refused: URI-bearing ones, and assertions the runtime does not implement.
 UNSUPPORTED = URI_KEYWORDS | {"unevaluatedItems", "unevaluatedProperties"}
