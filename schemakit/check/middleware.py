@@ -60,6 +60,8 @@ class _Gate:
         if isinstance(validator, EndpointSchema):
             validator = compile_endpoint_validator(validator)
         self.validator = validator
+        #: One model's `validate_json`, called as it is (the path does not choose the model).
+        self._one = validator.validate_json if isinstance(validator, PayloadValidator) else None
         # Exact paths, or shell-style patterns (`/models/*/invocations`, `/api/*`): `*` and `?` match
         # within a path, so one pattern covers a family of routes and leaves the app's others alone.
         self.paths = None if paths is None else tuple(paths)
@@ -77,13 +79,15 @@ class _Gate:
         self.max_body = max_body if limit is None else min(max_body, limit)
 
     def applies(self, method: str, path: str) -> bool:
-        if method.upper() not in self.methods:
+        if method not in self.methods and method.upper() not in self.methods:  # ASGI and WSGI send it uppercase
             return False
         if self.paths is None:
             return True
         return path in self._exact or any(fnmatch.fnmatchcase(path, pattern) for pattern in self._patterns)
 
     def validate(self, path: str, body: bytes) -> PayloadReport | EndpointReport:
+        if self._one is not None:
+            return self._one(body)
         if isinstance(self.validator, EndpointValidator):
             match = _SERVED_MODEL_PATH.search(path)
             if match is not None and match["name"] in self.validator.validators:
@@ -132,21 +136,27 @@ class PayloadValidationASGIMiddleware:
         if scope.get("type") != "http" or not self.gate.applies(scope.get("method", ""), scope.get("path", "")):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        body = message.get("body", b"")
+        if message.get("more_body", False) or len(body) > self.gate.max_body:
+            # The body in several messages (the usual one-message body needs no list and no join).
+            chunks = [body]
+            size = len(body)
+            more = bool(message.get("more_body", False))
+            while size <= self.gate.max_body and more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                chunks.append(chunk)
+                more = bool(message.get("more_body", False))
             if size > self.gate.max_body:
                 await _asgi_answer(send, 413, self.gate.too_large())
                 return
-            chunks.append(chunk)
-            more = bool(message.get("more_body", False))
-        body = b"".join(chunks)
+            body = b"".join(chunks)
         report = self.gate.validate(scope.get("path", ""), body)
         if not report.ok:
             await _asgi_answer(send, self.gate.status(report), self.gate.rejection(report))

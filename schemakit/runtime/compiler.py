@@ -15,6 +15,7 @@ from typing import Any
 
 from .jsonsem import expected_name, has_non_finite, is_type, json_key, not_multiple
 from .keywords import ANNOTATIONS
+from .parse import RawRows, clean_chunk
 from .patterns import Search, compile_pattern
 from .payload_rules import value_hooks
 from .report import Path, RuleBuffer, Sink, rule_sink
@@ -506,6 +507,15 @@ def _items_check(prefix: list[Check], rest: Check | None, rest_false: bool) -> C
             return True
         ok = True
         verdict_only = sink.verdict_only
+        if type(value) is RawRows and rest is not None and not rest_false and not n_prefix:
+            # Rows kept raw: only the chunks their screen does not find clean are parsed and checked.
+            for first, rows in value.walk(clean_chunk):
+                for index, item in enumerate(rows, first):
+                    if not rest(item, (path, index), sink):
+                        ok = False
+                        if verdict_only:
+                            return False
+            return ok
         for index, check in enumerate(prefix[: len(value)]):
             if not check(value[index], (path, index), sink):
                 ok = False

@@ -9,7 +9,9 @@ the same verdicts and messages as `schemakit check`. The engine is split by conc
 - `keywords`: what is implemented, ignored, refused (`unsupported_keywords`);
 - `compiler`: a schema compiled into checks (the exact path); `structure`: the rules on
   a request's structure; `present`: problems located by row and column;
-- `fast`: the msgspec fast accept path; `parse`: exact parsing, rows a chunk at a time;
+- `fast`: the msgspec fast accept path; `typed`: its direct request decoders (one typed
+  decode for the usual request) and the row screens that let the exact path pass over
+  clean chunks of a large payload; `parse`: exact parsing, rows a chunk at a time;
 - `jsonsem`, `values`, `patterns`: JSON semantics, ISO-8601/base64, linear-time patterns.
 
 An `Engine` is built from a JSON-able *plan* (see `schemakit.check.validator.make_plan`)::
@@ -32,12 +34,13 @@ make it fetch a URI, is refused (`UnsupportedSchemaError`) unless the caller pas
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 from .compiler import Check, Compiler
-from .fast import FastPath, NoFastPath
+from .fast import SMALL_PAYLOAD_BYTES, FastPath, NoFastPath
 from .keywords import (
     IMPLEMENTED_KEYWORDS,
     UnsupportedSchemaError,
@@ -97,6 +100,7 @@ __all__ = [
 ENGINE_VERSION = 1
 
 ROWS_KEYS = ("dataframe_records", "instances", "inputs")
+_DECODE_ERRORS: tuple[type[Exception], ...] = () if msgspec is None else (msgspec.ValidationError, msgspec.DecodeError)
 
 #: Validates an instance against a schema the runtime refuses: yields (code, path parts, value, message).
 SchemaFallback = Callable[[Any, Any], Iterable[tuple[str, Sequence[Any], Any, str]]]
@@ -135,6 +139,12 @@ class Engine:
         self.max_errors = max_errors
         limit = max_request_bytes if max_request_bytes is not None else plan.get("max_request_bytes")
         self.max_request_bytes: int | None = int(limit) if isinstance(limit, int) else None
+        # A body this long cannot be over the limit whatever its encoding (4 bytes a character at most).
+        self._unchecked_bytes = (
+            self.max_request_bytes // 4
+            if self.max_request_bytes is not None and "payload-too-large" in self.rules
+            else sys.maxsize
+        )
         self.request_schema = plan["request_schema"]
         listed = plan.get("formats", ())
         self.formats: dict[str, Mapping[str, Any]] = {f["key"]: f for f in listed if f.get("key") in FORMAT_KEYS}
@@ -171,6 +181,11 @@ class Engine:
         self._accepted = {
             key: PayloadReport(True, self.model, key, (), 0, 0, MappingProxyType({}), False) for key in self.formats
         }
+        #: Bodies no longer than this are first tried with the preferred direct decoder (-1: none).
+        self._direct_bytes = -1
+        if self._fast is not None:
+            self._fast.set_accepted(self._accepted)
+            self._direct_bytes = min(self._unchecked_bytes, SMALL_PAYLOAD_BYTES)
 
     @property
     def has_fast_path(self) -> bool:
@@ -180,20 +195,18 @@ class Engine:
 
     def validate_json(self, data: bytes | str) -> PayloadReport:
         """Validate a payload straight from the wire; bytes that are not JSON give an `invalid-json` report."""
-        if self.max_request_bytes is not None:
-            too_large = self._too_large(data)
-            if too_large is not None:
-                return too_large
-        fast = self._fast
-        if fast is not None:
-            key = fast.accepts(data)
-            if key is not None:
-                return self._accepted[key]
-        try:
-            return self._validate_json(data)
-        except RecursionError:
-            # Untrusted bytes may nest thousands of levels deep; that is a bad payload, not a crash.
-            return self._one_problem("invalid-json", "JSON", "not valid JSON for this model: nested too deeply to read")
+        if len(data) <= self._direct_bytes:
+            # Inline, the usual request's verdict costs about one typed decode: that of the
+            # format the endpoint's last accepted request took.
+            preferred = self._fast.preferred  # type: ignore[union-attr]
+            try:
+                request = preferred.decode(data)
+            except _DECODE_ERRORS:
+                pass
+            else:
+                if preferred.check is None or preferred.check(request):
+                    return preferred.accepted  # type: ignore[no-any-return]
+        return self._validate_json(data)
 
     def _one_problem(self, code: str, expected: str, message: str) -> PayloadReport:
         found = Problem(code, "error", "$", None, None, expected, None, message)
@@ -215,6 +228,22 @@ class Engine:
         return self._one_problem("payload-too-large", f"at most {limit:,} bytes", message)
 
     def _validate_json(self, data: bytes | str) -> PayloadReport:
+        """The size limit, the fast path's other decoders, then the exact path."""
+        too_large = self._too_large(data)
+        if too_large is not None:
+            return too_large
+        fast = self._fast
+        if fast is not None:
+            key = fast.accepts(data)
+            if key is not None:
+                return self._accepted[key]
+        try:
+            return self._exact_json(data)
+        except RecursionError:
+            # Untrusted bytes may nest thousands of levels deep; that is a bad payload, not a crash.
+            return self._one_problem("invalid-json", "JSON", "not valid JSON for this model: nested too deeply to read")
+
+    def _exact_json(self, data: bytes | str) -> PayloadReport:
         """The exact path (the fast one did not accept)."""
         if len(data) > EXACT_CHUNK_BYTES and msgspec is not None and self._fallback is None:
             report = self._validate_in_chunks(data)
@@ -244,13 +273,19 @@ class Engine:
             payload: dict[str, Any] = {}
             for name, raw in top.items():
                 fmt = self.formats.get(name)
+                fast = self._fast.formats.get(name) if self._fast is not None else None
                 if fmt is not None and name in ROWS_KEYS:
-                    payload[name] = rows_or_value(raw, format_value_schema(fmt, name))
+                    screen = fast.row_screen() if fast is not None else None
+                    payload[name] = rows_or_value(raw, format_value_schema(fmt, name), screen)
                 elif fmt is not None and name == "dataframe_split" and bytes(memoryview(raw)[:1]) == b"{":
                     split = msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
                     data_schema = format_value_schema(fmt, name).get("properties", {}).get("data")
+                    parts = {part: parse_json(memoryview(value)) for part, value in split.items() if part != "data"}
+                    # The screen's rows are in the document's column order: so must the payload's be.
+                    in_order = fast is not None and parts.get("columns", fast.column_names) == fast.column_names
+                    screen = fast.row_screen() if fast is not None and in_order else None
                     payload[name] = {
-                        part: rows_or_value(value, data_schema) if part == "data" else parse_json(memoryview(value))
+                        part: rows_or_value(value, data_schema, screen) if part == "data" else parts[part]
                         for part, value in split.items()
                     }
                 else:

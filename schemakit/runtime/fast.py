@@ -19,8 +19,15 @@ from typing import Annotated, Any, Literal
 
 from .jsonsem import INT32, INT64
 from .keywords import assertions
-from .parse import ARRAY_ROW_END, OBJECT_ROW_END
+from .parse import ARRAY_ROW_END, OBJECT_ROW_END, RowScreen
 from .payload_rules import FORMAT_KEYS
+from .typed import (
+    Direct,
+    NoFastPath,
+    RowScreenOfFormat,
+    bad_row_before_the_cut,
+    defstruct,
+)
 from .values import (
     BASE64_TEXT,
     SAFE_DATETIME_TEXT,
@@ -35,26 +42,13 @@ try:  # everything works without it, only slower
 except ImportError:  # pragma: no cover - exercised in generated packages without msgspec
     msgspec = None  # type: ignore[assignment, unused-ignore]
 
-__all__ = ["FastPath", "NoFastPath"]
+__all__ = ["SMALL_PAYLOAD_BYTES", "FastPath", "NoFastPath"]
 
 _UNSET: Any = None if msgspec is None else msgspec.UNSET
 _DECODE_ERRORS: tuple[type[Exception], ...] = () if msgspec is None else (msgspec.ValidationError, msgspec.DecodeError)
 
 
-class NoFastPath(Exception):
-    """A schema shape the typed decoder cannot mirror exactly; the exact path handles it."""
-
-
 _BOUND_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
-
-
-def _defstruct(name: str, fields: list[Any], **options: Any) -> Any:
-    # msgspec refuses renamed fields holding '"', '\' or control characters (and names
-    # that are not identifiers): such a document is validated by the exact path alone.
-    try:
-        return msgspec.defstruct(name, fields, gc=False, **options)
-    except (TypeError, ValueError):
-        raise NoFastPath from None
 
 
 _SCALAR_TYPES = frozenset({"integer", "number", "string", "boolean", "null"})
@@ -249,12 +243,12 @@ class _FastBuilder:
             else:
                 fields.append((attr, value | msgspec.UnsetType, msgspec.UNSET))
         fields.sort(key=lambda f: len(f) == 3)  # required fields first, as Python requires
-        struct = _defstruct(self.name("Row"), fields, rename=rename, forbid_unknown_fields=forbid_unknown)
+        struct = defstruct(self.name("Row"), fields, rename=rename, forbid_unknown_fields=forbid_unknown)
         return struct, posts
 
 
-#: Rows are decoded in chunks of about this many bytes.
-_CHUNK_BYTES = 1 << 20
+#: Rows are decoded in chunks of about this many bytes; a payload this small is decoded whole.
+_CHUNK_BYTES = SMALL_PAYLOAD_BYTES = 1 << 20
 
 
 class _FastFormat:
@@ -274,10 +268,14 @@ class _FastFormat:
         value_schema = properties[self.key]
         self.posts: list[tuple[str, str]] = []
         self.column_names: list[str] | None = None
+        #: The name of each row field `f{i}` (split columns by position, record keys by property).
+        self.row_names: list[str] = []
         self.split_required: list[str] = []
         self.rows: Any = None  # decoder of a list of rows, for formats decoded in chunks
         #: The format's value decoded whole, rows included: a small payload takes one decode.
         self.small_type: Any = None
+        #: `small_type` without the split's optional index (None: not a split, or no such variant).
+        self.bare_type: Any = None
         self.row_end: re.Pattern[bytes] | None = None
         self.min_rows: int | None = None
         self.max_rows: int | None = None
@@ -317,26 +315,32 @@ class _FastFormat:
             pieces = [BASE64_TEXT if post == "binary" else SAFE_DATETIME_TEXT for _attr, post in self.posts]
             self.row_pattern = re.compile("\n".join(pieces) + r"\Z", re.ASCII)
         self.small_check = self._small_check()
+        self.small_check_direct = self._small_check(direct=True)
 
-    def _small_check(self) -> Any:
+    def _small_check(self, *, direct: bool = False) -> Any:
         """`accepts` for a value decoded whole with no other top-level keys, with only the checks this format needs.
 
         A one-row payload's typed decode takes well under a microsecond, so the generic
-        checks (a dozen attribute reads and calls) would double its cost.
+        checks (a dozen attribute reads and calls) would double its cost. `direct`: the
+        check takes the request decoded by `_direct_decoder` (the value is its `v`).
         """
         if self.required_others:
             return lambda _value: False
         unset = msgspec.UNSET
         posts, needed = bool(self.posts), self.rows_needed
+        of = attrgetter("v") if direct else None
         if self.key == "dataframe_split":
             # Columns, required keys and the index's type are in the decoder's types (`_small_split_fields`).
             texts = self._whole_texts_pass
+            data_of = attrgetter("v.data" if direct else "data")
             if self.columns_named and "columns" not in self.small_type.__struct_fields__:
                 return lambda _value: False
             if "index" not in self.small_type.__struct_fields__:
-                return (lambda value: texts(value.data)) if posts else (lambda _value: True)
+                return (lambda value: texts(data_of(value))) if posts else (lambda _value: True)
 
             def split(value: Any) -> bool:
+                if of is not None:
+                    value = of(value)
                 index = value.index
                 if index is not unset and (type(index) is not list or len(index) != len(value.data)):
                     return False
@@ -347,12 +351,16 @@ class _FastFormat:
             low, high, texts = self.min_rows, self.max_rows, self._whole_texts_pass
 
             def rows(value: list[Any]) -> bool:
+                if of is not None:
+                    value = of(value)
                 count = len(value)
                 if (count == 0 and needed) or (low is not None and count < low) or (high is not None and count > high):
                     return False
                 return not posts or texts(value)
 
             return rows
+        if of is not None:
+            return lambda request: not (needed and isinstance(request.v, list) and not request.v)
         return lambda value: not (needed and isinstance(value, list) and not value)
 
     def _split(self, schema: Any, fmt: Mapping[str, Any], builder: _FastBuilder, rules: frozenset[str]) -> Any:
@@ -386,13 +394,14 @@ class _FastFormat:
         if len(columns) != len(prefix) or not fmt.get("named_columns", True):
             raise NoFastPath
         self.column_names = [c["name"] for c in columns]
+        self.row_names = self.column_names
         fields = []
         for index, sub in enumerate(prefix):
             value, post = builder.cell(sub, top=True)
             if post:
                 self.posts.append((f"f{index}", post))
             fields.append((f"f{index}", value))
-        row_type = _defstruct(builder.name("SplitRow"), fields, array_like=True, forbid_unknown_fields=True)
+        row_type = defstruct(builder.name("SplitRow"), fields, array_like=True, forbid_unknown_fields=True)
         self.rows = msgspec.json.Decoder(list[row_type])  # type: ignore[valid-type]
         self.row_end = ARRAY_ROW_END
         self.flat_rows = all(_scalar(sub) for sub in prefix)
@@ -408,10 +417,13 @@ class _FastFormat:
         elif additional is True:
             split_fields.append(("index", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
         forbid = "split-keys" in rules or additional is False
-        self.small_type = _defstruct(
-            builder.name("SmallSplit"), self._small_split_fields(split_fields, row_type), forbid_unknown_fields=forbid
-        )
-        return _defstruct(builder.name("Split"), split_fields, forbid_unknown_fields=forbid)
+        small_fields = self._small_split_fields(split_fields, row_type)
+        self.small_type = defstruct(builder.name("SmallSplit"), small_fields, forbid_unknown_fields=forbid)
+        if forbid and "index" not in self.split_required:
+            # The usual split has no index: without one, the types say everything the index check would.
+            bare = [f for f in small_fields if f[0] != "index"]
+            self.bare_type = defstruct(builder.name("BareSplit"), bare, forbid_unknown_fields=True)
+        return defstruct(builder.name("Split"), split_fields, forbid_unknown_fields=forbid)
 
     def _small_split_fields(self, split_fields: list[Any], row_type: Any) -> list[Any]:
         """The split object decoded whole, with what `accepts` checks in Python moved into the types.
@@ -459,6 +471,7 @@ class _FastFormat:
                 raise NoFastPath
             forbid = "unknown-column" in rules or additional is False
             struct, self.posts = builder.struct(row["properties"], row.get("required") or [], forbid, top=True)
+            self.row_names = list(row["properties"])
             self.rows = msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
             self.small_type = list[struct]  # type: ignore[valid-type]
             self.row_end = OBJECT_ROW_END
@@ -547,10 +560,11 @@ class _FastFormat:
         while True:
             found = self.row_end.search(view, min(start + _CHUNK_BYTES, size))
             end = found.start() + 1 if found is not None else size - 1
+            piece = b"[" + view[start:end] + b"]"
             try:
-                rows = self.rows.decode(b"[" + view[start:end] + b"]")
-            except msgspec.ValidationError:
-                return None if self.flat_rows else self._rows_pass(view)
+                rows = self.rows.decode(piece)
+            except msgspec.ValidationError as exc:
+                return None if self.flat_rows or bad_row_before_the_cut(piece, exc) else self._rows_pass(view)
             except msgspec.DecodeError:
                 return self._rows_pass(view)
             if not self._texts_pass(rows, forms):
@@ -560,6 +574,10 @@ class _FastFormat:
             if found is None:
                 return count
             start = found.end() - 1
+
+    def row_screen(self) -> RowScreen | None:
+        """A screen for the exact path's raw rows (`parse.RawRows`), judging them as the row schema does."""
+        return None if self.rows is None else RowScreenOfFormat(self)
 
     def _decoded_rows(self, rows: list[Any]) -> int | None:
         return len(rows) if not self.posts or self._whole_texts_pass(rows) else None
@@ -594,6 +612,14 @@ class _FastFormat:
         return True
 
 
+_OPEN: dict[type, Any] = {bytes: b'{"', str: '{"'}
+_QUOTE: dict[type, Any] = {bytes: b'"', str: '"'}
+_FIRST_KEY: dict[type, Any] = {
+    bytes: re.compile(rb'\s*\{\s*"([a-z_]{1,20})"'),
+    str: re.compile(r'\s*\{\s*"([a-z_]{1,20})"'),
+}
+
+
 class FastPath:
     def __init__(self, formats: Sequence[Mapping[str, Any]], rules: frozenset[str]) -> None:
         builder = _FastBuilder(rules)
@@ -620,6 +646,20 @@ class FastPath:
         self._small_fields = attrgetter(*self.attrs.values(), *self.other_attrs.values())
         self._small_unset = len(self.attrs) + len(self.other_attrs) - 1
         self._small_formats = [(key, self.formats.get(key)) for key in self.attrs]
+        #: By a payload's first key (bytes and text): a decoder of that format alone.
+        self._direct: dict[bytes | str, Direct] = {}
+        for key, fast in self.formats.items():
+            self._direct[key] = self._direct[key.encode()] = Direct(key, fast)
+        #: Tried first on bytes that start with its key (the engine does): most of an endpoint's traffic takes one format.
+        first = self._direct[next(iter(self.formats))]
+        self.preferred = first.bare or first
+
+    def set_accepted(self, reports: Mapping[str, Any]) -> None:
+        """What each direct decoder answers when it accepts: its format's clean report."""
+        for direct in self._direct.values():
+            for one in (direct, direct.bare):
+                if one is not None:
+                    one.accepted = reports[one.key]
 
     def _request(self, name: str, *, small: bool) -> Any:
         """The request object: every format key optional, the formats' values typed (rows too when `small`)."""
@@ -633,11 +673,30 @@ class FastPath:
         for prop, attr in self.other_attrs.items():
             fields.append((attr, msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
             rename[attr] = prop
-        return _defstruct(name, fields, rename=rename, forbid_unknown_fields=True)
+        return defstruct(name, fields, rename=rename, forbid_unknown_fields=True)
 
     def accepts(self, data: bytes | str) -> str | None:
         """The format key when the payload is certainly valid with no warnings, else None."""
         if len(data) <= _CHUNK_BYTES:
+            # The usual request names its format first: one decode of that format's type (the
+            # request's other keys would make it fail), then the checks the types leave.
+            kind = type(data)
+            if data[:2] == _OPEN.get(kind):
+                direct = self._direct.get(data[2 : data.find(_QUOTE[kind], 2, 40)])
+            else:
+                first = _FIRST_KEY.get(kind)
+                found = first.match(data) if first is not None else None
+                direct = self._direct.get(found[1]) if found is not None else None
+            if direct is not None:
+                try:
+                    request = direct.decode(data)
+                except _DECODE_ERRORS:
+                    pass  # another key too, or invalid: the general decode below says which
+                else:
+                    if direct.check is not None and not direct.check(request):
+                        return None
+                    self.preferred = direct.bare or direct
+                    return direct.key
             # One typed decode of the whole payload, rows included, then the format's remaining
             # checks (inline: for a one-row payload each call costs a tenth of the decode).
             try:

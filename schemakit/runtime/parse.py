@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 
 from .jsonsem import parse_int
 from .keywords import assertions
@@ -22,12 +22,17 @@ try:  # the fast parser; the standard library reads everything it refuses
 except ImportError:  # pragma: no cover - exercised in generated packages without msgspec
     msgspec = None  # type: ignore[assignment, unused-ignore]
 
+_SCREEN_ERRORS: tuple[type[Exception], ...] = () if msgspec is None else (msgspec.DecodeError,)
+
 __all__ = [
     "ARRAY_ROW_END",
     "EXACT_CHUNK_BYTES",
     "OBJECT_ROW_END",
     "PayloadDecodeError",
     "RawRows",
+    "RowChunk",
+    "RowScreen",
+    "clean_chunk",
     "parse_json",
     "rows_or_value",
 ]
@@ -94,6 +99,30 @@ _FIRST_BYTE = re.compile(rb"\s*(.)", re.DOTALL)
 _LIST_KEYWORDS = frozenset({"type", "items", "minItems", "maxItems"})
 
 
+class RowScreen(Protocol):
+    """Says of a chunk of rows (JSON bytes of a list) whether every row in it certainly passes.
+
+    Returns (rows, clean, forms_clean): `clean` when no row check could report anything,
+    `forms_clean` when the datetime columns' rules could not either (`forms` holds each
+    datetime column's form, as `column_form` tells it); None when some row does not pass
+    the screen's types. Raises `msgspec.DecodeError` for bytes that are not JSON.
+    """
+
+    def __call__(self, chunk: bytes) -> tuple[int, bool, bool] | None: ...
+
+    def column_form(self, name: str) -> str | None: ...
+
+
+class RowChunk:
+    """Where one chunk of a `RawRows` lies, how many rows it holds and what its screen said of them."""
+
+    __slots__ = ("clean", "count", "end", "forms_clean", "start")
+
+    def __init__(self, start: int, end: int, count: int, clean: bool, forms_clean: bool) -> None:
+        self.start, self.end, self.count = start, end, count
+        self.clean, self.forms_clean = clean, forms_clean
+
+
 class RawRows(list):  # type: ignore[type-arg]
     """A payload's list of rows kept as raw JSON, parsed a chunk at a time each time it is walked.
 
@@ -102,11 +131,16 @@ class RawRows(list):  # type: ignore[type-arg]
     as Python objects, never the whole list. Cuts are made after a row's closing bracket
     followed by a comma; a chunk that does not parse was cut inside a string or a nested
     value (the bytes were already checked to be JSON), and is then taken twice as large.
+
+    With a `screen` (the fast path's typed row decoder), the checks walk only the chunks
+    it does not find clean (`walk`): one bad row in a million costs a typed decode of the
+    rows and the exact checks of one chunk. The first walk records the cuts and verdicts;
+    later walks reuse them without parsing the clean chunks again.
     """
 
-    __slots__ = ("_count", "_cut", "_empty", "_raw")
+    __slots__ = ("_count", "_cut", "_empty", "_plan", "_raw", "screen")
 
-    def __init__(self, raw: memoryview) -> None:
+    def __init__(self, raw: memoryview, screen: RowScreen | None = None) -> None:
         super().__init__()
         self._raw = raw
         first = _FIRST_BYTE.match(raw, 1)  # the list's raw bytes start with "["
@@ -114,46 +148,83 @@ class RawRows(list):  # type: ignore[type-arg]
         self._empty = opening == b"]"
         self._cut = _ROW_CUTS.get(opening[0], _ANY_CUT)
         self._count: int | None = 0 if self._empty else None
+        self._plan: list[RowChunk] | None = None
+        self.screen = screen
 
-    def _chunks(self) -> Iterator[list[Any]]:
+    def _piece(self, chunk: RowChunk) -> bytes:
+        return b"[" + self._raw[chunk.start : chunk.end] + b"]"
+
+    def _chunks(self) -> Iterator[tuple[RowChunk, list[Any] | None]]:
+        """Every chunk in order, with its rows when they had to be parsed (None: the screen found them clean)."""
+        if self._plan is not None:
+            for chunk in self._plan:
+                yield chunk, None
+            return
         view = self._raw
         size = len(view)
         if self._empty:
+            self._plan = []
             return
+        plan: list[RowChunk] = []
         if size <= EXACT_CHUNK_BYTES:
-            yield parse_json(view)
+            whole = parse_json(view)
+            plan.append(RowChunk(1, size - 1, len(whole), False, False))
+            yield plan[0], whole
+            self._plan = plan
             return
+        screen = self.screen
         start = 1
         step = EXACT_CHUNK_BYTES
         while True:
             found = self._cut.search(view, min(start + step, size))
             # The cut keeps the row's closing bracket and drops the comma after it.
             end = (found.start() + (0 if self._cut is _ANY_CUT else 1)) if found is not None else size - 1
-            try:
-                rows = parse_json(b"[" + view[start:end] + b"]")
-            except PayloadDecodeError:
-                if found is None:
-                    raise
-                step *= 2
-                continue
-            yield rows
+            piece = b"[" + view[start:end] + b"]"
+            verdict = None
+            if screen is not None:
+                try:
+                    verdict = screen(piece)
+                except _SCREEN_ERRORS:
+                    verdict = None  # not JSON: cut inside a value, which the parse below finds
+            rows: list[Any] | None = None
+            if verdict is not None:
+                chunk = RowChunk(start, end, *verdict)
+            else:
+                try:
+                    rows = parse_json(piece)
+                except PayloadDecodeError:
+                    if found is None:
+                        raise
+                    step *= 2
+                    continue
+                chunk = RowChunk(start, end, len(rows), False, False)
+            del piece
+            plan.append(chunk)
+            yield chunk, rows
             del rows
             if found is None:
+                self._plan = plan
                 return
             start = found.end() - (0 if self._cut is _ANY_CUT else 1)
             step = EXACT_CHUNK_BYTES
 
+    def walk(self, skip: Callable[[RowChunk], bool] = lambda _chunk: False) -> Iterator[tuple[int, list[Any]]]:
+        """(index of its first row, rows) for each chunk `skip` does not pass over, in order."""
+        index = 0
+        for chunk, rows in self._chunks():
+            if not skip(chunk):
+                yield index, rows if rows is not None else parse_json(self._piece(chunk))
+            index += chunk.count
+        self._count = index
+
     def __iter__(self) -> Iterator[Any]:
-        count = 0
-        for rows in self._chunks():
-            count += len(rows)
+        for _index, rows in self.walk():
             yield from rows
             del rows  # or this chunk stays alive while the next one is parsed
-        self._count = count
 
     def __len__(self) -> int:
         if self._count is None:
-            self._count = sum(len(rows) for rows in self._chunks())
+            self._count = sum(chunk.count for chunk, _rows in self._chunks())
         return self._count
 
     def __bool__(self) -> bool:
@@ -173,11 +244,20 @@ class RawRows(list):  # type: ignore[type-arg]
         return f"<{len(self._raw):,} bytes of rows>"
 
 
-def rows_or_value(raw: Any, schema: Any) -> Any:
-    """A raw list of rows as `RawRows` when its schema asks nothing of the list as a whole."""
+def clean_chunk(chunk: RowChunk) -> bool:
+    """A `RawRows.walk` skip: the chunks whose rows no row check reports anything of."""
+    return chunk.clean
+
+
+def rows_or_value(raw: Any, schema: Any, screen: RowScreen | None = None) -> Any:
+    """A raw list of rows as `RawRows` when its schema asks nothing of the list as a whole.
+
+    `screen`: the row screen that lets the checks pass over clean chunks (see `RawRows`);
+    it must judge rows exactly as `schema`'s `items` does.
+    """
     view = memoryview(raw)
     if not isinstance(schema, dict) or assertions(schema) - _LIST_KEYWORDS or isinstance(schema.get("items"), list):
         return parse_json(view)
     if bytes(view[:1]) != b"[" or len(view) <= EXACT_CHUNK_BYTES:
         return parse_json(view)
-    return RawRows(view)
+    return RawRows(view, screen)

@@ -8,9 +8,10 @@ raw JSON parsed again on each walk, so one walk per column would parse it that o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .parse import RawRows, RowChunk, clean_chunk
 from .payload_rules import KNOWN_GAPS, OBJECT_REQUIRED_FIELDS
 from .report import ROOT, Path, Sink, plural
 from .values import ISO_PARTS, NS_FIRST, NS_LAST, datetime_form, in_ns_range, real_date
@@ -176,13 +177,16 @@ def unknown_row_columns(fmt: Mapping[str, Any], key: str, rows: list[Any], sink:
         return
     first: dict[str, int] = {}
     seen_count: dict[str, int] = {}
-    for index, row in enumerate(rows):
-        if isinstance(row, dict):
-            for name in row:
-                if name not in known:
-                    if name not in first:
-                        first[name] = index
-                    seen_count[name] = seen_count.get(name, 0) + 1
+    # A clean chunk of raw rows holds no unknown column: its screen's row type forbids them.
+    chunks = rows.walk(clean_chunk) if type(rows) is RawRows else ((0, rows),)
+    for start, chunk in chunks:
+        for index, row in enumerate(chunk, start):
+            if isinstance(row, dict):
+                for name in row:
+                    if name not in known:
+                        if name not in first:
+                            first[name] = index
+                        seen_count[name] = seen_count.get(name, 0) + 1
     for name, index in first.items():
         sink.add(
             "unknown-column",
@@ -302,6 +306,28 @@ class _DatetimeColumn:
         )
 
 
+def _datetime_chunks(rows: list[Any], columns: list[_DatetimeColumn]) -> Iterable[tuple[int, list[Any]]]:
+    """The rows to feed the datetime columns, as (index of the first, rows).
+
+    A chunk of raw rows is passed over when its screen found every datetime in it valid,
+    zone-free, in range and written in the same form as each column's first value: then
+    feeding it would change nothing. Until a column has a first value, chunks are fed.
+    """
+    if type(rows) is not RawRows or rows.screen is None:
+        return ((0, rows),)
+    screen = rows.screen
+
+    def fed_in_vain(chunk: RowChunk) -> bool:
+        if not chunk.forms_clean:
+            return False
+        for column in columns:
+            if column.first is None or column.first[2] != screen.column_form(column.name):
+                return False
+        return True
+
+    return rows.walk(fed_in_vain)
+
+
 def datetime_columns(fmt: Mapping[str, Any], key: str, value: Any, sink: Sink, severity: str) -> None:
     """The datetime column rules, for every datetime column, in one walk over the rows."""
     names = [c["name"] for c in fmt.get("columns") or () if str(c.get("type", "")).rstrip("?") == "datetime"]
@@ -327,21 +353,23 @@ def datetime_columns(fmt: Mapping[str, Any], key: str, value: Any, sink: Sink, s
         if not located:
             return
         data_path = (base, "data")
-        for index, row in enumerate(value["data"]):
-            if isinstance(row, list):
-                width = len(row)
-                for position, column in located:
-                    if position < width:
-                        column.feed(index, row[position], ((data_path, index), position), sink)
+        for start, rows in _datetime_chunks(value["data"], [column for _position, column in located]):
+            for index, row in enumerate(rows, start):
+                if isinstance(row, list):
+                    width = len(row)
+                    for position, column in located:
+                        if position < width:
+                            column.feed(index, row[position], ((data_path, index), position), sink)
         for _position, column in located:
             column.finish(sink)
     elif key in ("dataframe_records", "instances") and isinstance(value, list):
         by_name = {name: _DatetimeColumn(name, severity) for name in names}
-        for index, row in enumerate(value):
-            if isinstance(row, dict):
-                for name, column in by_name.items():
-                    if name in row:
-                        column.feed(index, row[name], ((base, index), name), sink)
+        for start, rows in _datetime_chunks(value, list(by_name.values())):
+            for index, row in enumerate(rows, start):
+                if isinstance(row, dict):
+                    for name, column in by_name.items():
+                        if name in row:
+                            column.feed(index, row[name], ((base, index), name), sink)
         for column in by_name.values():
             column.finish(sink)
     elif key == "inputs" and isinstance(value, dict):
