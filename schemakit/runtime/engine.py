@@ -183,7 +183,7 @@ class Engine:
         }
         #: Bodies no longer than this are first tried with the preferred direct decoder (-1: none).
         self._direct_bytes = -1
-        if self._fast is not None:
+        if self._fast is not None and self._fast.preferred is not None:
             self._fast.set_accepted(self._accepted)
             self._direct_bytes = min(self._unchecked_bytes, SMALL_PAYLOAD_BYTES)
 
@@ -198,7 +198,7 @@ class Engine:
         if len(data) <= self._direct_bytes:
             # Inline, the usual request's verdict costs about one typed decode: that of the
             # format the endpoint's last accepted request took.
-            preferred = self._fast.preferred  # type: ignore[union-attr]
+            preferred: Any = self._fast.preferred  # type: ignore[union-attr]
             try:
                 request = preferred.decode(data)
             except _DECODE_ERRORS:

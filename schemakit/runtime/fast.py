@@ -322,7 +322,7 @@ class _FastFormat:
 
         A one-row payload's typed decode takes well under a microsecond, so the generic
         checks (a dozen attribute reads and calls) would double its cost. `direct`: the
-        check takes the request decoded by `_direct_decoder` (the value is its `v`).
+        check takes the request decoded by `typed.Direct` (the value is its `v`).
         """
         if self.required_others:
             return lambda _value: False
@@ -419,7 +419,8 @@ class _FastFormat:
         forbid = "split-keys" in rules or additional is False
         small_fields = self._small_split_fields(split_fields, row_type)
         self.small_type = defstruct(builder.name("SmallSplit"), small_fields, forbid_unknown_fields=forbid)
-        if forbid and "index" not in self.split_required:
+        unnamed = self.columns_named and all(f[0] != "columns" for f in small_fields)  # never accepted
+        if forbid and "index" not in self.split_required and not unnamed:
             # The usual split has no index: without one, the types say everything the index check would.
             bare = [f for f in small_fields if f[0] != "index"]
             self.bare_type = defstruct(builder.name("BareSplit"), bare, forbid_unknown_fields=True)
@@ -649,10 +650,14 @@ class FastPath:
         #: By a payload's first key (bytes and text): a decoder of that format alone.
         self._direct: dict[bytes | str, Direct] = {}
         for key, fast in self.formats.items():
-            self._direct[key] = self._direct[key.encode()] = Direct(key, fast)
-        #: Tried first on bytes that start with its key (the engine does): most of an endpoint's traffic takes one format.
-        first = self._direct[next(iter(self.formats))]
-        self.preferred = first.bare or first
+            try:
+                self._direct[key] = self._direct[key.encode()] = Direct(key, fast)
+            except (NoFastPath, TypeError, ValueError, NotImplementedError):
+                continue  # a key msgspec cannot name: that format takes the general decoder
+        #: Tried first, inline, by the engine (None: no direct decoder): the format the last accepted
+        #: request took, as most of an endpoint's traffic takes one format.
+        first = next(iter(self._direct.values()), None)
+        self.preferred: Direct | None = None if first is None else first.bare or first
 
     def set_accepted(self, reports: Mapping[str, Any]) -> None:
         """What each direct decoder answers when it accepts: its format's clean report."""

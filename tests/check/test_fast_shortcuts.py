@@ -219,3 +219,15 @@ def test_a_bad_row_before_the_cut_is_certain_and_the_last_one_is_not() -> None:
         with pytest.raises(msgspec.ValidationError) as caught:
             decoder.decode(piece)
         assert _typed.bad_row_before_the_cut(piece, caught.value) is certain
+
+
+def test_a_split_whose_schema_has_no_columns_is_not_accepted_without_them() -> None:
+    plan = _plan()
+    split = plan["formats"][0]["schema"]["properties"]["dataframe_split"]
+    split["additionalProperties"] = False
+    del split["properties"]["columns"], split["properties"]["index"]
+    engine = Engine(plan)
+    payload = {"dataframe_split": {"data": [[1, "2024-01-01T10:00:00", "aGk="]]}}
+    report = engine.validate_json(orjson.dumps(payload))
+    assert not report.ok
+    assert report.to_json() == engine.validate(payload).to_json()
