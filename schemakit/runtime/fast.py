@@ -613,8 +613,7 @@ class _FastFormat:
         return True
 
 
-_OPEN: dict[type, Any] = {bytes: b'{"', str: '{"'}
-_QUOTE: dict[type, Any] = {bytes: b'"', str: '"'}
+#: A request's first key (bytes and text), which names its format in the usual request.
 _FIRST_KEY: dict[type, Any] = {
     bytes: re.compile(rb'\s*\{\s*"([a-z_]{1,20})"'),
     str: re.compile(r'\s*\{\s*"([a-z_]{1,20})"'),
@@ -685,13 +684,9 @@ class FastPath:
         if len(data) <= _CHUNK_BYTES:
             # The usual request names its format first: one decode of that format's type (the
             # request's other keys would make it fail), then the checks the types leave.
-            kind = type(data)
-            if data[:2] == _OPEN.get(kind):
-                direct = self._direct.get(data[2 : data.find(_QUOTE[kind], 2, 40)])
-            else:
-                first = _FIRST_KEY.get(kind)
-                found = first.match(data) if first is not None else None
-                direct = self._direct.get(found[1]) if found is not None else None
+            first_key = _FIRST_KEY.get(type(data))
+            found = first_key.match(data) if first_key is not None else None
+            direct = self._direct.get(found[1]) if found is not None else None
             if direct is not None:
                 try:
                     request = direct.decode(data)
@@ -700,7 +695,10 @@ class FastPath:
                 else:
                     if direct.check is not None and not direct.check(request):
                         return None
-                    self.preferred = direct.bare or direct
+                    # The engine tries this format first from now on: without an index when this
+                    # request had none, so that neither kind of split traffic is decoded twice.
+                    bare = direct.bare is not None and getattr(request.v, "index", _UNSET) is _UNSET
+                    self.preferred = direct.bare if bare else direct
                     return direct.key
             # One typed decode of the whole payload, rows included, then the format's remaining
             # checks (inline: for a one-row payload each call costs a tenth of the decode).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from .jsonsem import parse_int
@@ -32,6 +32,7 @@ __all__ = [
     "RawRows",
     "RowChunk",
     "RowScreen",
+    "chunks_of",
     "clean_chunk",
     "parse_json",
     "rows_or_value",
@@ -242,6 +243,11 @@ class RawRows(list):  # type: ignore[type-arg]
 
     def __repr__(self) -> str:
         return f"<{len(self._raw):,} bytes of rows>"
+
+
+def chunks_of(rows: list[Any], skip: Callable[[RowChunk], bool]) -> Iterable[tuple[int, list[Any]]]:
+    """(index of the first row, rows) to walk: `RawRows.walk(skip)`, or a plain list whole."""
+    return rows.walk(skip) if type(rows) is RawRows else ((0, rows),)
 
 
 def clean_chunk(chunk: RowChunk) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .parse import RawRows, RowChunk, clean_chunk
+from .parse import RawRows, RowChunk, chunks_of, clean_chunk
 from .payload_rules import KNOWN_GAPS, OBJECT_REQUIRED_FIELDS
 from .report import ROOT, Path, Sink, plural
 from .values import ISO_PARTS, NS_FIRST, NS_LAST, datetime_form, in_ns_range, real_date
@@ -178,8 +178,7 @@ def unknown_row_columns(fmt: Mapping[str, Any], key: str, rows: list[Any], sink:
     first: dict[str, int] = {}
     seen_count: dict[str, int] = {}
     # A clean chunk of raw rows holds no unknown column: its screen's row type forbids them.
-    chunks = rows.walk(clean_chunk) if type(rows) is RawRows else ((0, rows),)
-    for start, chunk in chunks:
+    for start, chunk in chunks_of(rows, clean_chunk):
         for index, row in enumerate(chunk, start):
             if isinstance(row, dict):
                 for name in row:
@@ -313,9 +312,9 @@ def _datetime_chunks(rows: list[Any], columns: list[_DatetimeColumn]) -> Iterabl
     zone-free, in range and written in the same form as each column's first value: then
     feeding it would change nothing. Until a column has a first value, chunks are fed.
     """
-    if type(rows) is not RawRows or rows.screen is None:
-        return ((0, rows),)
-    screen = rows.screen
+    screen = rows.screen if type(rows) is RawRows else None
+    if screen is None:
+        return chunks_of(rows, lambda _chunk: False)
 
     def fed_in_vain(chunk: RowChunk) -> bool:
         if not chunk.forms_clean:
@@ -325,7 +324,7 @@ def _datetime_chunks(rows: list[Any], columns: list[_DatetimeColumn]) -> Iterabl
                 return False
         return True
 
-    return rows.walk(fed_in_vain)
+    return chunks_of(rows, fed_in_vain)
 
 
 def datetime_columns(fmt: Mapping[str, Any], key: str, value: Any, sink: Sink, severity: str) -> None:

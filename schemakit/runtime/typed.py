@@ -103,7 +103,7 @@ class Direct:
     def __init__(self, key: str, fast: Any, *, bare: bool = False) -> None:
         self.key = key
         #: What the engine answers when this accepts (it sets it: a report is the engine's).
-        self.accepted: Any = key
+        self.accepted: Any = None
         fields: list[Any] = [("v", fast.bare_type if bare else fast.small_type)]
         rename = {"v": key}
         for index, (prop, decoder) in enumerate(fast.others.items()):

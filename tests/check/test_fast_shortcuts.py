@@ -231,3 +231,17 @@ def test_a_split_whose_schema_has_no_columns_is_not_accepted_without_them() -> N
     report = engine.validate_json(orjson.dumps(payload))
     assert not report.ok
     assert report.to_json() == engine.validate(payload).to_json()
+
+
+def test_split_traffic_with_an_index_is_tried_first_with_the_decoder_that_reads_one(engine: Engine) -> None:
+    assert engine._fast is not None
+    row = [1, "2024-01-01T10:00:00", "aGk="]
+    indexed = orjson.dumps({"dataframe_split": {"columns": COLUMNS, "data": [row], "index": [0]}})
+    plain = orjson.dumps({"dataframe_split": {"columns": COLUMNS, "data": [row]}})
+    other = orjson.dumps({"dataframe_records": [{"n": 1}]})
+    for data, bare in ((other, None), (indexed, False), (indexed, False), (other, None), (plain, True)):
+        assert engine.validate_json(data).ok
+        preferred = engine._fast.preferred
+        assert preferred is not None
+        if bare is not None:
+            assert (preferred.bare is None) is bare
