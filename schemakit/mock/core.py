@@ -232,7 +232,8 @@ class WorkspaceCore:
             base = default_settings or EndpointSettings()
             endpoint_settings = explicit.get(name) or base.with_json(entry, where)
             self._check_traffic(schema, endpoint_settings)
-            version = int(schema.version) if schema.version.isdigit() else 1
+            digits = schema.version
+            version = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 9 else 1
             endpoint = Endpoint(
                 schema=schema,
                 document=docs.get(name) or document_json_bytes(schema),

@@ -250,7 +250,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if self.server.access_log is not None:
             # The request line only: never headers, so never a token.
-            self.server.access_log(f'"{text.terminal(self.command)} {text.terminal(self.path[:300])}" {code!s}')
+            # A request line http.server could not read leaves `command` and `path` unset (None or absent):
+            # log what arrived, escaped, rather than fail and drop the connection without an answer.
+            command = getattr(self, "command", None)
+            path = getattr(self, "path", None)
+            if command is None or path is None:
+                line = text.terminal(str(getattr(self, "requestline", "") or "")[:300])
+            else:
+                line = f"{text.terminal(command)} {text.terminal(path[:300])}"
+            self.server.access_log(f'"{line}" {code!s}')
 
 
 def _too_large(length: int, limit: int) -> ApiError:

@@ -14,7 +14,7 @@ from schemakit.core.limits import request_limit
 from schemakit.core.model import FormatKind, InputFormat, ServedModel
 from schemakit.mock.core import WorkspaceCore, log_time, now_ms
 from schemakit.mock.http import ApiError, Headers, Response, allow, json_response
-from schemakit.mock.responses import count_rows, respond
+from schemakit.mock.responses import AnswerBudget, count_rows, respond
 from schemakit.mock.streaming import SSE_CONTENT_TYPE, stream_events, wants_stream
 
 
@@ -123,8 +123,14 @@ class QueryAPI(WorkspaceCore):
         fmt = _select_format(model, payload)
         streaming = wants_stream(payload)
         # A streamed answer carries the same text as the answer to the same request without `stream`.
-        answer = respond(model, {k: v for k, v in payload.items() if k != "stream"} if streaming else payload, fmt)
+        budget = AnswerBudget()
+        answer = respond(
+            model, {k: v for k, v in payload.items() if k != "stream"} if streaming else payload, fmt, budget
+        )
         rows = count_rows(payload, fmt) if fmt is not None and fmt.key else 1
+        if budget.warning is not None:
+            log(f"[WARNING] {budget.warning} (first at {(budget.cut_at or '')[:200]!r})")
+            header.append(("x-schemakit-warning", budget.warning))
         if streaming:
             log("[INFO] 200 POST /invocations: streamed")
             return Response(200, stream_events(answer, payload), tuple(header), SSE_CONTENT_TYPE)

@@ -20,6 +20,8 @@ __all__ = ["SSE_CONTENT_TYPE", "stream_events", "wants_stream"]
 SSE_CONTENT_TYPE = "text/event-stream"
 #: Characters per chunk: small, so even a short answer comes in several events.
 _CHUNK_CHARS = 8
+#: The most content events per choice.
+_MAX_PIECES = 512
 
 
 def wants_stream(payload: Mapping[str, Any]) -> bool:
@@ -39,7 +41,9 @@ def stream_events(answer: Any, payload: Mapping[str, Any]) -> bytes:
         choice = choice if isinstance(choice, Mapping) else {}
         index = choice.get("index", position)
         text = _choice_text(choice, chat)
-        pieces = [text[i : i + _CHUNK_CHARS] for i in range(0, len(text), _CHUNK_CHARS)] or [""]
+        # Longer answers come in longer pieces: the number of events stays bounded, whatever the text's length.
+        size = max(_CHUNK_CHARS, -(-len(text) // _MAX_PIECES))
+        pieces = [text[i : i + size] for i in range(0, len(text), size)] or [""]
         if len(pieces) == 1:
             # At least two content events, so clients are tested on assembling pieces.
             pieces = [pieces[0][: len(pieces[0]) // 2], pieces[0][len(pieces[0]) // 2 :]]
