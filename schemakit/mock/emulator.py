@@ -23,6 +23,7 @@ from schemakit._exceptions import SchemakitError, SourceError
 from schemakit.core.load import LoadOptions, read_source_bytes
 from schemakit.core.model import EndpointSchema
 from schemakit.core.resolve import load
+from schemakit.mock.compat import OPENAI_ROUTES, OpenAIRoutes
 from schemakit.mock.core import ADMIN_USER, DEFAULT_MAX_BODY_BYTES, WORKSPACE_ID, document_json_bytes
 from schemakit.mock.http import (
     ApiError,
@@ -36,7 +37,6 @@ from schemakit.mock.http import (
     not_found_api,
 )
 from schemakit.mock.management import ManagementAPI
-from schemakit.mock.queries import QueryAPI
 from schemakit.mock.state import (
     EndpointSettings,
     UserSpec,
@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 
-class MockWorkspace(ManagementAPI, QueryAPI):
+class MockWorkspace(ManagementAPI, OpenAIRoutes):
     """The emulated workspace: endpoints, principals, permissions, and the request log.
 
     Thread safe: every state change happens under one lock; queries validate and
@@ -88,6 +88,8 @@ class MockWorkspace(ManagementAPI, QueryAPI):
             return self._management(method, path, parts[3:], query, headers, body)
         if parts[:4] == ["api", "2.0", "permissions", "serving-endpoints"]:
             return self._permissions(method, path, parts[4:], headers, body)
+        if parts[:1] == ["serving-endpoints"] and "/".join(parts[1:]) in OPENAI_ROUTES:
+            return self._openai(method, path, "/".join(parts[1:]), headers, body)
         if parts[:1] == ["serving-endpoints"] and parts[-1:] == ["invocations"]:
             rest = parts[1:-1]
             if len(rest) == 1:

@@ -24,7 +24,15 @@ class QueryAPI(WorkspaceCore):
     # -- queries --
 
     def _query(
-        self, method: str, path: str, name: str, model_name: str | None, headers: Headers, body: bytes
+        self,
+        method: str,
+        path: str,
+        name: str,
+        model_name: str | None,
+        headers: Headers,
+        body: bytes,
+        *,
+        include_usage: bool | None = None,
     ) -> Response:
         allow(method, path, "POST")
         principal = self._authenticate(headers)
@@ -119,7 +127,7 @@ class QueryAPI(WorkspaceCore):
         if not report.ok:
             log("[INFO] 400 POST /invocations: payload rejected")
             raise ApiError(400, "BAD_REQUEST", report.to_text(), header)
-        payload = _parse_payload(body)
+        payload = parse_payload(body)
         fmt = _select_format(model, payload)
         streaming = wants_stream(payload)
         # A streamed answer carries the same text as the answer to the same request without `stream`.
@@ -133,12 +141,12 @@ class QueryAPI(WorkspaceCore):
             header.append(("x-schemakit-warning", budget.warning))
         if streaming:
             log("[INFO] 200 POST /invocations: streamed")
-            return Response(200, stream_events(answer, payload), tuple(header), SSE_CONTENT_TYPE)
+            return Response(200, stream_events(answer, payload, include_usage), tuple(header), SSE_CONTENT_TYPE)
         log(f"[INFO] 200 POST /invocations: {rows} row(s) scored")
         return json_response(200, answer, header)
 
 
-def _parse_payload(body: bytes) -> dict[str, Any]:
+def parse_payload(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise ApiError(400, "BAD_REQUEST", "Failed to parse input: the request body is empty; send a JSON object.")
     try:

@@ -29,8 +29,13 @@ def wants_stream(payload: Mapping[str, Any]) -> bool:
     return payload.get("stream") is True and ("messages" in payload or "prompt" in payload)
 
 
-def stream_events(answer: Any, payload: Mapping[str, Any]) -> bytes:
-    """The whole event stream for a non-streamed `answer` (a chat completion or a text completion)."""
+def stream_events(answer: Any, payload: Mapping[str, Any], include_usage: bool | None = None) -> bytes:
+    """The whole event stream for a non-streamed `answer` (a chat completion or a text completion).
+
+    `include_usage` is `stream_options.include_usage` of the OpenAI-compatible routes: True adds a last chunk
+    with `usage` and no choices, False leaves usage out; None (the invocations route) sends the usage chunk
+    when the answer has usage.
+    """
     body = answer if isinstance(answer, Mapping) else {}
     chat = "messages" in payload
     base = {key: body[key] for key in ("id", "model", "created") if key in body}
@@ -59,8 +64,10 @@ def stream_events(answer: Any, payload: Mapping[str, Any]) -> bytes:
         closing: dict[str, Any] = {"index": index, "finish_reason": finish}
         closing["delta" if chat else "text"] = {} if chat else ""
         events.append({**base, "choices": [closing]})
-    if isinstance(body.get("usage"), Mapping):
+    if include_usage is not False and isinstance(body.get("usage"), Mapping):
         events.append({**base, "choices": [], "usage": body["usage"]})
+    elif include_usage:
+        events.append({**base, "choices": [], "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}})
     out = bytearray()
     for event in events:
         out += b"data: " + orjson.dumps(event) + b"\n\n"
