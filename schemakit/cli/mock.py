@@ -45,6 +45,20 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
 )
 @click.option("--user", "users", multiple=True, metavar="NAME=TOKEN", help="Another principal (repeatable).")
 @click.option(
+    "--service-principal",
+    "service_principals",
+    multiple=True,
+    metavar="CLIENT_ID=SECRET",
+    help="A service principal that signs in with OAuth M2M at /oidc/v1/token (repeatable); grant it by client id.",
+)
+@click.option(
+    "--oauth-token-seconds",
+    type=click.FloatRange(min=0.1, max=86400),
+    default=3600.0,
+    show_default=True,
+    help="How long an OAuth access token lives (short values exercise a client's refresh).",
+)
+@click.option(
     "--grant",
     "grants",
     multiple=True,
@@ -96,6 +110,8 @@ def mock(
     port: int,
     token: str,
     users: tuple[str, ...],
+    service_principals: tuple[str, ...],
+    oauth_token_seconds: float,
     grants: tuple[str, ...],
     config_file: str | None,
     state_file: str | None,
@@ -155,6 +171,8 @@ def mock(
             config=config_file,
             max_body_bytes=max_body_bytes,
             users=user_specs,
+            service_principals=dict(_pairs(service_principals, "--service-principal", "CLIENT_ID=SECRET")),
+            oauth_token_seconds=oauth_token_seconds,
             access_log=log if verbose else None,
             load_options=load_options(**options),
             **changes,

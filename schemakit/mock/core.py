@@ -24,6 +24,7 @@ from schemakit._exceptions import SourceError
 from schemakit.check.validator import PayloadValidator
 from schemakit.core.model import EndpointSchema, ServedModel
 from schemakit.mock.http import ApiError, Headers, RecordedRequest
+from schemakit.mock.oauth import DEFAULT_OAUTH_TOKEN_SECONDS, OAuthTokens, basic_credentials
 from schemakit.mock.state import (
     PERMISSION_LEVELS,
     EndpointSettings,
@@ -182,9 +183,13 @@ class WorkspaceCore:
         config: SettingsFile | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         record: bool = True,
+        oauth_token_seconds: float = DEFAULT_OAUTH_TOKEN_SECONDS,
     ) -> None:
         if not token:
             raise ValueError("the admin token must not be empty")
+        if not oauth_token_seconds > 0:
+            raise ValueError("oauth_token_seconds must be positive")
+        self.oauth = OAuthTokens(oauth_token_seconds)
         self._lock = threading.RLock()
         self.max_body_bytes = max_body_bytes
         self._record = record
@@ -281,6 +286,13 @@ class WorkspaceCore:
                 raise ValueError(f"that token already belongs to {existing.name!r}")
             principal = Principal(name, frozenset({"users", *groups}), service_principal=service_principal)
             self._add_principal(principal, token)
+            self._groups.update(groups)
+
+    def add_service_principal(self, client_id: str, client_secret: str, *, groups: Iterable[str] = ()) -> None:
+        """A service principal that signs in with OAuth M2M (client credentials); named by its client id."""
+        self.oauth.add_client(client_id, client_secret)
+        with self._lock:
+            self._principals[client_id] = Principal(client_id, frozenset({"users", *groups}), service_principal=True)
             self._groups.update(groups)
 
     def _add_principal(self, principal: Principal, token: str) -> None:
@@ -421,7 +433,17 @@ class WorkspaceCore:
             )
         scheme, _, token = value.strip().partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        user: str | None = None
+        if scheme.lower() == "basic":
+            # `curl -u token:<PAT>`, as the Databricks docs show it: the PAT is the password.
+            credentials = basic_credentials(value)
+            if credentials is not None:
+                user, token = credentials
+            else:
+                token = ""
+        elif scheme.lower() != "bearer":
+            token = ""
+        if not token:
             raise ApiError(
                 401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API."
             )
@@ -431,7 +453,11 @@ class WorkspaceCore:
             for known, principal in self._tokens.items():
                 if hmac.compare_digest(known.encode(), token.encode()):
                     found = principal
-        if found is None:
+        if found is None and user is None:
+            client = self.oauth.client_of(token)
+            with self._lock:
+                found = self._principals.get(client) if client is not None else None
+        if found is None or (user is not None and user not in ("token", found.name)):
             raise ApiError(401, "UNAUTHENTICATED", "Invalid access token.")
         return found
 

@@ -37,6 +37,7 @@ from schemakit.mock.http import (
     not_found_api,
 )
 from schemakit.mock.management import ManagementAPI
+from schemakit.mock.oauth import host_url, oidc_metadata
 from schemakit.mock.state import (
     EndpointSettings,
     UserSpec,
@@ -83,7 +84,13 @@ class MockWorkspace(ManagementAPI, OpenAIRoutes):
         if parts == [".well-known", "databricks-config"]:
             # databricks-sdk probes this (unauthenticated) when a client is built; answer like a workspace.
             allow(method, path, "GET")
-            return json_response(200, {"workspace_id": WORKSPACE_ID})
+            base = host_url(headers, "http://127.0.0.1")
+            return json_response(200, {"workspace_id": WORKSPACE_ID, "oidc_endpoint": f"{base}/oidc"})
+        if parts == ["oidc", ".well-known", "oauth-authorization-server"]:
+            allow(method, path, "GET")
+            return json_response(200, oidc_metadata(host_url(headers, "http://127.0.0.1")))
+        if parts == ["oidc", "v1", "token"]:
+            return self.oauth.token_endpoint(method, path, headers, body)
         if parts[:3] == ["api", "2.0", "serving-endpoints"]:
             return self._management(method, path, parts[3:], query, headers, body)
         if parts[:4] == ["api", "2.0", "permissions", "serving-endpoints"]:

@@ -62,6 +62,8 @@ class MockServer:
         grants: Iterable[tuple[str, str, str]] = (),
         access_log: Callable[[str], None] | None = None,
         load_options: LoadOptions | None = None,
+        service_principals: Mapping[str, str] | None = None,
+        oauth_token_seconds: float = 3600.0,
         **default_settings: Any,
     ) -> None:
         """Build the emulated workspace (nothing listens until `start` or `serve_forever`).
@@ -69,7 +71,9 @@ class MockServer:
         `traffic` maps served-model names to percentages, across endpoints (each endpoint
         takes the shares of its own models; its models not named get 0); `grants` are
         (endpoint, principal, level) triples; `access_log` receives one escaped line per
-        request (never a header). Bad settings raise `ValueError`, bad sources `SourceError`.
+        request (never a header). `service_principals` maps OAuth client ids to client secrets
+        (OAuth M2M at `/oidc/v1/token`; access tokens live `oauth_token_seconds`). Bad settings raise
+        `ValueError`, bad sources `SourceError`.
         """
         from schemakit.core.model import EndpointSchema
         from schemakit.mock.emulator import DEFAULT_MAX_BODY_BYTES, MockHTTPServer, MockWorkspace, load_sources
@@ -97,7 +101,10 @@ class MockServer:
             state_file=state_file,
             config=load_settings_file(config) if config is not None else None,
             max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+            oauth_token_seconds=oauth_token_seconds,
         )
+        for client_id, client_secret in (service_principals or {}).items():
+            self.workspace.add_service_principal(client_id, client_secret)
         if traffic:
             self.workspace.split_traffic(traffic)
         for endpoint, principal, level in grants:
@@ -220,6 +227,14 @@ class MockServer:
     def add_user(self, name: str, *, token: str, groups: Iterable[str] = (), service_principal: bool = False) -> None:
         """Add a principal that authenticates with `token`; it has no permission until granted one."""
         self.workspace.add_user(name, token=token, groups=groups, service_principal=service_principal)
+
+    def add_service_principal(self, client_id: str, client_secret: str, *, groups: Iterable[str] = ()) -> None:
+        """Add a service principal that signs in with OAuth M2M (client credentials at `/oidc/v1/token`).
+
+        It is named by its client id (as `service_principal_name` in permissions) and has no permission
+        until granted one.
+        """
+        self.workspace.add_service_principal(client_id, client_secret, groups=groups)
 
     def set_permission(self, endpoint: str, principal: str, level: str | None) -> None:
         """Grant CAN_MANAGE, CAN_QUERY or CAN_VIEW on `endpoint` to a user or group (None revokes)."""
