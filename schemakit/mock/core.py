@@ -202,6 +202,8 @@ class WorkspaceCore:
         self._by_id: dict[str, str] = {}
         self._state_file = Path(state_file) if state_file is not None else None
         self._state_raw: Mapping[str, Any] = {}
+        #: What a created endpoint starts from (the fault flags of `mock`, say).
+        self.default_settings = default_settings or EndpointSettings()
         self._add_principal(Principal(ADMIN_USER, frozenset({"admins", "users"}), admin=True), token)
 
         file_entries: dict[str, Mapping[str, Any]] = {}

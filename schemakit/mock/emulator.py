@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import orjson
 
@@ -25,6 +26,7 @@ from schemakit.core.model import EndpointSchema
 from schemakit.core.resolve import load
 from schemakit.mock.compat import OPENAI_ROUTES, OpenAIRoutes
 from schemakit.mock.core import ADMIN_USER, DEFAULT_MAX_BODY_BYTES, WORKSPACE_ID, document_json_bytes
+from schemakit.mock.deploy import DeployAPI
 from schemakit.mock.http import (
     ApiError,
     Headers,
@@ -36,7 +38,6 @@ from schemakit.mock.http import (
     json_response,
     not_found_api,
 )
-from schemakit.mock.management import ManagementAPI
 from schemakit.mock.oauth import host_url, oidc_metadata
 from schemakit.mock.state import (
     EndpointSettings,
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 
-class MockWorkspace(ManagementAPI, OpenAIRoutes):
+class MockWorkspace(DeployAPI, OpenAIRoutes):
     """The emulated workspace: endpoints, principals, permissions, and the request log.
 
     Thread safe: every state change happens under one lock; queries validate and
@@ -139,3 +140,17 @@ def load_sources(
     if not schemas:
         raise SourceError("no schema documents given: the emulator needs at least one")
     return schemas, documents
+
+
+def load_registry(
+    entries: Mapping[str, str | Path | EndpointSchema], options: LoadOptions | None = None
+) -> dict[tuple[str, str], EndpointSchema]:
+    """`{"catalog.schema.model/VERSION": source}` resolved: what create and update may name as served entities."""
+    out: dict[tuple[str, str], EndpointSchema] = {}
+    for key, source in entries.items():
+        name, sep, version = key.rpartition("/")
+        if not sep or not name or not version:
+            raise SourceError(f"registry entry {key!r}: expected NAME/VERSION (catalog.schema.model/3)")
+        schemas, _ = load_sources([source if isinstance(source, EndpointSchema) else str(source)], options)
+        out[(name, version)] = schemas[0]
+    return out

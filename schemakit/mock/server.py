@@ -64,6 +64,8 @@ class MockServer:
         load_options: LoadOptions | None = None,
         service_principals: Mapping[str, str] | None = None,
         oauth_token_seconds: float = 3600.0,
+        registry: Mapping[str, str | Path | EndpointSchema] | None = None,
+        update_seconds: float = 2.0,
         **default_settings: Any,
     ) -> None:
         """Build the emulated workspace (nothing listens until `start` or `serve_forever`).
@@ -73,10 +75,18 @@ class MockServer:
         (endpoint, principal, level) triples; `access_log` receives one escaped line per
         request (never a header). `service_principals` maps OAuth client ids to client secrets
         (OAuth M2M at `/oidc/v1/token`; access tokens live `oauth_token_seconds`). Bad settings raise
-        `ValueError`, bad sources `SourceError`.
+        `ValueError`, bad sources `SourceError`. `registry` maps `catalog.schema.model/VERSION` to the
+        document of that model version, for endpoints created or updated through the API; a config
+        update takes `update_seconds`.
         """
         from schemakit.core.model import EndpointSchema
-        from schemakit.mock.emulator import DEFAULT_MAX_BODY_BYTES, MockHTTPServer, MockWorkspace, load_sources
+        from schemakit.mock.emulator import (
+            DEFAULT_MAX_BODY_BYTES,
+            MockHTTPServer,
+            MockWorkspace,
+            load_registry,
+            load_sources,
+        )
         from schemakit.mock.state import EndpointSettings, load_settings_file
 
         if not token:
@@ -105,6 +115,10 @@ class MockServer:
         )
         for client_id, client_secret in (service_principals or {}).items():
             self.workspace.add_service_principal(client_id, client_secret)
+        if not update_seconds >= 0:
+            raise ValueError("update_seconds must be 0 or more")
+        self.workspace.update_seconds = update_seconds
+        self.workspace.set_registry(load_registry(registry or {}, load_options))
         if traffic:
             self.workspace.split_traffic(traffic)
         for endpoint, principal, level in grants:

@@ -1,0 +1,174 @@
+"""Create and update, as deploy pipelines call them: databricks-sdk (create + waiter, update_config + waiter,
+put_ai_gateway, patch tags, export_metrics) and MLflow Deployments (create_endpoint, update_endpoint_config,
+update_endpoint, update_endpoint_ai_gateway), with served entities from the registry the user gives."""
+
+from __future__ import annotations
+
+import datetime
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from schemakit.testing import MockServer
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+TOKEN = "dapi-deploy-admin"
+CLIENT_ID = "deploy-sp"
+SECRET = "deploy-sp-secret"
+ENTITY = "main.default.prices"
+REGISTRY = {
+    f"{ENTITY}/1": SAMPLES / "docs-example-dataframe.json",
+    f"{ENTITY}/2": SAMPLES / "docs-example-dataframe-v3.json",
+}
+ROWS = [{"int_col": 1, "float_col": 2.0, "string_col": "a"}]
+UPDATE_SECONDS = 0.5
+WAIT = datetime.timedelta(seconds=60)
+
+sdk = pytest.importorskip("databricks.sdk")
+serving = pytest.importorskip("databricks.sdk.service.serving")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockServer]:
+    with MockServer(
+        [SAMPLES / "foundation-model-chat.json"],
+        token=TOKEN,
+        registry=REGISTRY,
+        update_seconds=UPDATE_SECONDS,
+        service_principals={CLIENT_ID: SECRET},
+    ) as running:
+        yield running
+
+
+def _entity(version: str) -> Any:
+    return serving.ServedEntityInput(
+        entity_name=ENTITY, entity_version=version, workload_size="Small", scale_to_zero_enabled=True
+    )
+
+
+def test_pipeline_create_wait_query_update_with_traffic_split(server: MockServer) -> None:
+    w = sdk.WorkspaceClient(host=server.url, token=TOKEN)
+    waiter = w.serving_endpoints.create(
+        "prices",
+        config=serving.EndpointCoreConfigInput(name="prices", served_entities=[_entity("1")]),
+        tags=[serving.EndpointTag(key="team", value="ml")],
+    )
+    assert waiter.response.state.config_update is serving.EndpointStateConfigUpdate.IN_PROGRESS
+    assert waiter.response.state.ready is serving.EndpointStateReady.NOT_READY
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        early = client.post("/serving-endpoints/prices/invocations", json={"dataframe_records": ROWS})
+    assert early.status_code == 503  # not ready yet (the SDK would retry it)
+    endpoint = waiter.result(timeout=WAIT)
+    assert endpoint.state.ready is serving.EndpointStateReady.READY
+    assert endpoint.config.config_version == 1
+    entity = endpoint.config.served_entities[0]
+    assert (entity.name, entity.entity_name, entity.entity_version) == ("prices-1", ENTITY, "1")
+    assert endpoint.tags == [serving.EndpointTag(key="team", value="ml")]
+
+    # A service principal, granted CAN_QUERY, queries with OAuth M2M.
+    w.serving_endpoints.set_permissions(
+        endpoint.id,
+        access_control_list=[
+            serving.ServingEndpointAccessControlRequest(
+                service_principal_name=CLIENT_ID, permission_level=serving.ServingEndpointPermissionLevel.CAN_QUERY
+            )
+        ],
+    )
+    sp = sdk.WorkspaceClient(host=server.url, client_id=CLIENT_ID, client_secret=SECRET)
+    assert sp.serving_endpoints.query("prices", dataframe_records=ROWS).served_model_name == "prices-1"
+
+    split = serving.TrafficConfig(
+        routes=[
+            serving.Route(served_model_name="prices-1", traffic_percentage=80),
+            serving.Route(served_model_name="prices-2", traffic_percentage=20),
+        ]
+    )
+    pending = w.serving_endpoints.update_config(
+        "prices", served_entities=[_entity("1"), _entity("2")], traffic_config=split
+    )
+    assert pending.response.state.ready is serving.EndpointStateReady.READY  # the old config still serves
+    assert pending.response.pending_config.config_version == 2
+    assert w.serving_endpoints.query("prices", dataframe_records=ROWS).served_model_name == "prices-1"
+    updated = pending.result(timeout=WAIT)
+    assert updated.config.config_version == 2
+    routes = {r.served_model_name: r.traffic_percentage for r in updated.config.traffic_config.routes}
+    assert routes == {"prices-1": 80, "prices-2": 20}
+    served = [sp.serving_endpoints.query("prices", dataframe_records=ROWS).served_model_name for _ in range(100)]
+    assert served.count("prices-2") == 20
+
+    gateway = w.serving_endpoints.put_ai_gateway(
+        "prices", usage_tracking_config=serving.AiGatewayUsageTrackingConfig(enabled=True)
+    )
+    assert gateway.usage_tracking_config.enabled is True
+    assert w.serving_endpoints.get("prices").ai_gateway.usage_tracking_config.enabled is True
+    tags = w.serving_endpoints.patch("prices", add_tags=[serving.EndpointTag(key="stage", value="prod")])
+    assert {t.key for t in tags.tags} == {"team", "stage"}
+    metrics = w.serving_endpoints.export_metrics("prices").contents.read().decode()
+    assert 'request_count_total{served_entity_name="prices-2"}' in metrics
+
+
+def test_create_errors_are_classified(server: MockServer) -> None:
+    w = sdk.WorkspaceClient(host=server.url, token=TOKEN)
+    config = serving.EndpointCoreConfigInput(name="x", served_entities=[_entity("9")])
+    with pytest.raises(sdk.errors.NotFound, match="registry"):
+        w.serving_endpoints.create("unknown-version", config=config)
+    with pytest.raises(sdk.errors.ResourceAlreadyExists):
+        w.serving_endpoints.create(
+            "chat-endpoint", config=serving.EndpointCoreConfigInput(name="c", served_entities=[_entity("1")])
+        )
+
+
+def test_unemulated_routes_fail_fast_with_a_classified_error(server: MockServer) -> None:
+    w = sdk.WorkspaceClient(host=server.url, token=TOKEN)
+    started = time.monotonic()
+    with pytest.raises(sdk.errors.NotImplemented, match="does not emulate"):
+        w.serving_endpoints.update_notifications("chat-endpoint")
+    with pytest.raises(sdk.errors.NotImplemented, match="provisioned-throughput"):
+        w.serving_endpoints.create_provisioned_throughput_endpoint(
+            "pt-endpoint", config=serving.PtEndpointCoreConfig(served_entities=[])
+        )
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        answer = client.post("/api/2.0/serving-endpoints/chat-endpoint/served-models/x/scale")
+    assert answer.status_code == 404
+    assert answer.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    assert time.monotonic() - started < 30  # no retry storm (a bound, not a timing assertion)
+
+
+def test_mlflow_deployments_create_and_update(server: MockServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    deployments = pytest.importorskip("mlflow.deployments")
+    monkeypatch.setenv("DATABRICKS_HOST", server.url)
+    monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+    client = deployments.get_deploy_client("databricks")
+    entity = {"entity_name": ENTITY, "entity_version": "1", "workload_size": "Small", "scale_to_zero_enabled": True}
+    created = client.create_endpoint(config={"name": "mlflow-prices", "config": {"served_entities": [entity]}})
+    assert created["state"]["config_update"] == "IN_PROGRESS"
+    deadline = time.monotonic() + 30
+    while client.get_endpoint("mlflow-prices")["state"]["ready"] != "READY" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    answer = client.update_endpoint_config("mlflow-prices", {"served_entities": [{**entity, "entity_version": "2"}]})
+    assert answer["pending_config"]["config_version"] == 2
+    while "pending_config" in client.get_endpoint("mlflow-prices") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.get_endpoint("mlflow-prices")["config"]["served_entities"][0]["entity_version"] == "2"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # update_endpoint is deprecated in favour of the specific methods
+        limits = client.update_endpoint(
+            "mlflow-prices", {"rate_limits": [{"key": "user", "renewal_period": "minute", "calls": 10}]}
+        )
+    assert limits["rate_limits"][0]["calls"] == 10
+    gateway = client.update_endpoint_ai_gateway("mlflow-prices", {"usage_tracking_config": {"enabled": True}})
+    assert gateway["usage_tracking_config"] == {"enabled": True}
+    assert client.predict(endpoint="mlflow-prices", inputs={"dataframe_records": ROWS})["predictions"]
+    client.delete_endpoint("mlflow-prices")
+
+
+def test_llm_documents_report_foundation_model_entities(server: MockServer) -> None:
+    w = sdk.WorkspaceClient(host=server.url, token=TOKEN)
+    endpoint = w.serving_endpoints.get("chat-endpoint")
+    assert endpoint.task == "llm/v1/chat"
+    assert endpoint.config.served_entities[0].foundation_model.name == "meta_llama_v3_1_8b_instruct"
