@@ -52,6 +52,21 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
     help="A service principal that signs in with OAuth M2M at /oidc/v1/token (repeatable); grant it by client id.",
 )
 @click.option(
+    "--registry",
+    "registry",
+    multiple=True,
+    metavar="NAME/VERSION=SPEC",
+    help="A model version that create and update may name as a served entity, e.g."
+    " main.default.ads/3=ads-v3.json (repeatable).",
+)
+@click.option(
+    "--update-seconds",
+    type=click.FloatRange(0, 3600),
+    default=2.0,
+    show_default=True,
+    help="How long a create or config update stays IN_PROGRESS.",
+)
+@click.option(
     "--oauth-token-seconds",
     type=click.FloatRange(min=0.1, max=86400),
     default=3600.0,
@@ -111,6 +126,8 @@ def mock(
     token: str,
     users: tuple[str, ...],
     service_principals: tuple[str, ...],
+    registry: tuple[str, ...],
+    update_seconds: float,
     oauth_token_seconds: float,
     grants: tuple[str, ...],
     config_file: str | None,
@@ -173,6 +190,8 @@ def mock(
             users=user_specs,
             service_principals=dict(_pairs(service_principals, "--service-principal", "CLIENT_ID=SECRET")),
             oauth_token_seconds=oauth_token_seconds,
+            registry=dict(_pairs(registry, "--registry", "NAME/VERSION=SPEC")),
+            update_seconds=update_seconds,
             access_log=log if verbose else None,
             load_options=load_options(**options),
             **changes,

@@ -172,3 +172,28 @@ def test_llm_documents_report_foundation_model_entities(server: MockServer) -> N
     endpoint = w.serving_endpoints.get("chat-endpoint")
     assert endpoint.task == "llm/v1/chat"
     assert endpoint.config.served_entities[0].foundation_model.name == "meta_llama_v3_1_8b_instruct"
+
+
+def test_cli_registry_and_update_seconds() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "schemakit", "mock", "--token", TOKEN, "--update-seconds", "0",
+         "--registry", f"{ENTITY}/1={REGISTRY[f'{ENTITY}/1']}", str(SAMPLES / "foundation-model-chat.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        entity = {"entity_name": ENTITY, "entity_version": "1"}
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10) as client:
+            created = client.post(
+                "/api/2.0/serving-endpoints", json={"name": "cli-made", "config": {"served_entities": [entity]}}
+            )
+            assert created.json()["state"] == {"ready": "READY", "config_update": "NOT_UPDATING"}
+            answer = client.post("/serving-endpoints/cli-made/invocations", json={"dataframe_records": ROWS})
+            assert answer.status_code == 200
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
