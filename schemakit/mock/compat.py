@@ -23,7 +23,8 @@ import orjson
 from schemakit.core.model import FormatKind, RequestKind
 from schemakit.mock.http import ApiError, Headers, Response, allow, json_response
 from schemakit.mock.queries import QueryAPI, parse_payload
-from schemakit.mock.streaming import SSE_CONTENT_TYPE
+from schemakit.mock.responses import responses_body
+from schemakit.mock.streaming import SSE_CONTENT_TYPE, responses_events
 
 __all__ = ["OPENAI_ROUTES", "OpenAIRoutes"]
 
@@ -43,8 +44,6 @@ _ROUTE_KINDS: Mapping[str, frozenset[RequestKind]] = {
 }
 #: Fields the platform's OpenAI layer reads itself; the served model never sees them.
 _PLATFORM_FIELDS = ("model", "stream_options", "encoding_format")
-#: `created_at` of Responses objects: fixed, so answers stay deterministic.
-_CREATED = 1_700_000_000
 
 
 class OpenAIRoutes(QueryAPI):
@@ -128,90 +127,7 @@ def responses_object(answer: Any, endpoint: str, served: str, payload: Mapping[s
     """
     seed = hashlib.blake2b(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
     text = _answer_text(answer) or f"Mock answer {seed} from {served}."
-    message = {
-        "type": "message",
-        "id": f"msg_{seed}",
-        "role": "assistant",
-        "status": "completed",
-        "content": [{"type": "output_text", "text": text, "annotations": []}],
-    }
-    words = max(1, len(text.split()))
-    return {
-        "id": f"resp_{seed}",
-        "object": "response",
-        "created_at": _CREATED,
-        "model": endpoint,
-        "status": "completed",
-        "output": [message],
-        "error": None,
-        "incomplete_details": None,
-        "parallel_tool_calls": True,
-        "tool_choice": "auto",
-        "tools": [],
-        "usage": {
-            "input_tokens": 8,
-            "input_tokens_details": {"cached_tokens": 0},
-            "output_tokens": words,
-            "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": 8 + words,
-        },
-    }
-
-
-def responses_events(response: Mapping[str, Any]) -> bytes:
-    """The Responses API event stream for `response`: created, the text in deltas, done events, completed."""
-    message = response["output"][0]
-    text = message["content"][0]["text"]
-    pieces = [text[i : i + 16] for i in range(0, len(text), 16)] or [""]
-    in_progress = {**response, "status": "in_progress", "output": [], "usage": None}
-    item_open = {**message, "status": "in_progress", "content": []}
-    events: list[dict[str, Any]] = [
-        {"type": "response.created", "response": in_progress},
-        {"type": "response.in_progress", "response": in_progress},
-        {"type": "response.output_item.added", "output_index": 0, "item": item_open},
-        {
-            "type": "response.content_part.added",
-            "item_id": message["id"],
-            "output_index": 0,
-            "content_index": 0,
-            "part": {"type": "output_text", "text": "", "annotations": []},
-        },
-    ]
-    for piece in pieces:
-        events.append(
-            {
-                "type": "response.output_text.delta",
-                "item_id": message["id"],
-                "output_index": 0,
-                "content_index": 0,
-                "delta": piece,
-                "logprobs": [],
-            }
-        )
-    events += [
-        {
-            "type": "response.output_text.done",
-            "item_id": message["id"],
-            "output_index": 0,
-            "content_index": 0,
-            "text": text,
-            "logprobs": [],
-        },
-        {
-            "type": "response.content_part.done",
-            "item_id": message["id"],
-            "output_index": 0,
-            "content_index": 0,
-            "part": message["content"][0],
-        },
-        {"type": "response.output_item.done", "output_index": 0, "item": message},
-        {"type": "response.completed", "response": response},
-    ]
-    out = bytearray()
-    for number, event in enumerate(events):
-        event = {**event, "sequence_number": number}
-        out += b"event: " + event["type"].encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
-    return bytes(out)
+    return responses_body(text, seed, endpoint)
 
 
 def _answer_text(answer: Any) -> str:

@@ -15,10 +15,18 @@ from typing import Any
 
 import orjson
 
-from schemakit.core.model import DataType, FormatKind, InputFormat, JSONValue, Kind, ServedModel
+from schemakit.core.model import DataType, FormatKind, InputFormat, JSONValue, Kind, RequestKind, ServedModel
 from schemakit.core.types import EMULATOR_VALUE, is_binary_format, is_datetime_format
 
-__all__ = ["MAX_ANSWER_BYTES", "AnswerBudget", "count_rows", "input_rows", "respond", "row_seed"]
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "AnswerBudget",
+    "count_rows",
+    "input_rows",
+    "respond",
+    "responses_body",
+    "row_seed",
+]
 
 #: `created` timestamps in object responses: fixed, so answers stay deterministic.
 _CREATED = 1_700_000_000
@@ -121,11 +129,19 @@ def respond(
     response = model.response
     if fmt is None or fmt.kind is FormatKind.OBJECT:
         seed = row_seed(model.name, payload)
-        if response is None:
+        kind = fmt.request if fmt is not None else None
+        if kind is RequestKind.RESPONSES:
+            return responses_body(_agent_text(seed, model.name), seed.hex()[:16], model.name)
+        shape = _answer_shape(response.body, wrapped=False) if response is not None else None
+        # A ChatModel takes the same request as a ChatAgent; its answer (`choices`, not `messages`) tells them apart.
+        completion = shape is not None and shape.kind is Kind.OBJECT and shape.field("choices") is not None
+        if kind is RequestKind.CHAT_AGENT and not completion:
+            return _chat_agent_answer(seed, model.name)
+        if shape is None:
             return {"predictions": [_double(seed)]}
         # The server answers an object (LLM) request unwrapped, whatever else the response allows.
-        shape = _answer_shape(response.body, wrapped=False)
-        return _fix_usage(_Generator(seed, model.name, payload, budget).value(shape, ""))
+        answer = _fix_usage(_Generator(seed, model.name, payload, budget).value(shape, ""))
+        return _tidy_choices(answer) if completion else answer
     rows = input_rows(payload, fmt)
     if response is None:
         # No 200 schema: MLflow's own shape, one double per row.
@@ -149,6 +165,75 @@ def respond(
         return {"predictions": values}
     # Predictions that are not a list (a dict of columns, a scalar): one value for the whole batch.
     return _Generator(row_seed(model.name, rows), model.name, payload, budget).value(response.body, "")
+
+
+def responses_body(text: str, ident: str, model: str) -> dict[str, Any]:
+    """A Responses API object (`object: "response"`) whose output is one assistant message holding `text`.
+
+    The shape MLflow's `ResponsesAgentResponse` and the openai package's `Response` both read; `output_text`
+    assembles to `text`.
+    """
+    words = max(1, len(text.split()))
+    message = {
+        "type": "message",
+        "id": f"msg_{ident}",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+    return {
+        "id": f"resp_{ident}",
+        "object": "response",
+        "created_at": _CREATED,
+        "model": model,
+        "status": "completed",
+        "output": [message],
+        "error": None,
+        "incomplete_details": None,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": {
+            "input_tokens": 8,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": words,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 8 + words,
+        },
+    }
+
+
+def _agent_text(seed: bytes, model_name: str) -> str:
+    return f"Mock answer {seed.hex()[:8]} from {model_name}."
+
+
+def _chat_agent_answer(seed: bytes, model_name: str) -> dict[str, Any]:
+    """A ChatAgent's answer as MLflow's `ChatAgentResponse` reads it: one assistant message with an id, no tool calls."""
+    message = {"role": "assistant", "content": _agent_text(seed, model_name), "id": f"msg-{seed.hex()[:12]}"}
+    return {"messages": [message], "finish_reason": "stop"}
+
+
+def _tidy_choices(answer: JSONValue) -> JSONValue:
+    """A chat or text completion as a model answers it: assistant text, no invented tool calls, finish `stop`.
+
+    Generated from a wide response schema (MLflow's ChatModel output lists tool calls and more), the
+    values would be well-typed but meaningless: tool calls whose arguments are not JSON.
+    """
+    choices = answer.get("choices") if isinstance(answer, dict) else None
+    for choice in choices if isinstance(choices, list) else []:
+        if not isinstance(choice, dict):
+            continue
+        message = choice.get("message")
+        if isinstance(message, dict):
+            message["role"] = "assistant"
+            for key in ("tool_calls", "tool_call_id", "refusal", "name"):
+                message.pop(key, None)
+            if not isinstance(message.get("content"), str):
+                message["content"] = ""
+        if "finish_reason" in choice:
+            choice["finish_reason"] = "stop"
+        choice.pop("logprobs", None)
+    return answer
 
 
 def _answer_shape(body: DataType, *, wrapped: bool) -> DataType:

@@ -2,7 +2,8 @@
 
 A response schema may ask for gigabytes (`minLength`, `minItems`, tensor shapes, a type repeated through shared
 `$ref`s); the emulator's answer stops at `MAX_ANSWER_BYTES` and says so in `x-schemakit-warning`, and its peak
-memory stays under 200 MB, measured with `resource.getrusage` in a subprocess. A request line http.server cannot
+memory stays under 200 MB, measured in a subprocess (its own high-water mark, VmHWM, where /proc has it; else
+`resource.getrusage`). A request line http.server cannot
 read gets a 400 with a JSON body under `mock -v` too, and a `config_version` of 5,000 digits a 400, not a 500.
 """
 
@@ -113,7 +114,12 @@ MEASURE = textwrap.dedent(
                         size += len(chunk)
                     out.append([name, response.status_code, size, response.headers.get("x-schemakit-warning"),
                                 first.decode()])
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this process's own peak; ru_maxrss would carry the forking parent's size across exec (Linux).
+    try:
+        status = open("/proc/self/status").read()
+        peak_mb = int(next(l for l in status.splitlines() if l.startswith("VmHWM:")).split()[1]) / 1024
+    except (OSError, StopIteration):
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"answers": out, "peak_mb": peak_mb}))
     """
 )
