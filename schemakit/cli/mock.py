@@ -67,6 +67,11 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
     help="How long a create or config update stays IN_PROGRESS.",
 )
 @click.option(
+    "--inference-dir",
+    type=click.Path(file_okay=False),
+    help="Write AI Gateway inference tables here (JSON Lines, one row per query) for endpoints that enable one.",
+)
+@click.option(
     "--oauth-token-seconds",
     type=click.FloatRange(min=0.1, max=86400),
     default=3600.0,
@@ -128,6 +133,7 @@ def mock(
     service_principals: tuple[str, ...],
     registry: tuple[str, ...],
     update_seconds: float,
+    inference_dir: str | None,
     oauth_token_seconds: float,
     grants: tuple[str, ...],
     config_file: str | None,
@@ -192,6 +198,7 @@ def mock(
             oauth_token_seconds=oauth_token_seconds,
             registry=dict(_pairs(registry, "--registry", "NAME/VERSION=SPEC")),
             update_seconds=update_seconds,
+            inference_dir=inference_dir,
             access_log=log if verbose else None,
             load_options=load_options(**options),
             **changes,

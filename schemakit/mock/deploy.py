@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import collections
 import copy
+import hashlib
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,6 +36,7 @@ from schemakit.mock.core import (
 )
 from schemakit.mock.http import ApiError, Headers, Response, allow, json_response
 from schemakit.mock.management import ManagementAPI
+from schemakit.mock.queries import QueryAPI
 from schemakit.mock.state import EndpointSettings
 
 __all__ = ["DEFAULT_UPDATE_SECONDS", "DeployAPI", "Registry"]
@@ -42,6 +45,8 @@ __all__ = ["DEFAULT_UPDATE_SECONDS", "DeployAPI", "Registry"]
 DEFAULT_UPDATE_SECONDS = 2.0
 #: Endpoint names as the platform allows them.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+#: Catalog, schema and table-prefix names of an inference table: what may become part of a file name.
+_TABLE_PART = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 #: Routes the deploy API adds under `/api/2.0/serving-endpoints/{name}/`.
 _ROUTES = frozenset({"config", "ai-gateway", "rate-limits", "tags", "metrics"})
 #: Routes of the serving-endpoints API the emulator knows but does not emulate: (method, parts after
@@ -89,7 +94,7 @@ class DeployState:
     route_optimized: bool = False
 
 
-class DeployAPI(ManagementAPI):
+class DeployAPI(ManagementAPI, QueryAPI):
     """Create, update, gateway, tags and metrics over the management API."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -97,6 +102,14 @@ class DeployAPI(ManagementAPI):
         self.update_seconds = DEFAULT_UPDATE_SECONDS
         self._registry: dict[tuple[str, str], EndpointSchema] = {}
         self._deploy: dict[str, DeployState] = {}
+        self._inference_dir: Path | None = None
+        #: (endpoint, limit index, key value) -> times of the calls in the current window.
+        self._calls: dict[tuple[str, int, str], collections.deque[float]] = {}
+
+    def set_inference_dir(self, folder: str | Path | None) -> None:
+        """Where AI Gateway inference tables are written (JSON Lines); None: kept in the config, not written."""
+        with self._lock:
+            self._inference_dir = Path(folder) if folder is not None else None
 
     def set_registry(self, registry: Registry) -> None:
         """The model versions a create or update may name, by (entity name, version)."""
@@ -296,6 +309,108 @@ class DeployAPI(ManagementAPI):
             raise ApiError(400, "INVALID_PARAMETER_VALUE", f"The served entities cannot be combined: {exc}") from None
         traffic = _traffic(config, list(inputs))
         return schema, traffic, inputs
+
+    # -- AI Gateway: rate limits and the inference table --
+
+    def _query(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        model_name: str | None,
+        headers: Headers,
+        body: bytes,
+        *,
+        include_usage: bool | None = None,
+    ) -> Response:
+        if method != "POST":
+            return super()._query(method, path, name, model_name, headers, body, include_usage=include_usage)
+        principal = self._authenticate(headers)
+        with self._lock:
+            state = self._deploy.get(name)
+            gateway = dict(state.ai_gateway or {}) if state is not None else {}
+            if gateway:
+                self._rate_limit(name, principal, gateway)
+        started = time.time()
+        try:
+            response = super()._query(method, path, name, model_name, headers, body, include_usage=include_usage)
+        except ApiError as exc:
+            self._log_inference(name, gateway, principal, body, exc.status, exc.message.encode(), "", started)
+            raise
+        served = dict(response.headers).get("served-model-name", "")
+        self._log_inference(name, gateway, principal, body, response.status, response.body, served, started)
+        return response
+
+    def _rate_limit(self, name: str, principal: Principal, gateway: Mapping[str, Any]) -> None:
+        """Enforce `ai_gateway.rate_limits` (per user or per endpoint, calls per minute): 429 beyond them."""
+        limits = gateway.get("rate_limits")
+        now = time.monotonic()
+        for index, limit in enumerate(limits if isinstance(limits, list) else []):
+            calls = limit.get("calls") if isinstance(limit, dict) else None
+            if not isinstance(calls, int) or isinstance(calls, bool) or calls < 0:
+                continue
+            per_user = limit.get("key") in ("user", "user_group", "service_principal")
+            window = {"minute": 60.0, "hour": 3600.0}.get(str(limit.get("renewal_period", "minute")), 60.0)
+            key = (name, index, principal.name if per_user else "")
+            times = self._calls.setdefault(key, collections.deque(maxlen=max(calls, 1)))
+            while times and now - times[0] >= window:
+                times.popleft()
+            if len(times) >= calls:
+                retry = max(1, int(window - (now - times[0]))) if times else int(window)
+                who = f"user {principal.name}" if per_user else f"endpoint {name}"
+                raise ApiError(
+                    429,
+                    "REQUEST_LIMIT_EXCEEDED",
+                    f"Exceeded the AI Gateway rate limit of {calls} call(s) per {limit.get('renewal_period', 'minute')}"
+                    f" for {who}.",
+                    [("Retry-After", str(retry))],
+                )
+            times.append(now)
+
+    def _log_inference(
+        self,
+        name: str,
+        gateway: Mapping[str, Any],
+        principal: Principal,
+        body: bytes,
+        status: int,
+        answer: bytes,
+        served: str,
+        started: float,
+    ) -> None:
+        """One row of the AI Gateway inference table, as the platform writes it, when the user named a folder."""
+        config = gateway.get("inference_table_config")
+        folder = self._inference_dir
+        if folder is None or not isinstance(config, dict) or config.get("enabled") is not True:
+            return
+        parts = [str(config.get(k) or "") for k in ("catalog_name", "schema_name", "table_name_prefix")]
+        if not all(_TABLE_PART.match(p) for p in parts):
+            return  # names that are no table name never become a path
+        finished = time.time()
+        row: dict[str, Any] = {
+            "request_date": time.strftime("%Y-%m-%d", time.gmtime(started)),
+            "databricks_request_id": hashlib.blake2b(f"{started}{body[:64]!r}".encode(), digest_size=16).hexdigest(),
+            "client_request_id": None,
+            "request_time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started))
+            + f".{int(started * 1000) % 1000:03d}Z",
+            "status_code": status,
+            "sampling_fraction": 1.0,
+            "execution_duration_ms": int((finished - started) * 1000),
+            "request": body.decode("utf-8", "replace"),
+            "response": answer[:1_000_000].decode("utf-8", "replace"),
+            "served_entity_id": served or None,
+            "logging_error_codes": [],
+            "requester": principal.name,
+        }
+        target = folder / f"{parts[0]}.{parts[1]}.{parts[2]}_payload.jsonl"
+        line = orjson.dumps(row) + b"\n"
+        with self._lock:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with target.open("ab") as handle:
+                    handle.write(line)
+            except OSError:
+                return  # a full disk must not fail the query; the platform drops rows too (logging_error_codes)
 
     # -- lifecycle --
 

@@ -66,6 +66,7 @@ class MockServer:
         oauth_token_seconds: float = 3600.0,
         registry: Mapping[str, str | Path | EndpointSchema] | None = None,
         update_seconds: float = 2.0,
+        inference_dir: str | Path | None = None,
         **default_settings: Any,
     ) -> None:
         """Build the emulated workspace (nothing listens until `start` or `serve_forever`).
@@ -77,7 +78,8 @@ class MockServer:
         (OAuth M2M at `/oidc/v1/token`; access tokens live `oauth_token_seconds`). Bad settings raise
         `ValueError`, bad sources `SourceError`. `registry` maps `catalog.schema.model/VERSION` to the
         document of that model version, for endpoints created or updated through the API; a config
-        update takes `update_seconds`.
+        update takes `update_seconds`. With `inference_dir`, endpoints whose AI Gateway config enables an
+        inference table get one row per query in `<dir>/<catalog>.<schema>.<prefix>_payload.jsonl`.
         """
         from schemakit.core.model import EndpointSchema
         from schemakit.mock.emulator import (
@@ -119,6 +121,7 @@ class MockServer:
             raise ValueError("update_seconds must be 0 or more")
         self.workspace.update_seconds = update_seconds
         self.workspace.set_registry(load_registry(registry or {}, load_options))
+        self.workspace.set_inference_dir(inference_dir)
         if traffic:
             self.workspace.split_traffic(traffic)
         for endpoint, principal, level in grants:

@@ -5,6 +5,7 @@ update_endpoint, update_endpoint_ai_gateway), with served entities from the regi
 from __future__ import annotations
 
 import datetime
+import json
 import time
 import warnings
 from collections.abc import Iterator
@@ -197,3 +198,46 @@ def test_cli_registry_and_update_seconds() -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_ai_gateway_rate_limits_and_the_inference_table_replay_reads(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "tables"
+    with MockServer(
+        [SAMPLES / "docs-example-dataframe.json"], token=TOKEN, inference_dir=folder, update_seconds=0
+    ) as running:
+        w = sdk.WorkspaceClient(host=running.url, token=TOKEN)
+        w.serving_endpoints.put_ai_gateway(
+            "example-endpoint",
+            rate_limits=[
+                serving.AiGatewayRateLimit(
+                    calls=3,
+                    key=serving.AiGatewayRateLimitKey.USER,
+                    renewal_period=serving.AiGatewayRateLimitRenewalPeriod.MINUTE,
+                )
+            ],
+            inference_table_config=serving.AiGatewayInferenceTableConfig(
+                catalog_name="main", schema_name="logs", table_name_prefix="prices", enabled=True
+            ),
+        )
+        with running.client() as client:
+            url = "/serving-endpoints/example-endpoint/invocations"
+            statuses = [client.post(url, json={"dataframe_records": ROWS}).status_code for _ in range(2)]
+            statuses.append(client.post(url, json={"dataframe_records": [{"int_col": "x"}]}).status_code)
+            limited = client.post(url, json={"dataframe_records": ROWS})
+        assert statuses == [200, 200, 400]
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) > 0
+    table = folder / "main.logs.prices_payload.jsonl"
+    rows = [json.loads(line) for line in table.read_text().splitlines()]
+    assert [r["status_code"] for r in rows] == [200, 200, 400]
+    assert rows[0]["served_entity_id"] == "vanilla_simple_model-2"
+    assert rows[0]["requester"] == "admin@example.com"
+    replayed = subprocess.run(
+        [sys.executable, "-m", "schemakit", "replay", str(SAMPLES / "docs-example-dataframe.json"), str(table)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr  # the rejected request had failed already
+    assert "3" in replayed.stdout
