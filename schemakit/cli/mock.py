@@ -67,6 +67,13 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
     help="How long a create or config update stays IN_PROGRESS.",
 )
 @click.option(
+    "--route-optimized",
+    "route_optimized",
+    multiple=True,
+    metavar="ENDPOINT",
+    help="Serve ENDPOINT route-optimized: on the data-plane listener only, with OAuth tokens only (repeatable).",
+)
+@click.option(
     "--inference-dir",
     type=click.Path(file_okay=False),
     help="Write AI Gateway inference tables here (JSON Lines, one row per query) for endpoints that enable one.",
@@ -134,6 +141,7 @@ def mock(
     registry: tuple[str, ...],
     update_seconds: float,
     inference_dir: str | None,
+    route_optimized: tuple[str, ...],
     oauth_token_seconds: float,
     grants: tuple[str, ...],
     config_file: str | None,
@@ -199,6 +207,7 @@ def mock(
             registry=dict(_pairs(registry, "--registry", "NAME/VERSION=SPEC")),
             update_seconds=update_seconds,
             inference_dir=inference_dir,
+            route_optimized=route_optimized,
             access_log=log if verbose else None,
             load_options=load_options(**options),
             **changes,
@@ -226,6 +235,7 @@ def mock(
         log(f"endpoint {name}: {server.url}/serving-endpoints/{name}/invocations (served models: {models})")
     if not _is_loopback(address) and token == DEFAULT_TOKEN:
         log(f"warning: listening on {address} with the default admin token; pass --token")
+    log(f"data plane (route-optimized endpoints): {server.data_plane_url}")
     log("press Ctrl-C to stop")
     server.serve_forever()
     log("stopped")

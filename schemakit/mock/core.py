@@ -427,7 +427,7 @@ class WorkspaceCore:
 
     # -- who is asking --
 
-    def _authenticate(self, headers: Headers) -> Principal:
+    def _authenticate(self, headers: Headers, *, data_plane: bool = False) -> Principal:
         value = headers.get("authorization")
         if value is None:
             raise ApiError(
@@ -455,10 +455,20 @@ class WorkspaceCore:
             for known, principal in self._tokens.items():
                 if hmac.compare_digest(known.encode(), token.encode()):
                     found = principal
-        if found is None and user is None:
-            client = self.oauth.client_of(token)
+        issued = self.oauth.lookup(token) if found is None and user is None else None
+        if issued is not None:
+            # A data-plane token is good on the route-optimized endpoint's own host only, and only it is.
+            if (issued.data_plane is not None) != data_plane:
+                raise ApiError(401, "UNAUTHENTICATED", "Invalid access token for this host.")
             with self._lock:
-                found = self._principals.get(client) if client is not None else None
+                found = self._principals.get(issued.client_id)
+        elif data_plane and found is not None:
+            raise ApiError(
+                401,
+                "UNAUTHENTICATED",
+                "Route-optimized endpoints take OAuth tokens only: exchange a workspace OAuth token at"
+                " /oidc/v1/token (personal access tokens are not accepted here).",
+            )
         if found is None or (user is not None and user not in ("token", found.name)):
             raise ApiError(401, "UNAUTHENTICATED", "Invalid access token.")
         return found

@@ -103,6 +103,7 @@ class DeployAPI(ManagementAPI, QueryAPI):
         self._registry: dict[tuple[str, str], EndpointSchema] = {}
         self._deploy: dict[str, DeployState] = {}
         self._inference_dir: Path | None = None
+        self._data_plane_url: str | None = None
         #: (endpoint, limit index, key value) -> times of the calls in the current window.
         self._calls: dict[tuple[str, int, str], collections.deque[float]] = {}
 
@@ -110,6 +111,20 @@ class DeployAPI(ManagementAPI, QueryAPI):
         """Where AI Gateway inference tables are written (JSON Lines); None: kept in the config, not written."""
         with self._lock:
             self._inference_dir = Path(folder) if folder is not None else None
+
+    def set_route_optimized(self, name: str, optimized: bool = True) -> None:
+        """Mark an endpoint route-optimized: queried on the data-plane host only, with OAuth tokens only."""
+        with self._lock:
+            self._get(name)
+            self._deploy_state(name).route_optimized = optimized
+
+    def set_data_plane_url(self, url: str | None) -> None:
+        """The base URL of the listener that stands for the data-plane host of route-optimized endpoints."""
+        with self._lock:
+            self._data_plane_url = url
+
+    def _endpoint_url(self, name: str) -> str:
+        return f"{self._data_plane_url or 'http://data-plane.invalid'}/serving-endpoints/{name}/invocations"
 
     def set_registry(self, registry: Registry) -> None:
         """The model versions a create or update may name, by (entity name, version)."""
@@ -322,18 +337,45 @@ class DeployAPI(ManagementAPI, QueryAPI):
         body: bytes,
         *,
         include_usage: bool | None = None,
+        data_plane: bool = False,
     ) -> Response:
         if method != "POST":
             return super()._query(method, path, name, model_name, headers, body, include_usage=include_usage)
-        principal = self._authenticate(headers)
+        principal = self._authenticate(headers, data_plane=data_plane)
         with self._lock:
             state = self._deploy.get(name)
+            optimized = state is not None and state.route_optimized
+            if optimized and not data_plane:
+                raise ApiError(
+                    400,
+                    "BAD_REQUEST",
+                    f"Endpoint {name} is route-optimized: query it at its endpoint_url"
+                    f" ({self._endpoint_url(name)}) with an OAuth token.",
+                )
+            if data_plane and not optimized:
+                raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"No route-optimized endpoint named '{name}'.")
+            if data_plane:
+                # A data-plane token is for the endpoint its authorization_details name, no other.
+                token = headers.get("authorization", "").partition(" ")[2].strip()
+                issued = self.oauth.lookup(token)
+                target = f'"/serving-endpoints/{self._endpoint(name).id}"'
+                if issued is None or target not in (issued.data_plane or ""):
+                    raise ApiError(403, "PERMISSION_DENIED", f"This data-plane token is not for endpoint {name}.")
             gateway = dict(state.ai_gateway or {}) if state is not None else {}
             if gateway:
                 self._rate_limit(name, principal, gateway)
         started = time.time()
         try:
-            response = super()._query(method, path, name, model_name, headers, body, include_usage=include_usage)
+            response = super()._query(
+                method,
+                path,
+                name,
+                model_name,
+                headers,
+                body,
+                include_usage=include_usage,
+                data_plane=data_plane,
+            )
         except ApiError as exc:
             self._log_inference(name, gateway, principal, body, exc.status, exc.message.encode(), "", started)
             raise
@@ -456,6 +498,23 @@ class DeployAPI(ManagementAPI, QueryAPI):
         if state.ai_gateway is not None:
             details["ai_gateway"] = state.ai_gateway
         details["route_optimized"] = state.route_optimized
+        if state.route_optimized:
+            url = self._endpoint_url(endpoint.name)
+            details["endpoint_url"] = url
+            authorization = [
+                {
+                    "type": "workspace_permission",
+                    "object_type": "serving-endpoints",
+                    "object_path": f"/serving-endpoints/{endpoint.id}",
+                    "actions": ["query_inference_endpoint"],
+                }
+            ]
+            details["data_plane_info"] = {
+                "query_info": {
+                    "endpoint_url": url,
+                    "authorization_details": orjson.dumps(authorization).decode(),
+                }
+            }
         return details
 
 

@@ -68,12 +68,18 @@ class MockWorkspace(DeployAPI, OpenAIRoutes):
 
     # -- requests --
 
-    def handle(self, method: str, target: str, headers: Headers, body: bytes) -> Response:
-        """Answer one request; never raises for anything a client can send."""
+    def handle(self, method: str, target: str, headers: Headers, body: bytes, *, data_plane: bool = False) -> Response:
+        """Answer one request; never raises for anything a client can send.
+
+        `data_plane`: the request came to the listener that stands for route-optimized endpoints' own host,
+        which answers their queries only, with data-plane OAuth tokens only.
+        """
         parsed = urllib.parse.urlsplit(target)
         path = urllib.parse.unquote(parsed.path)
         query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
         try:
+            if data_plane:
+                return self._data_plane_route(method.upper(), path, headers, body)
             return self._route(method.upper(), path, query, headers, body)
         except ApiError as exc:
             return error_response(exc.status, exc.error_code, exc.message, exc.headers)
@@ -104,6 +110,21 @@ class MockWorkspace(DeployAPI, OpenAIRoutes):
                 return self._query(method, path, rest[0], None, headers, body)
             if len(rest) == 3 and rest[1] in ("served-models", "served-entities"):
                 return self._query(method, path, rest[0], rest[2], headers, body)
+        raise not_found_api(method, path)
+
+    def _data_plane_route(self, method: str, path: str, headers: Headers, body: bytes) -> Response:
+        parts = [p for p in path.split("/") if p != ""] if path.startswith("/") else None
+        if (
+            parts is not None
+            and ".." not in parts
+            and parts[:1] == ["serving-endpoints"]
+            and parts[-1:] == ["invocations"]
+        ):
+            rest = parts[1:-1]
+            if len(rest) == 1:
+                return self._query(method, path, rest[0], None, headers, body, data_plane=True)
+            if len(rest) == 3 and rest[1] in ("served-models", "served-entities"):
+                return self._query(method, path, rest[0], rest[2], headers, body, data_plane=True)
         raise not_found_api(method, path)
 
 

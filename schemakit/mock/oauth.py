@@ -63,10 +63,16 @@ def basic_credentials(value: str) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
+#: The grant a client uses to exchange a workspace OAuth token for a data-plane one (route-optimized endpoints).
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
 @dataclass(frozen=True, slots=True)
-class _Issued:
+class Issued:
     client_id: str
     expires: float
+    #: For a data-plane token: the `authorization_details` it was exchanged for (the endpoint it may query).
+    data_plane: str | None = None
 
 
 class OAuthTokens:
@@ -75,7 +81,7 @@ class OAuthTokens:
     def __init__(self, token_seconds: float = DEFAULT_OAUTH_TOKEN_SECONDS) -> None:
         self.token_seconds = token_seconds
         self._secrets: dict[str, str] = {}
-        self._issued: dict[str, _Issued] = {}
+        self._issued: dict[str, Issued] = {}
         self._lock = threading.Lock()
 
     def add_client(self, client_id: str, client_secret: str) -> None:
@@ -90,8 +96,13 @@ class OAuthTokens:
 
     def client_of(self, token: str) -> str | None:
         """The client id a live access token was issued to; None for an unknown or expired one."""
+        found = self.lookup(token)
+        return found.client_id if found is not None else None
+
+    def lookup(self, token: str) -> Issued | None:
+        """The live access token's record; None for an unknown one, a 401 for an expired one."""
         now = time.monotonic()
-        found: _Issued | None = None
+        found: Issued | None = None
         with self._lock:
             for known, issued in self._issued.items():
                 if hmac.compare_digest(known.encode(), token.encode()):
@@ -100,7 +111,7 @@ class OAuthTokens:
             return None
         if found.expires <= now:
             raise ApiError(401, "UNAUTHENTICATED", "The OAuth access token has expired; request a new one.")
-        return found.client_id
+        return found
 
     def token_endpoint(self, method: str, path: str, headers: Headers, body: bytes) -> Response:
         """`POST /oidc/v1/token`: the client-credentials grant, answered as an OAuth 2.0 server answers it."""
@@ -112,6 +123,8 @@ class OAuthTokens:
                 400, "invalid_request", "The body must be form-encoded (grant_type=client_credentials)."
             )
         fields: Mapping[str, str] = {k: v[-1] for k, v in form.items()}
+        if fields.get("grant_type") == JWT_BEARER:
+            return self._exchange(fields)
         if fields.get("grant_type") != "client_credentials":
             return _oauth_error(
                 400, "unsupported_grant_type", "The emulator's token endpoint takes grant_type=client_credentials."
@@ -122,20 +135,36 @@ class OAuthTokens:
             expected = self._secrets.get(client_id)
         if expected is None or not hmac.compare_digest(expected.encode(), client_secret.encode()):
             return _oauth_error(401, "invalid_client", "Client authentication failed.")
+        return self._issue(Issued(client_id, 0.0), fields.get("scope") or "all-apis")
+
+    def _exchange(self, fields: Mapping[str, str]) -> Response:
+        """The jwt-bearer grant: a live workspace OAuth token for a token of one route-optimized endpoint."""
+        try:
+            assertion = self.lookup(fields.get("assertion", ""))
+        except ApiError:
+            assertion = None
+        details = fields.get("authorization_details", "")
+        if assertion is None or assertion.data_plane is not None:
+            return _oauth_error(400, "invalid_grant", "The assertion is not a live workspace OAuth access token.")
+        if not details:
+            return _oauth_error(400, "invalid_request", "authorization_details is required.")
+        return self._issue(Issued(assertion.client_id, 0.0, details[:4096]), "all-apis")
+
+    def _issue(self, issued: Issued, scope: str) -> Response:
         token = "eyJmock." + secrets.token_urlsafe(32)
         with self._lock:
             now = time.monotonic()
             self._issued = {k: v for k, v in self._issued.items() if v.expires > now}
             while len(self._issued) >= MAX_LIVE_TOKENS:
                 self._issued.pop(next(iter(self._issued)))
-            self._issued[token] = _Issued(client_id, now + self.token_seconds)
+            self._issued[token] = Issued(issued.client_id, now + self.token_seconds, issued.data_plane)
         return json_response(
             200,
             {
                 "access_token": token,
                 "token_type": "Bearer",
                 "expires_in": max(1, round(self.token_seconds)),
-                "scope": fields.get("scope") or "all-apis",
+                "scope": scope,
             },
             [("Cache-Control", "no-store")],
         )

@@ -33,9 +33,10 @@ class QueryAPI(WorkspaceCore):
         body: bytes,
         *,
         include_usage: bool | None = None,
+        data_plane: bool = False,
     ) -> Response:
         allow(method, path, "POST")
-        principal = self._authenticate(headers)
+        principal = self._authenticate(headers, data_plane=data_plane)
         with self._lock:
             endpoint = self._endpoint(name)
             self._require(endpoint, principal, "CAN_QUERY")

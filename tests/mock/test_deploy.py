@@ -241,3 +241,49 @@ def test_ai_gateway_rate_limits_and_the_inference_table_replay_reads(tmp_path: P
     )  # fmt: skip
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr  # the rejected request had failed already
     assert "3" in replayed.stdout
+
+
+def test_route_optimized_endpoint_on_its_own_host_with_oauth_only(server: MockServer) -> None:
+    w = sdk.WorkspaceClient(host=server.url, token=TOKEN)
+    endpoint = w.serving_endpoints.create_and_wait(
+        "fast-prices",
+        route_optimized=True,
+        config=serving.EndpointCoreConfigInput(name="fast-prices", served_entities=[_entity("1")]),
+        timeout=WAIT,
+    )
+    assert endpoint.route_optimized is True
+    assert endpoint.endpoint_url.startswith(server.data_plane_url)
+    assert endpoint.data_plane_info.query_info.endpoint_url == endpoint.endpoint_url
+    w.serving_endpoints.set_permissions(
+        endpoint.id,
+        access_control_list=[
+            serving.ServingEndpointAccessControlRequest(
+                service_principal_name=CLIENT_ID, permission_level=serving.ServingEndpointPermissionLevel.CAN_QUERY
+            )
+        ],
+    )
+    sp = sdk.WorkspaceClient(host=server.url, client_id=CLIENT_ID, client_secret=SECRET)
+    answer = sp.serving_endpoints_data_plane.query("fast-prices", dataframe_records=ROWS)
+    assert answer.served_model_name == "prices-1"
+    with pytest.raises(sdk.errors.BadRequest, match="route-optimized"):
+        w.serving_endpoints.query("fast-prices", dataframe_records=ROWS)
+    with httpx.Client() as client:
+        pat = client.post(
+            endpoint.endpoint_url, headers={"Authorization": f"Bearer {TOKEN}"}, json={"dataframe_records": ROWS}
+        )
+        assert pat.status_code == 401
+        assert "OAuth tokens only" in pat.json()["message"]
+        # The data-plane host answers queries of route-optimized endpoints, nothing else.
+        assert client.get(f"{server.data_plane_url}/api/2.0/serving-endpoints").status_code == 404
+
+
+def test_a_document_endpoint_marked_route_optimized() -> None:
+    marked = MockServer([SAMPLES / "docs-example-dataframe.json"], token=TOKEN, route_optimized=["example-endpoint"])
+    with marked as s, s.client() as client:
+        details = client.get("/api/2.0/serving-endpoints/example-endpoint").json()
+        assert details["route_optimized"] is True
+        assert details["endpoint_url"] == f"{s.data_plane_url}/serving-endpoints/example-endpoint/invocations"
+        refused = client.post("/serving-endpoints/example-endpoint/invocations", json={"dataframe_records": ROWS})
+        assert refused.status_code == 400
+    with pytest.raises(ValueError, match="no endpoint named"):
+        MockServer([SAMPLES / "docs-example-dataframe.json"], route_optimized=["nope"])
