@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .hostile import CANARY_TEXT, ROOT, assert_clean, run_cli
+from .hostile import CANARY_TEXT, ROOT, assert_clean, run_cli, run_inprocess
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -143,21 +143,21 @@ ACCEPTED = {
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_a_signature_no_document_can_hold_is_a_one_line_error(name: str, tmp_path: Path, env: dict[str, str]) -> None:
+def test_a_signature_no_document_can_hold_is_a_one_line_error(name: str, tmp_path: Path) -> None:
     model = _model(tmp_path, name, REFUSED[name])
     out = tmp_path / "doc.json"
-    run = run_cli("from-mlflow", str(model), "-o", str(out), env=env)
+    run = run_inprocess("from-mlflow", str(model), "-o", str(out))
     assert run.code == 2, str(run)
     assert_clean(run)
     assert not out.exists()
-    assert_clean(run_cli("inspect", f"mlflow:{model}", env=env), codes=(2,))
+    assert_clean(run_inprocess("inspect", f"mlflow:{model}"), codes=(2,))
 
 
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
-def test_every_document_from_mlflow_writes_validates(name: str, tmp_path: Path, env: dict[str, str]) -> None:
+def test_every_document_from_mlflow_writes_validates(name: str, tmp_path: Path) -> None:
     model = _model(tmp_path, name, ACCEPTED[name])
     out = tmp_path / "doc.json"
-    written = run_cli("from-mlflow", str(model), "-o", str(out), env=env)
+    written = run_inprocess("from-mlflow", str(model), "-o", str(out))
     assert written.code == 0, str(written)
-    validated = run_cli("validate", str(out), env=env)
+    validated = run_inprocess("validate", str(out))
     assert validated.code == 0, str(validated)
