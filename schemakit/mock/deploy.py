@@ -104,6 +104,8 @@ class DeployAPI(ManagementAPI, QueryAPI):
         self._deploy: dict[str, DeployState] = {}
         self._inference_dir: Path | None = None
         self._data_plane_url: str | None = None
+        #: (endpoint, served model, status class) -> requests answered, for `/metrics`.
+        self._served: collections.Counter[tuple[str, str, str]] = collections.Counter()
         #: (endpoint, limit index, key value) -> times of the calls in the current window.
         self._calls: dict[tuple[str, int, str], collections.deque[float]] = {}
 
@@ -171,7 +173,8 @@ class DeployAPI(ManagementAPI, QueryAPI):
             if route == "metrics":
                 allow(method, path, "GET")
                 self._require(endpoint, principal, "CAN_VIEW")
-                return Response(200, _metrics(endpoint).encode(), content_type="text/plain; version=0.0.4")
+                counts = {(m, c): n for (e, m, c), n in self._served.items() if e == name}
+                return Response(200, _metrics(endpoint, counts).encode(), content_type="text/plain; version=0.0.4")
             self._require(endpoint, principal, "CAN_MANAGE")
             state = self._deploy_state(name)
             if route == "tags":
@@ -377,9 +380,14 @@ class DeployAPI(ManagementAPI, QueryAPI):
                 data_plane=data_plane,
             )
         except ApiError as exc:
-            self._log_inference(name, gateway, principal, body, exc.status, exc.message.encode(), "", started)
+            served = dict(exc.headers).get("served-model-name", "")
+            with self._lock:
+                self._served[(name, served, f"{exc.status // 100}xx")] += 1
+            self._log_inference(name, gateway, principal, body, exc.status, exc.message.encode(), served, started)
             raise
         served = dict(response.headers).get("served-model-name", "")
+        with self._lock:
+            self._served[(name, served, "2xx")] += 1
         self._log_inference(name, gateway, principal, body, response.status, response.body, served, started)
         return response
 
@@ -628,14 +636,24 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _metrics(endpoint: Endpoint) -> str:
+def _metrics(endpoint: Endpoint, counts: Mapping[tuple[str, str], int]) -> str:
+    """Prometheus text as `GET .../metrics` answers it: request counts by served entity and status class."""
     lines = [
         "# HELP request_count_total Requests the endpoint answered.",
         "# TYPE request_count_total counter",
     ]
-    for name, pct in endpoint.traffic():
-        share = endpoint.queries * pct // 100
-        lines.append(f'request_count_total{{served_entity_name="{_label(name)}"}} {share}')
+    for name, _ in endpoint.traffic():
+        total = sum(n for (model, _), n in counts.items() if model == name)
+        lines.append(f'request_count_total{{served_entity_name="{_label(name)}"}} {total}')
+    for kind in ("4xx", "5xx"):
+        lines += [
+            f"# HELP request_{kind}_count_total Requests answered with a {kind} status.",
+            f"# TYPE request_{kind}_count_total counter",
+        ]
+        for name, _ in endpoint.traffic():
+            lines.append(
+                f'request_{kind}_count_total{{served_entity_name="{_label(name)}"}} {counts.get((name, kind), 0)}'
+            )
     lines += ["# HELP cpu_usage_percentage CPU use of the model servers.", "# TYPE cpu_usage_percentage gauge"]
     for name, _ in endpoint.traffic():
         lines.append(f'cpu_usage_percentage{{served_entity_name="{_label(name)}"}} 1.0')
