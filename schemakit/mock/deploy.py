@@ -240,6 +240,14 @@ class DeployAPI(ManagementAPI, QueryAPI):
             if existing is not None and not existing.deleted:
                 raise ApiError(400, "RESOURCE_ALREADY_EXISTS", f"Endpoint with name '{name}' already exists.")
             schema, traffic, entities = self._config(name, config, 1)
+            # Everything the body says is checked before the endpoint exists: a refused create leaves nothing.
+            tags = {
+                tag["key"]: str(tag.get("value", ""))
+                for tag in _list(data, "tags")
+                if isinstance(tag, dict) and isinstance(tag.get("key"), str) and tag["key"]
+            }
+            gateway = data.get("ai_gateway")
+            limits = _list(data, "rate_limits")
             settings = self._create_settings().replace(traffic=traffic)
             created = now_ms()
             endpoint = Endpoint(
@@ -260,16 +268,12 @@ class DeployAPI(ManagementAPI, QueryAPI):
             _reset_logs(endpoint)
             self._endpoints[name] = endpoint
             self._by_id[endpoint.id] = name
-            state = DeployState(entities=entities, route_optimized=data.get("route_optimized") is True)
+            state = DeployState(entities=entities, route_optimized=data.get("route_optimized") is True, tags=tags)
             self._deploy[name] = state
-            for tag in _list(data, "tags"):
-                if isinstance(tag, dict) and isinstance(tag.get("key"), str):
-                    state.tags[tag["key"]] = str(tag.get("value", ""))
-            gateway = data.get("ai_gateway")
             if isinstance(gateway, dict):
                 state.ai_gateway = dict(gateway)
-            elif data.get("rate_limits"):
-                state.ai_gateway = {"rate_limits": _list(data, "rate_limits")}
+            elif limits:
+                state.ai_gateway = {"rate_limits": limits}
             return json_response(200, self._details(endpoint, "CAN_MANAGE", time.monotonic()))
 
     def _create_settings(self) -> EndpointSettings:

@@ -330,3 +330,13 @@ def test_every_endpoint_object_reads_field_by_field_as_the_sdk_dataclass(tmp_pat
     for label, sent in objects.items():
         kept = serving.ServingEndpointDetailed.from_dict(sent).as_dict()
         assert _dropped(sent, kept) == [], label
+
+
+def test_a_refused_create_leaves_nothing(server: MockServer) -> None:
+    entity = {"entity_name": ENTITY, "entity_version": "1"}
+    with server.client() as client:
+        refused = client.post(
+            "/api/2.0/serving-endpoints", json={"name": "half", "config": {"served_entities": [entity]}, "tags": "x"}
+        )
+        assert refused.status_code == 400
+        assert client.get("/api/2.0/serving-endpoints/half").status_code == 404
