@@ -54,6 +54,7 @@ __all__ = [
     "Response",
     "UserSpec",
     "document_bytes_for",
+    "load_registry",
     "load_sources",
 ]
 
