@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from schemakit._exceptions import SchemakitError
-from schemakit.core.model import EndpointSchema, FormatKind
+from schemakit.core.model import EndpointSchema, FormatKind, RequestKind
 from schemakit.core.resolve import resolve
 from schemakit.mock.core import (
     ADMIN_USER,
@@ -37,6 +37,7 @@ from schemakit.mock.core import (
 from schemakit.mock.http import ApiError, Headers, Response, allow, json_response
 from schemakit.mock.management import ManagementAPI
 from schemakit.mock.queries import QueryAPI
+from schemakit.mock.responses import answers_completions
 from schemakit.mock.state import EndpointSettings
 
 __all__ = ["DEFAULT_UPDATE_SECONDS", "DeployAPI", "Registry"]
@@ -493,6 +494,10 @@ class DeployAPI(ManagementAPI, QueryAPI):
 
     def _details(self, endpoint: Endpoint, level: str, now: float) -> dict[str, Any]:
         details = super()._details(endpoint, level, now)
+        first = endpoint.schema.models[0]
+        fmt = first.format(FormatKind.OBJECT)
+        if fmt is not None and fmt.request is RequestKind.CHAT_AGENT and answers_completions(first):
+            details["task"] = "agent/v1/chat"  # a ChatModel: a ChatAgent's request, a chat completion's answer
         state = self._deploy.get(endpoint.name)
         config = details.get("config") or details.get("pending_config")
         if config is not None:

@@ -21,6 +21,7 @@ from schemakit.core.types import EMULATOR_VALUE, is_binary_format, is_datetime_f
 __all__ = [
     "MAX_ANSWER_BYTES",
     "AnswerBudget",
+    "answers_completions",
     "count_rows",
     "input_rows",
     "respond",
@@ -133,8 +134,7 @@ def respond(
         if kind is RequestKind.RESPONSES:
             return responses_body(_agent_text(seed, model.name), seed.hex()[:16], model.name)
         shape = _answer_shape(response.body, wrapped=False) if response is not None else None
-        # A ChatModel takes the same request as a ChatAgent; its answer (`choices`, not `messages`) tells them apart.
-        completion = shape is not None and shape.kind is Kind.OBJECT and shape.field("choices") is not None
+        completion = answers_completions(model)
         if kind is RequestKind.CHAT_AGENT and not completion:
             return _chat_agent_answer(seed, model.name)
         if shape is None:
@@ -165,6 +165,17 @@ def respond(
         return {"predictions": values}
     # Predictions that are not a list (a dict of columns, a scalar): one value for the whole batch.
     return _Generator(row_seed(model.name, rows), model.name, payload, budget).value(response.body, "")
+
+
+def answers_completions(model: ServedModel) -> bool:
+    """Whether the model answers an object request with a chat or text completion (`choices`).
+
+    A ChatModel takes the same request as a ChatAgent; its answer (`choices`, not `messages`) tells them apart.
+    """
+    if model.response is None:
+        return False
+    shape = _answer_shape(model.response.body, wrapped=False)
+    return shape.kind is Kind.OBJECT and shape.field("choices") is not None
 
 
 def responses_body(text: str, ident: str, model: str) -> dict[str, Any]:

@@ -115,3 +115,9 @@ def test_chat_model_answers_what_chat_completion_response_accepts(server: MockSe
     assert isinstance(message.content, str)
     assert not message.tool_calls
     assert parsed.choices[0].finish_reason == "stop"
+
+
+def test_each_agent_endpoint_reports_its_task(server: MockServer) -> None:
+    with server.client() as client:
+        tasks = {e["name"]: e.get("task") for e in client.get("/api/2.0/serving-endpoints").json()["endpoints"]}
+    assert tasks == {"chat-agent": "agent/v2/chat", "responses-agent": "agent/v1/responses", "chat-model": "agent/v1/chat"}
