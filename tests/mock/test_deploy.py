@@ -166,6 +166,12 @@ def test_mlflow_deployments_create_and_update(server: MockServer, monkeypatch: p
     assert gateway["usage_tracking_config"] == {"enabled": True}
     assert client.predict(endpoint="mlflow-prices", inputs={"dataframe_records": ROWS})["predictions"]
     client.delete_endpoint("mlflow-prices")
+    assert "mlflow-prices" not in {e["name"] for e in client.list_endpoints()}
+    chunks = list(
+        client.predict_stream(endpoint="chat-endpoint", inputs={"messages": [{"role": "user", "content": "Hi"}]})
+    )
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert chunks[-1]["usage"]["total_tokens"] > 0
 
 
 def test_llm_documents_report_foundation_model_entities(server: MockServer) -> None:
@@ -303,13 +309,16 @@ def _dropped(sent: Any, kept: Any, path: str = "") -> list[str]:
 
 def test_every_endpoint_object_reads_field_by_field_as_the_sdk_dataclass(tmp_path: Path) -> None:
     registry = {f"{ENTITY}/1": REGISTRY[f"{ENTITY}/1"]}
-    with MockServer(
-        [SAMPLES / "foundation-model-chat.json", SAMPLES / "multi-model.json"],
-        token=TOKEN,
-        registry=registry,
-        update_seconds=0.3,
-        route_optimized=["chat-endpoint"],
-    ) as running, running.client() as client:
+    with (
+        MockServer(
+            [SAMPLES / "foundation-model-chat.json", SAMPLES / "multi-model.json"],
+            token=TOKEN,
+            registry=registry,
+            update_seconds=0.3,
+            route_optimized=["chat-endpoint"],
+        ) as running,
+        running.client() as client,
+    ):
         entity = {"entity_name": ENTITY, "entity_version": "1", "workload_size": "Small", "scale_to_zero_enabled": True}
         created = client.post(
             "/api/2.0/serving-endpoints",
