@@ -448,7 +448,15 @@ def build_payload(
 class _Builder:
     """Generates the cases of one format and labels each with the engine."""
 
-    def __init__(self, model: ServedModel, fmt: InputFormat, validator: PayloadValidator, rng: random.Random) -> None:
+    def __init__(
+        self,
+        model: ServedModel,
+        fmt: InputFormat,
+        validator: PayloadValidator,
+        rng: random.Random,
+        stream: bool = False,
+    ) -> None:
+        self.stream = stream
         self.model = model
         self.fmt = fmt
         self.validator = validator
@@ -459,7 +467,7 @@ class _Builder:
 
     def _columns(self) -> tuple[Column, ...]:
         columns = list(self.fmt.columns)
-        if self.fmt.kind is FormatKind.OBJECT:
+        if self.fmt.kind is FormatKind.OBJECT and not self.stream:
             # Streaming answers are server-sent events, not the JSON body the response schema describes.
             columns = [c for c in columns if c.name != "stream"]
         return tuple(columns)
@@ -580,6 +588,9 @@ class _Builder:
             if isinstance(data, list) and data and isinstance(data[0], list) and data[0]:
                 short: dict[str, JSONValue] = {**split, "data": [data[0][:-1]]}
                 self.add("mutation: a row one value short", "mutation", {**good, fmt.kind.value: short})
+            if fmt.named_columns and "columns" in split:
+                positional = {k: v for k, v in split.items() if k != "columns"}
+                self.add("positional rows (no columns list)", "valid", {**good, fmt.kind.value: positional})
             columns = split.get("columns")
             if isinstance(columns, list) and columns and isinstance(data, list) and data and isinstance(data[0], list):
                 twice: dict[str, JSONValue] = {"columns": [*columns, columns[0]], "data": [[*data[0], data[0][0]]]}
@@ -625,10 +636,12 @@ def generate_cases(
     formats: Sequence[str] | None = None,
     large: bool = False,
     validator: PayloadValidator | None = None,
+    stream: bool = False,
 ) -> list[Case]:
     """Every case of a served model: for each format, valid edges first, then mutations, engine-labelled.
 
-    `large` adds two payloads at the endpoint's size limit (just under and just over: 4 or 16 MB).
+    `large` adds two payloads at the endpoint's size limit (just under and just over: 4 or 16 MB);
+    `stream` lets object requests set `stream` (whose answers are events, not the 200 body).
     The same model and seed always give the same cases in the same order.
     """
     checker = validator or compile_validator(model)
@@ -637,7 +650,7 @@ def generate_cases(
         if formats and fmt.kind.value not in formats:
             continue
         rng = random.Random(f"{seed}:{model.name}:{index}")  # noqa: S311 - deterministic test data
-        out += _Builder(model, fmt, checker, rng).generate(large=large)
+        out += _Builder(model, fmt, checker, rng, stream).generate(large=large)
     return out
 
 
