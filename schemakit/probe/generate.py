@@ -45,6 +45,7 @@ __all__ = [
     "interleave",
     "sample_value",
     "spread",
+    "tensor_row",
 ]
 
 #: Every datetime form MLflow's scoring server reads (as `is_iso8601` accepts them), plus forms it refuses;
@@ -246,7 +247,7 @@ def edge_values(t: DataType, rng: random.Random | None = None, depth: int = 0) -
         out = _arrays(t, rng, depth)
     elif t.kind is Kind.MAP:
         inner = sample_value(t.items, rng, depth + 1) if t.items is not None else 1
-        out = [("empty map", {}), ("one entry", {"k": inner}), ("unicode key", {"clé ✓": inner})]
+        out = [("one entry", {"k": inner}), ("empty map", {}), ("unicode key", {"clé ✓": inner})]
     elif t.kind is Kind.OBJECT:
         out = _objects(t, rng, depth)
     elif t.kind is Kind.UNION:
@@ -271,10 +272,10 @@ def _arrays(t: DataType, rng: random.Random, depth: int) -> list[tuple[str, JSON
     high = t.max_items if t.max_items is not None else max(low, 3)
     if t.shape and len(t.shape) > 1 and t.shape[1] > 0:
         low = high = t.shape[1]
-    out: list[tuple[str, JSONValue]] = []
+    # The first edge is the column's ordinary value in every other case: a non-empty one where allowed.
+    out: list[tuple[str, JSONValue]] = [("shortest array", [item] * max(low, 1) if high >= 1 else [])]
     if low == 0:
         out.append(("empty array", []))
-    out.append(("shortest array", [item] * max(low, 1) if high >= 1 else []))
     if high > max(low, 1):
         out.append(("longest array" if t.max_items is not None else "several items", [item] * high))
     if t.items is not None and depth < 3:
@@ -402,7 +403,7 @@ def bad_values(t: DataType, rng: random.Random | None = None) -> list[tuple[str,
 # -- payloads ---------------------------------------------------------------------------------------------
 
 
-def _tensor_row(t: DataType, value: JSONValue) -> JSONValue:
+def tensor_row(t: DataType, value: JSONValue) -> JSONValue:
     """One row of a tensor (shape without its first dimension), filled with `value`."""
     shape = tuple(t.shape or (-1,))[1:]
     row: JSONValue = value
@@ -498,7 +499,7 @@ class _Builder:
     def payload(self, rows: Sequence[Row], params: Mapping[str, JSONValue] | None = None) -> dict[str, JSONValue]:
         if self.fmt.tensor is not None:
             value = sample_value(self.fmt.tensor, self.rng)
-            return build_payload(self.fmt, params=params, tensor_rows=[_tensor_row(self.fmt.tensor, value)] * len(rows))
+            return build_payload(self.fmt, params=params, tensor_rows=[tensor_row(self.fmt.tensor, value)] * len(rows))
         return build_payload(self.fmt, rows, params)
 
     def generate(self, *, large: bool = False) -> list[Case]:
@@ -521,7 +522,7 @@ class _Builder:
     def _many_rows(self) -> JSONValue:
         if self.fmt.tensor is not None:
             edges = [v for _, v in edge_values(self.fmt.tensor, self.rng) if v is not None]
-            tensors = [_tensor_row(self.fmt.tensor, self.rng.choice(edges)) for _ in range(5)]
+            tensors = [tensor_row(self.fmt.tensor, self.rng.choice(edges)) for _ in range(5)]
             return build_payload(self.fmt, tensor_rows=tensors)
         choices = {c.name: [v for _, v in edge_values(c.type, self.rng)] or [None] for c in self.columns}
         # pandas reads a datetime column in the form of its first value: one form per column and payload.
@@ -535,10 +536,10 @@ class _Builder:
         tensor = self.fmt.tensor
         assert tensor is not None
         for label, value in edge_values(tensor, self.rng):
-            self.add(f"tensor: {label}", "valid", build_payload(self.fmt, tensor_rows=[_tensor_row(tensor, value)]))
+            self.add(f"tensor: {label}", "valid", build_payload(self.fmt, tensor_rows=[tensor_row(tensor, value)]))
         for label, value in bad_values(tensor, self.rng):
-            self.add(f"tensor: {label}", "mutation", build_payload(self.fmt, tensor_rows=[_tensor_row(tensor, value)]))
-        good = _tensor_row(tensor, sample_value(tensor, self.rng))
+            self.add(f"tensor: {label}", "mutation", build_payload(self.fmt, tensor_rows=[tensor_row(tensor, value)]))
+        good = tensor_row(tensor, sample_value(tensor, self.rng))
         if isinstance(good, list) and good:
             self.add("tensor: a row one item short", "mutation", build_payload(self.fmt, tensor_rows=[good[:-1]]))
 

@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 
 from schemakit.check.validator import PayloadValidator, compile_validator
 from schemakit.core.model import DataType, EndpointSchema, FormatKind, InputFormat, JSONValue, Kind, ServedModel
-from schemakit.probe.generate import DATETIME_FORMS, bad_values, build_payload, edge_values, generate_cases
+from schemakit.probe.generate import (
+    DATETIME_FORMS,
+    bad_values,
+    build_payload,
+    edge_values,
+    generate_cases,
+    sample_value,
+    tensor_row,
+)
 from schemakit.runtime.jsonsem import INT32, INT64
 from schemakit.runtime.values import is_iso8601
 
@@ -162,10 +170,17 @@ def payload_strategy(
 
 def _broken(fmt: InputFormat, composed: st.SearchStrategy[dict[str, JSONValue]]) -> st.SearchStrategy[Any]:
     """A valid-looking payload of the format with one column's value replaced by one that breaks a rule."""
+    if fmt.tensor is not None:
+        tensor = fmt.tensor
+        spoilt = [build_payload(fmt, tensor_rows=[tensor_row(tensor, v)]) for _, v in bad_values(tensor)]
+        good = tensor_row(tensor, sample_value(tensor))
+        if isinstance(good, list) and good:
+            spoilt.append(build_payload(fmt, tensor_rows=[good[:-1]]))
+        return st.sampled_from(spoilt) if spoilt else composed
     bad: list[tuple[str, JSONValue]] = []
     for column in fmt.columns:
         bad += [(column.name, value) for _, value in bad_values(column.type)]
-    if not bad or fmt.tensor is not None:
+    if not bad:
         return composed
 
     def spoil(payload: dict[str, JSONValue], choice: tuple[str, JSONValue]) -> dict[str, JSONValue]:
