@@ -28,9 +28,7 @@ def test_the_emulator_agrees_on_every_generated_payload(path: Path) -> None:
         report = run_probe(schema, target, options, spec=str(path))
     assert report.not_done == []
     assert report.sent == sum(g.generated for g in report.groups)
-    disagreements = {
-        (o.case.model, o.case.format, o.case.label): f"{o.kind}: {o.detail}" for o in report.disagreements
-    }
+    disagreements = {(o.case.model, o.case.format, o.case.label): f"{o.kind}: {o.detail}" for o in report.disagreements}
     assert disagreements == {}, json.dumps({" / ".join(k): v for k, v in disagreements.items()}, indent=1)
     assert report.score == 1.0
     assert report.exit_code == 0
