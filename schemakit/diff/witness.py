@@ -16,7 +16,7 @@ import copy
 import dataclasses
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,23 +95,36 @@ def find_witnesses(
         old_model = olds.get(finding.old_model or finding.model)
         if old_model is None:
             continue
-        new_model = news.get(finding.model)
-        witness: Witness | None
-        if finding.location.part == "response":
-            witness = _response_witness(old_model, new_model, finding) if new_model is not None else None
-        elif new_model is None:
-            witness = _removed_model_witness(old_model, generated("old", old_model), news)
-        else:
-            witness = _request_witness(
-                finding,
-                generated("old", old_model),
-                generated("new", new_model),
-                validator("old", old_model),
-                validator("new", new_model),
-            )
+        try:
+            witness = _witness_for(finding, old_model, news.get(finding.model), news, generated, validator)
+        except (RecursionError, OverflowError, ValueError, MemoryError):
+            # A document no generator can walk (nesting past the recursion limit, bounds past a double)
+            # gets no witness, never a crash of `diff`.
+            witness = None
         if witness is not None:
             out[index] = witness
     return out
+
+
+def _witness_for(
+    finding: Finding,
+    old_model: ServedModel,
+    new_model: ServedModel | None,
+    news: Mapping[str, ServedModel],
+    generated: Callable[[str, ServedModel], list[Case]],
+    validator: Callable[[str, ServedModel], PayloadValidator],
+) -> Witness | None:
+    if finding.location.part == "response":
+        return _response_witness(old_model, new_model, finding) if new_model is not None else None
+    if new_model is None:
+        return _removed_model_witness(old_model, generated("old", old_model), news)
+    return _request_witness(
+        finding,
+        generated("old", old_model),
+        generated("new", new_model),
+        validator("old", old_model),
+        validator("new", new_model),
+    )
 
 
 def _removed_model_witness(

@@ -67,6 +67,9 @@ _BAD_DATETIMES: tuple[str, ...] = ("01/02/2024", "2023-02-29", "2024-13-01T00:00
 _UNICODE = ("héllo wörld", "日本語のテキスト", "emoji 🙂👍", "Ελληνικά", "right-to-left עברית")
 _LONG_STRING = 4096
 _NON_BASE64 = "not base64!"
+#: Sizes past these are not built (a document may say maxLength 2^70): such an edge is left out.
+_MAX_TEXT = 1_000_000
+_MAX_ITEMS = 10_000
 
 Row = dict[str, JSONValue]
 
@@ -180,8 +183,11 @@ def _floats(t: DataType) -> list[tuple[str, float | int]]:
         if not math.isfinite(value) or not lo <= value <= hi or float(value) in seen:
             continue
         if isinstance(t.multiple_of, (int, float)) and t.multiple_of > 0:
-            quotient = value / t.multiple_of
-            if quotient != int(quotient):
+            try:
+                quotient = value / t.multiple_of
+                if quotient != int(quotient):
+                    continue
+            except (OverflowError, ValueError):
                 continue
         seen.add(float(value))
         out.append((label, value))
@@ -204,7 +210,7 @@ def _matches(t: DataType, text: str) -> bool:
 
 
 def _strings(t: DataType, rng: random.Random) -> list[tuple[str, str]]:
-    long_size = t.max_length if t.max_length is not None else _LONG_STRING
+    long_size = t.max_length if t.max_length is not None and t.max_length <= _MAX_TEXT else _LONG_STRING
     filler = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789 ") for _ in range(min(long_size, 64)))
     long_text = (filler * (long_size // max(1, len(filler)) + 1))[:long_size]
     picks = [
@@ -216,7 +222,7 @@ def _strings(t: DataType, rng: random.Random) -> list[tuple[str, str]]:
         ("quotes and escapes", 'a "quoted"\\ line\nbreak\ttab'),
         ("digits as text", "42"),
     ]
-    if t.min_length is not None:
+    if t.min_length is not None and t.min_length <= _MAX_TEXT:
         picks.append(("shortest allowed", "x" * t.min_length))
     out = [(label, text) for label, text in picks if _matches(t, text)]
     return out
@@ -272,6 +278,9 @@ def _arrays(t: DataType, rng: random.Random, depth: int) -> list[tuple[str, JSON
     high = t.max_items if t.max_items is not None else max(low, 3)
     if t.shape and len(t.shape) > 1 and t.shape[1] > 0:
         low = high = t.shape[1]
+    if low > _MAX_ITEMS:
+        return []
+    high = min(high, _MAX_ITEMS)
     # The first edge is the column's ordinary value in every other case: a non-empty one where allowed.
     out: list[tuple[str, JSONValue]] = [("shortest array", [item] * max(low, 1) if high >= 1 else [])]
     if low == 0:
@@ -353,9 +362,9 @@ def bad_values(t: DataType, rng: random.Random | None = None) -> list[tuple[str,
         out += [("NaN", math.nan), ("number as text", "1.5"), ("boolean for a number", False)]
     elif t.kind is Kind.STRING:
         out.append(("number for a string", 42))
-        if t.max_length is not None:
+        if t.max_length is not None and t.max_length < _MAX_TEXT:
             out.append(("longer than maxLength", "x" * (t.max_length + 1)))
-        if t.min_length:
+        if t.min_length and t.min_length <= _MAX_TEXT:
             out.append(("shorter than minLength", "x" * (t.min_length - 1)))
         if t.pattern is not None:
             for text in ("", "\u0000", "!!", "zz zz"):
@@ -374,10 +383,10 @@ def bad_values(t: DataType, rng: random.Random | None = None) -> list[tuple[str,
         if t.items is not None:
             for label, value in bad_values(t.items, rng)[:2]:
                 out.append((f"item: {label}", [value]))
-        if t.max_items is not None:
+        if t.max_items is not None and t.max_items < _MAX_ITEMS:
             item = sample_value(t.items, rng) if t.items is not None else 1
             out.append(("more than maxItems", [item] * (t.max_items + 1)))
-        if t.min_items:
+        if t.min_items and t.min_items <= _MAX_ITEMS:
             item = sample_value(t.items, rng) if t.items is not None else 1
             out.append(("fewer than minItems", [item] * (t.min_items - 1)))
     elif t.kind is Kind.MAP:
@@ -408,7 +417,7 @@ def tensor_row(t: DataType, value: JSONValue) -> JSONValue:
     shape = tuple(t.shape or (-1,))[1:]
     row: JSONValue = value
     for size in reversed(shape):
-        row = [row] * (size if size > 0 else 2)
+        row = [row] * (min(size, _MAX_ITEMS) if size > 0 else 2)
     return row
 
 

@@ -57,6 +57,9 @@ def _native(t: DataType) -> st.SearchStrategy[Any] | None:
             high = min(high, int(t.maximum))
         return st.integers(low, high) if low <= high else None
     if t.is_number:
+        for bound in (t.minimum, t.maximum):
+            if isinstance(bound, int) and abs(bound) > 2**1000:
+                return None  # past what a double holds: the edges cover it
         return st.floats(
             min_value=float(t.minimum) if isinstance(t.minimum, (int, float)) else None,
             max_value=float(t.maximum) if isinstance(t.maximum, (int, float)) else None,
@@ -65,7 +68,9 @@ def _native(t: DataType) -> st.SearchStrategy[Any] | None:
             width=32 if t.kind is Kind.FLOAT else 64,
         )
     if t.kind is Kind.STRING:
-        return st.text(min_size=t.min_length or 0, max_size=t.max_length if t.max_length is not None else 40)
+        if (t.min_length or 0) > 1000:
+            return None
+        return st.text(min_size=t.min_length or 0, max_size=min(t.max_length, 1000) if t.max_length is not None else 40)
     if t.kind is Kind.BINARY:
         return st.binary(max_size=32).map(lambda b: base64.b64encode(b).decode("ascii"))
     if t.kind is Kind.BOOLEAN:
