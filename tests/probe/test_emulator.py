@@ -112,3 +112,40 @@ def test_cli_cannot_run_says_so_in_one_line() -> None:
     nothing = _cli(spec, "--target", "http://127.0.0.1:9/", "--budget", "2", "--request-timeout", "1")
     assert nothing.returncode == 2  # no answer could be judged
     assert "got no complete answer" in nothing.stdout
+
+
+def test_an_endpoint_target_uses_the_workspace_credentials() -> None:
+    """`endpoint:NAME` on the emulated workspace: host and token as every other command takes them."""
+    spec = SAMPLES / "multi-model.json"
+    schema = schemakit.load(str(spec))
+    with schemakit.MockServer([str(spec)], token="dapi-probe-test-token") as server:
+        name = server.endpoints[0]
+        target = open_target(schema, f"endpoint:{name}", host=server.url, token=server.token)
+        assert set(target.urls) == {"ads-1", "ads-2", "ctr_calibrator"}
+        report = run_probe(schema, target, ProbeOptions(budget=15, rate=0), spec=str(spec))
+        assert report.exit_code == 0
+        assert report.sent == 15
+        done = _cli(
+            str(spec),
+            "--target",
+            f"endpoint:{name}",
+            "--host",
+            server.url,
+            "--token",
+            server.token,
+            "--budget",
+            "6",
+            "--model",
+            "ads-2",
+            "--input-format",
+            "dataframe_records",
+            "--format",
+            "json",
+        )
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        assert [(g["model"], g["format"], g["sent"]) for g in data["groups"]] == [("ads-2", "dataframe_records", 6)]
+        assert "dapi-probe-test-token" not in done.stdout + done.stderr
+        wrong = _cli(str(spec), "--target", "mock", "--input-format", "instances")
+        assert wrong.returncode == 2
+        assert "not a format of the probed models" in wrong.stderr
