@@ -117,8 +117,8 @@ def probe(
     groups = load_recorded(replay_dir, schema, options) if replay_dir is not None else None
     click.echo(
         terminal(
-            f"schemakit probe: at most {budget:,} request(s) at {rate:g}/s, {concurrency} at once, "
-            f"within {deadline:g} s"
+            f"schemakit probe: at most {budget:,} request(s), "
+            f"{f'{rate:g} a second' if rate else 'no rate limit'}, {concurrency} at once, within {deadline:g} s"
         ),
         err=True,
     )

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from schemakit._exceptions import SourceError
 from schemakit._io import atomic_write_bytes, dump_json
@@ -122,7 +122,7 @@ def open_target(
     if base.endswith("/invocations"):
         named = base.rsplit("/", 3)
         if len(named) == 4 and named[1] == "served-models":
-            wanted = [m for m in served if m.name == _unquote(named[2])]
+            wanted = [m for m in served if m.name == unquote(named[2])]
             if not wanted:
                 raise SourceError(f"the target URL names served model {named[2]!r}, which the document does not have")
             urls = {wanted[0].name: target}
@@ -137,12 +137,6 @@ def open_target(
     else:
         urls = {m.name: base + _model_path(m) for m in served}
     return Target(http.origin_text(target), urls, extra, None, secrets)
-
-
-def _unquote(text: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(text)
 
 
 def _model_path(model: ServedModel) -> str:
@@ -510,11 +504,13 @@ def _report(
 # -- recording ----------------------------------------------------------------------------------------------
 
 
-def _text_or_base64(name: str, data: bytes) -> dict[str, str]:
+def _text_or_base64(name: str, data: bytes, *, scrub: bool = False) -> dict[str, str]:
     try:
-        return {name: data.decode("utf-8")}
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return {f"{name}_base64": base64.b64encode(data).decode("ascii")}
+    # An answer may quote something shaped like a token: masked as in every other output.
+    return {name: http.scrub(text) if scrub else text}
 
 
 def write_recording(directory: str | Path, report: ProbeReport, spec: str) -> None:
@@ -540,7 +536,7 @@ def write_recording(directory: str | Path, report: ProbeReport, spec: str) -> No
                 "content_type": answer.content_type,
                 "seconds": round(answer.seconds, 6),
                 "error": answer.error,
-                **_text_or_base64("body", answer.body),
+                **_text_or_base64("body", answer.body, scrub=True),
             },
         }
         atomic_write_bytes(folder / "cases" / name, dump_json(record) + b"\n")
