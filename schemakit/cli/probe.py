@@ -59,7 +59,9 @@ __all__ = ["probe"]
 )
 @click.option("--record", "record_dir", metavar="DIR", help="Keep each payload and the server's answer under DIR.")
 @click.option("--replay", "replay_dir", metavar="DIR", help="Send the cases recorded in DIR instead of generated ones.")
-@click.option("--output", "output_file", metavar="FILE", help="Write the report to FILE (atomically), not stdout.")
+@click.option(
+    "-o", "--output", "output_file", metavar="FILE", help="Write the report to FILE (atomically), not stdout."
+)
 @format_option(*OUTPUT_FORMATS)
 @source_options
 def probe(

@@ -136,7 +136,8 @@ def open_target(
             )
     else:
         urls = {m.name: base + _model_path(m) for m in served}
-    return Target(http.origin_text(target), urls, extra, None, secrets)
+    # Sent as credentials: only to the target's origin, never after a redirect off it.
+    return Target(http.origin_text(target), urls, {}, (lambda: extra) if extra else None, secrets)
 
 
 def _model_path(model: ServedModel) -> str:
@@ -178,12 +179,13 @@ def _endpoint_target(
     except ValueError as exc:
         raise SourceError(str(exc)) from None
     base = f"{credentials.host.rstrip('/')}/serving-endpoints/{quote(name, safe='')}"
+    extra = dict(headers)
     return Target(
         http.origin_text(credentials.host),
         {m.name: base + _model_path(m) for m in served},
-        headers,
-        credentials.headers,
-        credentials.secrets,
+        {},
+        lambda: {**extra, **credentials.headers()},
+        credentials.secrets | frozenset(v for v in extra.values() if v),
     )
 
 

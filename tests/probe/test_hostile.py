@@ -189,3 +189,29 @@ def test_a_schema_valid_payload_rejected_is_reported_with_the_server_answer(
     group = next(g for g in report.groups if g.format == "dataframe_split")
     assert group.score is not None
     assert 0 < group.score < 1
+
+
+def test_target_headers_never_follow_a_redirect_off_the_target(
+    serve: Callable[[Behaviour], Server], schema: schemakit.EndpointSchema
+) -> None:
+    elsewhere_auth: list[str] = []
+
+    def elsewhere(handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        elsewhere_auth.append(handler.headers.get("Authorization", ""))
+        _answer(handler, 200, b'{"predictions": [0.5]}')
+
+    other = serve(elsewhere)
+    # Another origin: same host, another port.
+    location = other.url.replace("127.0.0.1", "localhost")
+
+    def redirect(handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        handler.send_response(307)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    server = serve(redirect)
+    target = open_target(schema, server.url, headers={"Authorization": "Bearer dapi0123456789abcdef0123"})
+    report = run_probe(schema, target, ProbeOptions(budget=3, rate=0, concurrency=1))
+    assert report.sent == 3
+    assert elsewhere_auth == ["", "", ""]
