@@ -243,6 +243,11 @@ class ProbeReport:
         }
 
 
+def _cut(text: str, limit: int) -> str:
+    folded = " ".join(text.split())
+    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
+
+
 def _score(score: float | None) -> str:
     return "n/a" if score is None else f"{score:.1%}"
 
@@ -274,6 +279,9 @@ def render_text(report: ProbeReport) -> str:
             for outcome in found[:10]:
                 rules = f" [{', '.join(outcome.case.rules)}]" if outcome.case.rules else ""
                 lines.append(f"    {outcome.case.label}{rules}: {outcome.detail}")
+                lines.append(f"      sent: {_cut(outcome.case.body.decode('utf-8', 'replace'), 160)}")
+                if kind in ("accepted-invalid", "response-mismatch"):
+                    lines.append(f"      answer: {_cut(outcome.excerpt(), 160)}")
             if len(found) > 10:
                 lines.append(f"    ... {len(found) - 10} more (--format json lists them all)")
     lines += [f"not done: {line}" for line in report.not_done]
