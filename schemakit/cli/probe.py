@@ -22,8 +22,9 @@ __all__ = ["probe"]
     "--target",
     required=True,
     metavar="TARGET",
-    help="Where to send: an invocations URL or an endpoint's base URL, endpoint:[PROFILE/]NAME, or mock "
-    "(the emulator, started for the run).",
+    help="Where to send: an invocations URL or an endpoint's base URL, endpoint:[PROFILE/]NAME, mock "
+    "(the emulator, started for the run) or mlflow:PATH (MLflow's scoring server for a local model folder, "
+    "started and stopped for the run).",
 )
 @click.option(
     "--budget",

@@ -102,7 +102,11 @@ def open_target(
     profile: str | None = None,
     models: Sequence[ServedModel] | None = None,
 ) -> Target:
-    """Resolve `target` (a URL, `endpoint:[PROFILE/]NAME` or `mock`) to one invocations URL per served model."""
+    """Resolve `target` to one invocations URL per served model.
+
+    `target` is a URL, `endpoint:[PROFILE/]NAME`, `mock` (the emulator) or `mlflow:PATH` (MLflow's scoring
+    server for a local model folder); the emulator and MLflow's server are stopped by `Target.close`.
+    """
     served = list(models if models is not None else schema.models)
     extra = dict(headers or {})
     secrets = frozenset(v for v in extra.values() if v)
@@ -110,6 +114,8 @@ def open_target(
         return _mock_target(schema, served)
     if target.startswith("endpoint:"):
         return _endpoint_target(target, served, extra, host, token, profile)
+    if target.startswith("mlflow:"):
+        return _mlflow_target(target, served)
     parts = urlsplit(target)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SourceError(f"{target[:80]!r}: expected an http(s) URL, endpoint:NAME or mock as the target")
@@ -159,6 +165,74 @@ def _mock_target(schema: EndpointSchema, served: Sequence[ServedModel]) -> Targe
         frozenset({server.token}),
         server.stop,
     )
+
+
+#: Seconds MLflow's scoring server may take to answer /ping after it is started.
+MLFLOW_START_SECONDS = 180.0
+
+
+def _mlflow_target(target: str, served: Sequence[ServedModel]) -> Target:
+    """MLflow's own scoring server for a local model folder, started for the run on 127.0.0.1 and stopped after."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+
+    folder = Path(target.removeprefix("mlflow:")).expanduser()
+    if not (folder / "MLmodel").is_file():
+        raise SourceError(f"{target}: expected mlflow:PATH, a local model folder with an MLmodel file")
+    if len(served) != 1:
+        raise SourceError(f"{target}: an MLflow model serves one model; the document serves {len(served)}")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the server
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # `mlflow models serve` as its documentation gives it; the folder is the one the user named.
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(folder), "--env-manager", "local"]
+    process = subprocess.Popen(
+        [*command, "-h", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log, env=env
+    )
+
+    def stop() -> None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+        log.close()
+
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_ping(url, process, log)
+    except BaseException:
+        stop()
+        raise
+    return Target(
+        f"MLflow's scoring server for {folder.name} at {url}", {served[0].name: f"{url}/invocations"}, close=stop
+    )
+
+
+def _wait_for_ping(url: str, process: Any, log: Any) -> None:
+    import httpx
+
+    ends = time.monotonic() + MLFLOW_START_SECONDS
+    while time.monotonic() < ends:
+        if process.poll() is not None:
+            log.seek(0)
+            tail = log.read()[-4000:].decode("utf-8", "replace").strip().splitlines()
+            said = http.one_line(tail[-1], 300) if tail else "no output"
+            raise SourceError(f"MLflow's scoring server exited (code {process.returncode}): {said}")
+        try:
+            if httpx.get(f"{url}/ping", timeout=2, trust_env=False).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise SourceError(f"MLflow's scoring server did not answer {url}/ping within {MLFLOW_START_SECONDS:g} s")
 
 
 def _endpoint_target(

@@ -118,3 +118,41 @@ def test_the_disagreements_are_the_committed_ones(probed: dict[str, ProbeReport]
             "the probe's disagreements with MLflow's scoring server changed (regenerate with "
             f"SCHEMAKIT_PROBE_RESULTS=write after checking them):\n{reports}"
         )
+
+
+def test_an_mlflow_target_starts_and_stops_the_scoring_server(saved_models: Path, mlflow_env: dict[str, str]) -> None:
+    import re
+
+    import httpx
+
+    model = saved_models / "positional"
+    root = HERE.parents[1]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemakit",
+            "probe",
+            f"mlflow:{model}",
+            "--target",
+            f"mlflow:{model}",
+            "--budget",
+            "8",
+            "--format",
+            "json",
+        ],
+        env={**mlflow_env, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=root,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    data = json.loads(done.stdout)
+    assert data["sent"] == 8
+    assert data["judged"] == 8
+    url = re.search(r"http://127\.0\.0\.1:\d+", data["target"])
+    assert url is not None
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url.group(0)}/ping", timeout=2)  # stopped when the run ended
