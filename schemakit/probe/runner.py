@@ -192,9 +192,7 @@ def _mlflow_target(target: str, served: Sequence[ServedModel]) -> Target:
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     # `mlflow models serve` as its documentation gives it; the folder is the one the user named.
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(folder), "--env-manager", "local"]
-    process = subprocess.Popen(
-        [*command, "-h", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log, env=env
-    )
+    process = subprocess.Popen([*command, "-h", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log, env=env)
 
     def stop() -> None:
         process.terminate()
