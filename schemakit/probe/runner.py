@@ -25,8 +25,8 @@ from urllib.parse import quote, unquote, urlsplit
 from schemakit._exceptions import SourceError
 from schemakit._io import atomic_write_bytes, dump_json
 from schemakit.check.validator import PayloadValidator, compile_validator, jsonschema_fallback
-from schemakit.core.model import EndpointSchema, ServedModel
-from schemakit.probe.generate import Case, generate_cases, interleave, spread
+from schemakit.core.model import EndpointSchema, FormatKind, ServedModel
+from schemakit.probe.generate import Case, encode, generate_cases, interleave, spread
 from schemakit.probe.report import Answer, GroupReport, Outcome, ProbeReport
 from schemakit.runtime import http
 
@@ -286,38 +286,17 @@ def _models(schema: EndpointSchema, options: ProbeOptions) -> list[ServedModel]:
 
 
 def load_recorded(directory: str | Path, schema: EndpointSchema, options: ProbeOptions) -> list[list[Case]]:
-    """Cases recorded by `--record DIR`, labelled again by the engine for `schema` (the current verdicts)."""
+    """Cases recorded by `--record DIR` (or request witnesses written by `diff --witnesses DIR`), labelled
+    again by the engine for `schema`: the current verdicts."""
     folder = Path(directory)
-    index_path = folder / "index.json"
-    try:
-        index = json.loads(_read_capped(index_path))
-    except OSError as exc:
-        raise SourceError(f"{index_path}: cannot read the recording ({exc.strerror or type(exc).__name__})") from None
-    except ValueError:
-        raise SourceError(f"{index_path}: not a recording made by schemakit probe --record") from None
-    entries = index.get("cases") if isinstance(index, dict) else None
-    if not isinstance(entries, list):
-        raise SourceError(f"{index_path}: not a recording made by schemakit probe --record (no case list)")
+    if not (folder / "index.json").exists() and folder.is_dir() and any(folder.glob("*.json")):
+        entries = _witness_entries(folder, schema)
+    else:
+        entries = _recorded_entries(folder)
     wanted = set(options.models)
     validators: dict[str, PayloadValidator] = {}
     groups: dict[tuple[str, str], list[Case]] = {}
-    for entry in entries:
-        if not isinstance(entry, str) or "/" in entry or "\\" in entry or entry.startswith("."):
-            raise SourceError(f"{index_path}: a case file name {str(entry)[:60]!r} is not a plain file name")
-        path = folder / "cases" / entry
-        try:
-            record = json.loads(_read_capped(path))
-            request = record["request"]
-            body = (
-                base64.b64decode(request["body_base64"], validate=True)
-                if "body_base64" in request
-                else str(request["body"]).encode("utf-8")
-            )
-            model_name, fmt, label = str(record["model"]), str(record["format"]), str(record["label"])
-        except OSError as exc:
-            raise SourceError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
-        except (ValueError, KeyError, TypeError):
-            raise SourceError(f"{path}: not a case recorded by schemakit probe --record") from None
+    for model_name, fmt, label, body in entries:
         if wanted and model_name not in wanted:
             continue
         if options.formats and fmt not in options.formats:
@@ -339,6 +318,64 @@ def load_recorded(directory: str | Path, schema: EndpointSchema, options: ProbeO
         )
         groups.setdefault((model_name, fmt), []).append(case)
     return list(groups.values())
+
+
+def _recorded_entries(folder: Path) -> list[tuple[str, str, str, bytes]]:
+    index_path = folder / "index.json"
+    try:
+        index = json.loads(_read_capped(index_path))
+    except OSError as exc:
+        raise SourceError(f"{index_path}: cannot read the recording ({exc.strerror or type(exc).__name__})") from None
+    except ValueError:
+        raise SourceError(f"{index_path}: not a recording made by schemakit probe --record") from None
+    names = index.get("cases") if isinstance(index, dict) else None
+    if not isinstance(names, list):
+        raise SourceError(f"{index_path}: not a recording made by schemakit probe --record (no case list)")
+    out = []
+    for entry in names:
+        if not isinstance(entry, str) or "/" in entry or "\\" in entry or entry.startswith("."):
+            raise SourceError(f"{index_path}: a case file name {str(entry)[:60]!r} is not a plain file name")
+        path = folder / "cases" / entry
+        try:
+            record = json.loads(_read_capped(path))
+            request = record["request"]
+            body = (
+                base64.b64decode(request["body_base64"], validate=True)
+                if "body_base64" in request
+                else str(request["body"]).encode("utf-8")
+            )
+            out.append((str(record["model"]), str(record["format"]), str(record["label"]), body))
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+        except (ValueError, KeyError, TypeError):
+            raise SourceError(f"{path}: not a case recorded by schemakit probe --record") from None
+    return out
+
+
+def _witness_entries(folder: Path, schema: EndpointSchema) -> list[tuple[str, str, str, bytes]]:
+    """Request witnesses of `diff --witnesses DIR`, for the served models `schema` still has."""
+    known = {m.name: m for m in schema.models}
+    out = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            record = json.loads(_read_capped(path))
+            finding, witness = record["finding"], record["witness"]
+            model_name, rule = str(finding["model"]), str(finding["rule"])
+            where = str(finding.get("where") or "")
+            side, value = witness["side"], witness["value"]
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+        except (ValueError, KeyError, TypeError):
+            raise SourceError(
+                f"{path}: neither a probe recording nor a witness of schemakit diff --witnesses"
+            ) from None
+        model = known.get(model_name)
+        if side != "request" or model is None:
+            continue  # a response witness, or a served model the document no longer has
+        keys = [f.kind.value for f in model.formats if f.key is not None and isinstance(value, dict) and f.key in value]
+        fmt = keys[0] if keys else FormatKind.OBJECT.value
+        out.append((model_name, fmt, f"witness: {rule} ({where})", encode(value)))
+    return out
 
 
 def _read_capped(path: Path) -> bytes:

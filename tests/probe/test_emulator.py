@@ -149,3 +149,43 @@ def test_an_endpoint_target_uses_the_workspace_credentials() -> None:
         wrong = _cli(str(spec), "--target", "mock", "--input-format", "instances")
         assert wrong.returncode == 2
         assert "not a format of the probed models" in wrong.stderr
+
+
+def test_the_candidate_is_probed_with_diff_witnesses(tmp_path: Path) -> None:
+    """The deploy gate's proof, sent: the candidate must refuse each payload its diff says breaks."""
+    live, candidate = ROOT / "tests/diff/data/ads-v2.json", ROOT / "tests/diff/data/ads-v1.json"
+    witnesses = tmp_path / "witnesses"
+    gate = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemakit",
+            "diff",
+            str(live),
+            str(candidate),
+            "--format",
+            "json",
+            "--witnesses",
+            str(witnesses),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert gate.returncode == 1, gate.stderr
+    request_side = [
+        f
+        for f in json.loads(gate.stdout)["findings"]
+        if f["severity"] == "breaking" and f["location"]["part"] == "request" and f["witness"]
+    ]
+    assert request_side
+    done = _cli(str(candidate), "--target", "mock", "--replay", str(witnesses), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["sent"] == len(request_side)
+    assert data["score"] == 1.0
+    labels = [o["label"] for g in data["groups"] for o in g["disagreements"] + g["not_judged"]]
+    assert labels == []
