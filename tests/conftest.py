@@ -6,9 +6,11 @@ import contextlib
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -69,6 +71,21 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
+#: What `python` without -W or PYTHONWARNINGS filters (see the `warnings` documentation, "Default Warning Filter").
+_DEFAULT_WARNING_FILTERS: tuple[tuple[warnings._ActionKind, type[Warning]], ...] = (
+    ("ignore", DeprecationWarning),
+    ("ignore", PendingDeprecationWarning),
+    ("ignore", ImportWarning),
+    ("ignore", ResourceWarning),
+)
+
+
+def _show_on_stderr(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def run_cli_in_process(
     *args: str,
     input: bytes | str | None = None,
@@ -91,6 +108,13 @@ def run_cli_in_process(
         if cwd is not None:
             stack.enter_context(contextlib.chdir(cwd) if sys.version_info >= (3, 11) else _chdir(cwd))
         out, err, _ = stack.enter_context(runner.isolation(input=input))
+        # The interpreter's own warning filters, not the suite's "error": a warning is printed on stderr, as a
+        # real run prints it (a test that wants none asserts on stderr).
+        stack.enter_context(warnings.catch_warnings())
+        warnings.resetwarnings()
+        warnings.showwarning = _show_on_stderr
+        for action, category in _DEFAULT_WARNING_FILTERS:
+            warnings.simplefilter(action, category, append=True)
         try:
             code = run(list(args))
         except SystemExit as exc:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from schemakit._exceptions import RemoteRefError
 from schemakit.core.infer import TypeReader, request_kind, required_list
 from schemakit.core.load import (
     DEFAULT_MAX_DEPTH,
@@ -20,6 +21,8 @@ from schemakit.core.load import (
     check_shape,
     display_name,
     load_document,
+    parse_text,
+    read_source_bytes,
 )
 from schemakit.core.model import (
     KEYED_FORMATS,
@@ -32,7 +35,8 @@ from schemakit.core.model import (
     ServedModel,
 )
 from schemakit.core.refs import escape_token, inline_refs
-from schemakit.core.sources import fetch_reference
+from schemakit.core.sources import kind_of
+from schemakit.runtime.http import same_origin
 
 __all__ = ["INVOCATIONS_PATH", "load", "resolve"]
 
@@ -377,3 +381,33 @@ _OBJECT_REQUEST_KEYS = frozenset(k.required_field for k in RequestKind if k.requ
 def _is_object_request(branch: Mapping[str, Any]) -> bool:
     properties = branch.get("properties")
     return isinstance(properties, dict) and bool(_OBJECT_REQUEST_KEYS & set(properties))
+
+
+def fetch_reference(uri: str, referrer: str, options: LoadOptions) -> Any:
+    """The JSON value behind a remote `$ref` (only with --allow-remote-refs).
+
+    A document from the network may reference its own origin only; the caller's
+    headers (a token) go only to the referrer's origin. A fragment is parsed, never
+    checked to be an OpenAPI document, and cannot itself allow further remote refs.
+    """
+    target = kind_of(uri)
+    if target.produces != "bytes":
+        raise RemoteRefError(f"{display_name(uri)}: a $ref cannot name a {target.name} source")
+    if not kind_of(referrer).local:
+        if target.local or not same_origin(uri, referrer):
+            raise RemoteRefError(
+                f"{display_name(uri)}: a document fetched from {display_name(referrer)} may reference only "
+                "its own origin, never a local file, a git revision or another host"
+            )
+    elif target.name == "stdin":
+        raise RemoteRefError("a $ref cannot name standard input")
+    headers = options.headers if target.name == "url" and same_origin(uri, referrer) else None
+    fetch_options = LoadOptions(
+        headers=headers,
+        timeout=options.timeout,
+        max_bytes=options.max_bytes,
+        max_depth=options.max_depth,
+        max_nodes=options.max_nodes,
+        allow_remote_refs=False,
+    )
+    return parse_text(read_source_bytes(uri, fetch_options), display_name(uri), fetch_options)

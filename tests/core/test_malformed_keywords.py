@@ -109,3 +109,12 @@ def test_plain_http_server_urls_are_a_warning(url: str, warned: bool) -> None:
     document["servers"] = [{"url": url}]
     codes = [d.code for d in schemakit.validate_document(document).diagnostics]
     assert ("server-not-https" in codes) is warned
+
+
+def test_a_pattern_python_warns_about_prints_no_python_warning(tmp_path: Path, run_cli: Any) -> None:
+    # `[[:alpha:]]` compiles, with a FutureWarning from `re` ("possible nested set"): the user sees a verdict only.
+    spec = tmp_path / "doc.json"
+    spec.write_text(json.dumps(_document({"type": "string", "pattern": "[[:alpha:]]"})))
+    result = run_cli("validate", str(spec))
+    assert "Warning" not in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
