@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from schemakit._exceptions import InvalidPayloadError, SchemakitError
 from schemakit.core.limits import request_limit
 from schemakit.core.model import EndpointSchema, ServedModel
+from schemakit.core.policy import require_usable
 from schemakit.runtime.engine import Engine
 from schemakit.runtime.keywords import unsupported_keywords
 from schemakit.runtime.payload_rules import SCHEMA_CODES, SERVING_RULES
@@ -262,8 +263,13 @@ def compile_validator(
     max_errors: int = 100,
     strict: bool = False,
     max_request_bytes: int | None = None,
+    force: bool = False,
 ) -> PayloadValidator:
-    """A validator for one served model. `disable` switches serving rules off by code."""
+    """A validator for one served model. `disable` switches serving rules off by code.
+
+    A model from a document with errors is refused (`InvalidDocumentError`) unless `force=True`.
+    """
+    require_usable(model, force=force)
     return PayloadValidator(
         model, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
     )
@@ -276,8 +282,10 @@ def compile_endpoint_validator(
     max_errors: int = 100,
     strict: bool = False,
     max_request_bytes: int | None = None,
+    force: bool = False,
 ) -> EndpointValidator:
-    """A validator that checks a payload against every served model of `schema`."""
+    """A validator that checks a payload against every served model of `schema` (refused as `compile_validator`)."""
+    require_usable(schema, force=force)
     return EndpointValidator(
         schema, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
     )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Any
 
 import click
 
 from schemakit._exceptions import ParseError
-from schemakit.check.validator import SERVING_RULES, PayloadReport, compile_validator
+from schemakit.check.validator import SERVING_RULES, PayloadReport, Problem, compile_validator
 from schemakit.cli.common import echo_json, format_option, load_options, load_schema, source_options
 from schemakit.core.load import LoadOptions, read_source_bytes
 from schemakit.runtime.payload_rules import PAYLOAD_RULES, SCHEMA_RULES
@@ -99,7 +98,7 @@ def check(
     ]
     for report in reports:
         if report.counts.get("invalid-json"):
-            raise _not_json(where, report.problems[0].message)
+            raise _not_json(where, report.problems[0])
     if output_format == "json":
         echo_json(
             {
@@ -134,9 +133,8 @@ def _echo_text(where: str, report: PayloadReport) -> None:
     click.echo(f"{shown_where}: {terminal(report.summary())}")
 
 
-def _not_json(where: str, message: str) -> ParseError:
-    match = re.match(r"line (\d+), column (\d+): (.*)", message)
-    if match is None:
-        return ParseError(f"{where}: {message}")
-    line, column = int(match[1]), int(match[2])
-    return ParseError(f"{where}:{line}:{column}: {match[3]}", line=line, column=column)
+def _not_json(where: str, problem: Problem) -> ParseError:
+    if problem.line is None or problem.col is None:
+        return ParseError(f"{where}: {problem.message}")
+    reason = problem.message.removeprefix(f"line {problem.line}, column {problem.col}: ")
+    return ParseError(f"{where}:{problem.line}:{problem.col}: {reason}", line=problem.line, column=problem.col)

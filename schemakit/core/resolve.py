@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,8 @@ class _Resolver(TypeReader):
                 }
             normalized_paths[model.path] = {**normalized_paths[model.path], "post": operation}
         normalized["paths"] = normalized_paths
+        errors = tuple(d for d in self.diagnostics if d.severity == "error")
+        models = [replace(m, document_errors=errors, document_source=source or title) for m in models]
         return EndpointSchema(
             title=title,
             version=version,

@@ -62,6 +62,7 @@ class MockServer:
         grants: Iterable[tuple[str, str, str]] = (),
         access_log: Callable[[str], None] | None = None,
         load_options: LoadOptions | None = None,
+        force: bool = False,
         **default_settings: Any,
     ) -> None:
         """Build the emulated workspace (nothing listens until `start` or `serve_forever`).
@@ -72,6 +73,7 @@ class MockServer:
         request (never a header). Bad settings raise `ValueError`, bad sources `SourceError`.
         """
         from schemakit.core.model import EndpointSchema
+        from schemakit.core.policy import require_usable
         from schemakit.mock.emulator import DEFAULT_MAX_BODY_BYTES, MockHTTPServer, MockWorkspace, load_sources
         from schemakit.mock.state import EndpointSettings, load_settings_file
 
@@ -79,6 +81,8 @@ class MockServer:
             raise ValueError("the admin token must not be empty")
         resolved = [s if isinstance(s, EndpointSchema) else str(s) for s in sources]
         schemas, documents = load_sources(resolved, load_options)
+        for schema in schemas:  # the library's policy: no answers for a document with errors, unless forced
+            require_usable(schema, need_models=False, force=force)
         per_endpoint: dict[str, EndpointSettings] = {}
         base = EndpointSettings().replace(**default_settings)
         for name, value in (settings or {}).items():
