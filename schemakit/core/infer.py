@@ -229,32 +229,11 @@ def _datatype(schema: Any, resolver: TypeReader, pointer: str) -> DataType:
     nullable = "null" in type_list
     non_null = [t for t in type_list if t != "null"]
 
-    for combinator in ("oneOf", "anyOf"):
-        branches = schema.get(combinator)
-        if isinstance(branches, list) and not non_null:
-            variants: list[DataType] = []
-            for i, branch in enumerate(branches):
-                if isinstance(branch, dict) and branch.get("type") == "null":
-                    nullable = True
-                    continue
-                variants.append(_datatype(branch, resolver, f"{pointer}/{combinator}/{i}"))
-            if len(variants) == 1:
-                only = variants[0]
-                return replace_type(
-                    only,
-                    nullable=only.nullable or nullable,
-                    description=description or only.description,
-                    schema=schema,
-                )
-            if variants:
-                return DataType(
-                    Kind.UNION,
-                    nullable,
-                    variants=tuple(variants),
-                    enum=enum,
-                    description=description,
-                    schema=schema,
-                )
+    if not non_null:
+        for combinator in ("oneOf", "anyOf"):
+            combined, nullable = _combined_type(schema, combinator, resolver, pointer, nullable, enum, description)
+            if combined is not None:
+                return combined
     if not non_null:
         if "properties" in schema:
             non_null = ["object"]
@@ -284,33 +263,74 @@ def _datatype(schema: Any, resolver: TypeReader, pointer: str) -> DataType:
     if kind in SCALAR_KINDS or kind is Kind.NULL:
         return DataType(kind, **common)
     if kind_name == "array":
-        items = schema.get("items")
-        prefix = schema.get("prefixItems")
-        item_type: DataType | None = None
-        positions: tuple[DataType, ...] | None = None
-        if isinstance(prefix, list) and prefix:
-            positions = tuple(_datatype(p, resolver, f"{pointer}/prefixItems/{i}") for i, p in enumerate(prefix))
-        if isinstance(items, (dict, bool)) and items is not False:
-            item_type = _datatype(items, resolver, f"{pointer}/items")
-        elif positions:
-            distinct = {v.display() for v in positions}
-            item_type = positions[0] if len(distinct) == 1 else DataType(Kind.UNION, variants=positions)
-        closed = positions is not None and (items is False or schema.get("maxItems") == len(positions))
-        declared = schema.get("x-shape", schema.get("shape"))
-        shape = tuple(int(d) for d in declared) if isinstance(declared, list) else None
-        return DataType(Kind.ARRAY, items=item_type, shape=shape, prefix_items=positions, closed=closed, **common)
+        return _array_type(schema, resolver, pointer, common)
     if kind_name == "object":
-        properties = schema.get("properties")
-        if isinstance(properties, dict) and properties:
-            fields = resolver.object_columns(schema, pointer)
-            return DataType(Kind.OBJECT, fields=fields, **common)
-        additional = schema.get("additionalProperties")
-        if isinstance(additional, dict):
-            value_type = _datatype(additional, resolver, f"{pointer}/additionalProperties")
-            return DataType(Kind.MAP, items=value_type, **common)
-        return DataType(Kind.OBJECT, **common)
+        return _object_type(schema, resolver, pointer, common)
     # normalize() has already reported and dropped any type name JSON Schema does not have.
     return DataType(Kind.ANY, nullable, description=description, schema=schema)
+
+
+def _combined_type(
+    schema: dict[str, Any],
+    combinator: str,
+    resolver: TypeReader,
+    pointer: str,
+    nullable: bool,
+    enum: tuple[JSONValue, ...] | None,
+    description: str | None,
+) -> tuple[DataType | None, bool]:
+    """A `oneOf`/`anyOf` without `type`: its one non-null branch, or a union; a null branch makes it nullable."""
+    branches = schema.get(combinator)
+    if not isinstance(branches, list):
+        return None, nullable
+    variants: list[DataType] = []
+    for i, branch in enumerate(branches):
+        if isinstance(branch, dict) and branch.get("type") == "null":
+            nullable = True
+            continue
+        variants.append(_datatype(branch, resolver, f"{pointer}/{combinator}/{i}"))
+    if len(variants) == 1:
+        only = variants[0]
+        merged = replace_type(
+            only, nullable=only.nullable or nullable, description=description or only.description, schema=schema
+        )
+        return merged, nullable
+    if variants:
+        union = DataType(
+            Kind.UNION, nullable, variants=tuple(variants), enum=enum, description=description, schema=schema
+        )
+        return union, nullable
+    return None, nullable
+
+
+def _array_type(schema: dict[str, Any], resolver: TypeReader, pointer: str, common: dict[str, Any]) -> DataType:
+    items = schema.get("items")
+    prefix = schema.get("prefixItems")
+    item_type: DataType | None = None
+    positions: tuple[DataType, ...] | None = None
+    if isinstance(prefix, list) and prefix:
+        positions = tuple(_datatype(p, resolver, f"{pointer}/prefixItems/{i}") for i, p in enumerate(prefix))
+    if isinstance(items, (dict, bool)) and items is not False:
+        item_type = _datatype(items, resolver, f"{pointer}/items")
+    elif positions:
+        distinct = {v.display() for v in positions}
+        item_type = positions[0] if len(distinct) == 1 else DataType(Kind.UNION, variants=positions)
+    closed = positions is not None and (items is False or schema.get("maxItems") == len(positions))
+    declared = schema.get("x-shape", schema.get("shape"))
+    shape = tuple(int(d) for d in declared) if isinstance(declared, list) else None
+    return DataType(Kind.ARRAY, items=item_type, shape=shape, prefix_items=positions, closed=closed, **common)
+
+
+def _object_type(schema: dict[str, Any], resolver: TypeReader, pointer: str, common: dict[str, Any]) -> DataType:
+    properties = schema.get("properties")
+    if isinstance(properties, dict) and properties:
+        fields = resolver.object_columns(schema, pointer)
+        return DataType(Kind.OBJECT, fields=fields, **common)
+    additional = schema.get("additionalProperties")
+    if isinstance(additional, dict):
+        value_type = _datatype(additional, resolver, f"{pointer}/additionalProperties")
+        return DataType(Kind.MAP, items=value_type, **common)
+    return DataType(Kind.OBJECT, **common)
 
 
 def request_kind(fields: tuple[Column, ...]) -> RequestKind:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from schemakit.core.model import Diagnostic, FormatKind, InputFormat, Severity
@@ -273,59 +273,127 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def keyword_problem(key: str, value: Any, is_31: bool) -> str | None:
-    """Why a keyword's value cannot be a JSON Schema keyword's value, or None when it can."""
-    if key in _SCHEMA_LIST_KEYWORDS:
-        # Each element is checked where it stands, as a schema.
-        if not isinstance(value, list) or not value:
-            return f"'{key}' must be a non-empty list of schemas, got {json_name(value)}"
-    elif key == "prefixItems":
-        if not isinstance(value, list):
-            return f"'prefixItems' must be a list of schemas, got {json_name(value)}"
-    elif key == "items":
-        if not isinstance(value, (dict, bool, list)):
-            return f"'items' must be a schema, got {json_name(value)}"
-    elif key in _SCHEMA_MAP_KEYWORDS:
-        if not isinstance(value, dict):
-            return f"'{key}' must map names to schemas, got {json_name(value)}"
-        if key == "patternProperties":
-            for pattern in value:
-                reason = pattern_problem(pattern)
-                if reason is not None:
-                    return f"patternProperties key {pattern!r} is not a regular expression ({reason})"
-    elif key in _SCHEMA_KEYWORDS:
-        if not isinstance(value, (dict, bool)):
-            return f"'{key}' must be a schema, got {json_name(value)}"
-    elif key == "required":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"'required' must be a list of names, got {json_name(value)}"
-    elif key == "enum":
-        if not isinstance(value, list):
-            return f"'enum' must be a list of values, got {json_name(value)}"
-    elif key == "type":
-        names = [value] if isinstance(value, str) else value if isinstance(value, list) else None
-        unknown = [n for n in names or [] if not (isinstance(n, str) and n in _JSON_TYPES)]
-        if names is None or not names or unknown:
-            shown = unknown[0] if unknown else value
-            return f"unknown JSON Schema type {shown!r:.60} (expected {', '.join(sorted(_JSON_TYPES))})"
-    elif key in _COUNT_KEYWORDS:
-        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            return f"'{key}' must be a non-negative integer, got {value!r:.60}"
-    elif key in _NUMBER_KEYWORDS:
-        boolean_bound = not is_31 and key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool)
-        if not (is_number(value) or boolean_bound):
-            return f"'{key}' must be a number, got {value!r:.60}"
-        if key == "multipleOf" and is_number(value) and value <= 0:
-            return f"'multipleOf' must be greater than 0, got {value!r}"
-    elif key == "pattern":
-        if not isinstance(value, str):
-            return f"'pattern' must be a regular expression string, got {json_name(value)}"
-        reason = pattern_problem(value)
+# -- one function per keyword (as jsonschema's `_keywords.py`): why a value cannot be that keyword's -------------
+#: Each takes (keyword, value, is_31) and returns the reason, or None when the value can be the keyword's.
+KeywordCheck = Callable[[str, Any, bool], str | None]
+
+
+def _schema_list(key: str, value: Any, is_31: bool) -> str | None:
+    # Each element is checked where it stands, as a schema.
+    if not isinstance(value, list) or not value:
+        return f"'{key}' must be a non-empty list of schemas, got {json_name(value)}"
+    return None
+
+
+def _prefix_items(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, list):
+        return f"'prefixItems' must be a list of schemas, got {json_name(value)}"
+    return None
+
+
+def _items(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, (dict, bool, list)):
+        return f"'items' must be a schema, got {json_name(value)}"
+    return None
+
+
+def _schema_map(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, dict):
+        return f"'{key}' must map names to schemas, got {json_name(value)}"
+    return None
+
+
+def _pattern_properties(key: str, value: Any, is_31: bool) -> str | None:
+    problem = _schema_map(key, value, is_31)
+    if problem is not None:
+        return problem
+    for pattern in value:
+        reason = pattern_problem(pattern)
         if reason is not None:
-            return f"pattern {value!r:.60} is not a regular expression ({reason})"
-    elif key == "uniqueItems" and not isinstance(value, bool):
+            return f"patternProperties key {pattern!r} is not a regular expression ({reason})"
+    return None
+
+
+def _schema(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, (dict, bool)):
+        return f"'{key}' must be a schema, got {json_name(value)}"
+    return None
+
+
+def _required(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return f"'required' must be a list of names, got {json_name(value)}"
+    return None
+
+
+def _enum(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, list):
+        return f"'enum' must be a list of values, got {json_name(value)}"
+    return None
+
+
+def _type(key: str, value: Any, is_31: bool) -> str | None:
+    names = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+    unknown = [n for n in names or [] if not (isinstance(n, str) and n in _JSON_TYPES)]
+    if names is None or not names or unknown:
+        shown = unknown[0] if unknown else value
+        return f"unknown JSON Schema type {shown!r:.60} (expected {', '.join(sorted(_JSON_TYPES))})"
+    return None
+
+
+def _count(key: str, value: Any, is_31: bool) -> str | None:
+    if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return f"'{key}' must be a non-negative integer, got {value!r:.60}"
+    return None
+
+
+def _number(key: str, value: Any, is_31: bool) -> str | None:
+    # OpenAPI 3.0 (JSON Schema draft 4) writes exclusive bounds as booleans beside minimum/maximum.
+    boolean_bound = not is_31 and key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool)
+    if not (is_number(value) or boolean_bound):
+        return f"'{key}' must be a number, got {value!r:.60}"
+    if key == "multipleOf" and is_number(value) and value <= 0:
+        return f"'multipleOf' must be greater than 0, got {value!r}"
+    return None
+
+
+def _pattern(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, str):
+        return f"'pattern' must be a regular expression string, got {json_name(value)}"
+    reason = pattern_problem(value)
+    if reason is not None:
+        return f"pattern {value!r:.60} is not a regular expression ({reason})"
+    return None
+
+
+def _unique_items(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, bool):
         return f"'uniqueItems' must be true or false, got {value!r:.60}"
     return None
+
+
+#: The keywords whose values the lint checks, each with its check; other keywords pass as they are.
+KEYWORD_CHECKS: Mapping[str, KeywordCheck] = {
+    **dict.fromkeys(_SCHEMA_LIST_KEYWORDS, _schema_list),
+    "prefixItems": _prefix_items,
+    "items": _items,
+    **dict.fromkeys(_SCHEMA_MAP_KEYWORDS, _schema_map),
+    "patternProperties": _pattern_properties,
+    **dict.fromkeys(_SCHEMA_KEYWORDS, _schema),
+    "required": _required,
+    "enum": _enum,
+    "type": _type,
+    **dict.fromkeys(_COUNT_KEYWORDS, _count),
+    **dict.fromkeys(_NUMBER_KEYWORDS, _number),
+    "pattern": _pattern,
+    "uniqueItems": _unique_items,
+}
+
+
+def keyword_problem(key: str, value: Any, is_31: bool) -> str | None:
+    """Why a keyword's value cannot be a JSON Schema keyword's value, or None when it can."""
+    check = KEYWORD_CHECKS.get(key)
+    return check(key, value, is_31) if check is not None else None
 
 
 def pattern_problem(pattern: str) -> str | None:
