@@ -21,8 +21,11 @@ __all__ = [
     "DOCUMENT_RULE_INDEX",
     "STANDARD_DIALECTS",
     "URI_KEYWORDS",
-    "DocumentLint",
     "Reporter",
+    "check_chat_roles",
+    "check_examples",
+    "cross_check",
+    "report_uri_keyword",
     "format_names",
     "is_number",
     "json_name",
@@ -157,7 +160,11 @@ DOCUMENT_RULE_INDEX: Mapping[str, Rule] = rule_index(DOCUMENT_RULES)
 
 
 class Reporter:
-    """Collects the diagnostics of one document; every code must be a declared document rule."""
+    """Collects the diagnostics of one document; every code must be a declared document rule.
+
+    Building the model is plain functions over this value (`normalize`, `datatype`, `build_schema`, ...),
+    each taking the reporter first, as openapi-python-client's parser does: no inheritance tower.
+    """
 
     def __init__(self, openapi: str) -> None:
         self.openapi = openapi
@@ -171,89 +178,92 @@ class Reporter:
         self.diagnostics.append(Diagnostic(code, severity, pointer, message))
 
 
-class DocumentLint(Reporter):
-    """Checks across a served model's formats and examples, beyond reading each of them."""
+# -- checks across a served model's formats and examples, beyond reading each of them --------------------
 
-    def check_chat_roles(self, fmt: InputFormat, pointer: str) -> None:
-        """The published chat document's `role` enum leaves out `system`, which the API takes."""
-        if fmt.request is None or fmt.request.value not in ("chat", "chat_agent"):
-            return
-        messages = fmt.column("messages")
-        item = messages.type.items if messages is not None else None
-        role = item.field("role") if item is not None else None
-        enum = role.type.enum if role is not None else None
-        if enum is None or "system" in enum:
-            return
-        self.report(
-            "chat-role-missing-system",
-            "warning",
-            f"{pointer}/properties/messages/items/properties/role/enum",
-            f"the role enum lists {', '.join(repr(v) for v in enum)[:120]} but not 'system', which the chat API "
-            "takes; payloads with a system message are accepted with a warning",
-        )
 
-    def report_uri_keyword(self, key: str, value: Any, pointer: str) -> None:
-        """Report a URI-bearing keyword that is about to be dropped (silently when it names nothing to fetch)."""
-        if key in ("$schema", "jsonSchemaDialect") and value in STANDARD_DIALECTS:
-            return
-        if key in ("$id", "id") and isinstance(value, str) and _names_no_base(value):
-            return
-        if key == "id" and not isinstance(value, str):
-            return  # a property-like `id` that is no URI at all: not a keyword here
-        shown = value if isinstance(value, str) else json_name(value)
-        self.report(
-            "uri-keyword",
-            "error",
-            pointer,
-            f"{key} {shown!r:.80} names a URI a validator would resolve (schemakit never fetches or reads what a "
-            "document names); dropped",
-        )
+def check_chat_roles(r: Reporter, fmt: InputFormat, pointer: str) -> None:
+    """The published chat document's `role` enum leaves out `system`, which the API takes."""
+    if fmt.request is None or fmt.request.value not in ("chat", "chat_agent"):
+        return
+    messages = fmt.column("messages")
+    item = messages.type.items if messages is not None else None
+    role = item.field("role") if item is not None else None
+    enum = role.type.enum if role is not None else None
+    if enum is None or "system" in enum:
+        return
+    r.report(
+        "chat-role-missing-system",
+        "warning",
+        f"{pointer}/properties/messages/items/properties/role/enum",
+        f"the role enum lists {', '.join(repr(v) for v in enum)[:120]} but not 'system', which the chat API "
+        "takes; payloads with a system message are accepted with a warning",
+    )
 
-    def check_examples(self, branch: dict[str, Any], kind: FormatKind, pointer: str) -> None:
-        examples = branch.get("examples")
-        if not isinstance(examples, list):
-            return
-        for index, example in enumerate(examples):
-            if isinstance(example, dict) and kind.value not in example and {"columns", "data"} & set(example):
-                self.report(
-                    "example-not-wrapped",
-                    "warning",
-                    f"{pointer}/examples/{index}",
-                    f'the example is a bare split object; a payload wraps it as {{"{kind.value}": ...}}',
-                )
 
-    def cross_check(self, formats: list[InputFormat], pointer: str) -> None:
-        tabular = [f for f in formats if f.columns and f.kind is not FormatKind.OBJECT and f.named_columns]
-        for i, first in enumerate(tabular):
-            for second in tabular[i + 1 :]:
-                a, b = first.kind.value, second.kind.value
-                names_a = {c.name for c in first.columns}
-                names_b = {c.name for c in second.columns}
-                for only, there, missing in ((names_b - names_a, b, a), (names_a - names_b, a, b)):
-                    if only:
-                        self.report(
-                            "formats-disagree-columns",
-                            "warning",
-                            pointer,
-                            f"{there} accepts column(s) {', '.join(sorted(only))} that {missing} does not list",
-                        )
-                if first.required_columns != second.required_columns:
-                    self.report(
-                        "formats-disagree-required",
+def report_uri_keyword(r: Reporter, key: str, value: Any, pointer: str) -> None:
+    """Report a URI-bearing keyword that is about to be dropped (silently when it names nothing to fetch)."""
+    if key in ("$schema", "jsonSchemaDialect") and value in STANDARD_DIALECTS:
+        return
+    if key in ("$id", "id") and isinstance(value, str) and _names_no_base(value):
+        return
+    if key == "id" and not isinstance(value, str):
+        return  # a property-like `id` that is no URI at all: not a keyword here
+    shown = value if isinstance(value, str) else json_name(value)
+    r.report(
+        "uri-keyword",
+        "error",
+        pointer,
+        f"{key} {shown!r:.80} names a URI a validator would resolve (schemakit never fetches or reads what a "
+        "document names); dropped",
+    )
+
+
+def check_examples(r: Reporter, branch: dict[str, Any], kind: FormatKind, pointer: str) -> None:
+    examples = branch.get("examples")
+    if not isinstance(examples, list):
+        return
+    for index, example in enumerate(examples):
+        if isinstance(example, dict) and kind.value not in example and {"columns", "data"} & set(example):
+            r.report(
+                "example-not-wrapped",
+                "warning",
+                f"{pointer}/examples/{index}",
+                f'the example is a bare split object; a payload wraps it as {{"{kind.value}": ...}}',
+            )
+
+
+def cross_check(r: Reporter, formats: list[InputFormat], pointer: str) -> None:
+    tabular = [f for f in formats if f.columns and f.kind is not FormatKind.OBJECT and f.named_columns]
+    for i, first in enumerate(tabular):
+        for second in tabular[i + 1 :]:
+            a, b = first.kind.value, second.kind.value
+            names_a = {c.name for c in first.columns}
+            names_b = {c.name for c in second.columns}
+            for only, there, missing in ((names_b - names_a, b, a), (names_a - names_b, a, b)):
+                if only:
+                    r.report(
+                        "formats-disagree-columns",
                         "warning",
                         pointer,
-                        f"{a} requires {format_names(first.required_columns)} but {b} requires "
-                        f"{format_names(second.required_columns)}",
+                        f"{there} accepts column(s) {', '.join(sorted(only))} that {missing} does not list",
                     )
-                for column in first.columns:
-                    other = second.column(column.name)
-                    if other is not None and other.type.display() != column.type.display():
-                        self.report(
-                            "formats-disagree-types",
-                            "warning",
-                            pointer,
-                            f"column {column.name} is {column.type.display()} in {a} but {other.type.display()} in {b}",
-                        )
+            if first.required_columns != second.required_columns:
+                r.report(
+                    "formats-disagree-required",
+                    "warning",
+                    pointer,
+                    f"{a} requires {format_names(first.required_columns)} but {b} requires "
+                    f"{format_names(second.required_columns)}",
+                )
+            for column in first.columns:
+                other = second.column(column.name)
+                if other is not None and other.type.display() != column.type.display():
+                    r.report(
+                        "formats-disagree-types",
+                        "warning",
+                        pointer,
+                        f"column {column.name} is {column.type.display()} in {a} but {other.type.display()} in {b}",
+                    )
 
 
 _JSON_TYPES = frozenset({"null", "boolean", "object", "array", "number", "string", "integer"})
