@@ -147,7 +147,9 @@ class PayloadValidator:
         max_errors: int = 100,
         strict: bool = False,
         max_request_bytes: int | None = None,
+        force: bool = False,
     ) -> None:
+        require_usable(model, force=force)  # the library's policy, however the validator is built
         self.model = model
         self.plan = make_plan(model)
         try:
@@ -229,12 +231,19 @@ class EndpointValidator:
         max_errors: int = 100,
         strict: bool = False,
         max_request_bytes: int | None = None,
+        force: bool = False,
     ) -> None:
+        require_usable(schema, force=force)  # the library's policy, however the validator is built
         self.schema = schema
         disabled = tuple(disable)
         self.validators = {
             model.name: PayloadValidator(
-                model, disable=disabled, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
+                model,
+                disable=disabled,
+                max_errors=max_errors,
+                strict=strict,
+                max_request_bytes=max_request_bytes,
+                force=force,
             )
             for model in schema.models
         }
@@ -269,9 +278,8 @@ def compile_validator(
 
     A model from a document with errors is refused (`InvalidDocumentError`) unless `force=True`.
     """
-    require_usable(model, force=force)
     return PayloadValidator(
-        model, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
+        model, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes, force=force
     )
 
 
@@ -285,9 +293,8 @@ def compile_endpoint_validator(
     force: bool = False,
 ) -> EndpointValidator:
     """A validator that checks a payload against every served model of `schema` (refused as `compile_validator`)."""
-    require_usable(schema, force=force)
     return EndpointValidator(
-        schema, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
+        schema, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes, force=force
     )
 
 

@@ -11,13 +11,14 @@ A document without served models cannot be used by any feature that works per se
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import replace
+from typing import Literal, TypeVar
 
 from schemakit._exceptions import InvalidDocumentError, NotServingSchemaError
 from schemakit.core.model import Diagnostic, EndpointSchema, ServedModel
 from schemakit.core.sources import display_name
 
-__all__ = ["OnErrors", "document_problem", "require_usable"]
+__all__ = ["OnErrors", "acknowledge_errors", "document_problem", "require_usable"]
 
 OnErrors = Literal["refuse", "warn"]
 
@@ -66,3 +67,17 @@ def require_usable(
     if on_errors == "refuse":
         raise InvalidDocumentError(problem)
     return problem
+
+
+Subject = TypeVar("Subject", EndpointSchema, ServedModel)
+
+
+def acknowledge_errors(subject: Subject) -> Subject:
+    """The schema (or model) a forced feature hands on: its models no longer carry the document's errors.
+
+    A feature that was told `force=True` has said so once; the validators it builds from the models must
+    not refuse them again (an emulator answering a request, a table check compiling its validator).
+    """
+    if isinstance(subject, ServedModel):
+        return replace(subject, document_errors=())
+    return replace(subject, models=tuple(replace(m, document_errors=()) for m in subject.models))

@@ -73,7 +73,7 @@ class MockServer:
         request (never a header). Bad settings raise `ValueError`, bad sources `SourceError`.
         """
         from schemakit.core.model import EndpointSchema
-        from schemakit.core.policy import require_usable
+        from schemakit.core.policy import acknowledge_errors, require_usable
         from schemakit.mock.emulator import DEFAULT_MAX_BODY_BYTES, MockHTTPServer, MockWorkspace, load_sources
         from schemakit.mock.state import EndpointSettings, load_settings_file
 
@@ -83,6 +83,7 @@ class MockServer:
         schemas, documents = load_sources(resolved, load_options)
         for schema in schemas:  # the library's policy: no answers for a document with errors, unless forced
             require_usable(schema, need_models=False, force=force)
+        schemas = [acknowledge_errors(schema) for schema in schemas] if force else schemas
         per_endpoint: dict[str, EndpointSettings] = {}
         base = EndpointSettings().replace(**default_settings)
         for name, value in (settings or {}).items():

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from schemakit._exceptions import SchemakitError
 from schemakit.core.model import Column, DataType, EndpointSchema, FormatKind, ServedModel
-from schemakit.core.policy import require_usable
+from schemakit.core.policy import acknowledge_errors, require_usable
 from schemakit.table.arrow import ValueChecker
 from schemakit.table.report import Finding, Findings, TableReport
 from schemakit.table.rules import severity
@@ -49,7 +49,7 @@ def pick_served(
     """
     served = _pick_served(schema, model)
     require_usable(served, force=force)
-    return served
+    return acknowledge_errors(served) if force else served
 
 
 def _pick_served(schema: EndpointSchema | ServedModel | str | os.PathLike[str], model: str | None) -> ServedModel:

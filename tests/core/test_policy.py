@@ -11,7 +11,12 @@ import pytest
 
 import schemakit
 from schemakit._exceptions import InvalidDocumentError
-from schemakit.check.validator import compile_endpoint_validator, compile_validator
+from schemakit.check.validator import (
+    EndpointValidator,
+    PayloadValidator,
+    compile_endpoint_validator,
+    compile_validator,
+)
 from schemakit.codegen.generate import generate_package
 from schemakit.core.model import EndpointSchema
 from schemakit.core.policy import document_problem, require_usable
@@ -41,6 +46,8 @@ def _mock(schema: EndpointSchema, force: bool) -> Any:
 FEATURES: dict[str, Callable[[EndpointSchema, bool], Any]] = {
     "compile_validator": lambda schema, force: compile_validator(schema.models[0], force=force),
     "compile_endpoint_validator": lambda schema, force: compile_endpoint_validator(schema, force=force),
+    "PayloadValidator": lambda schema, force: PayloadValidator(schema.models[0], force=force),
+    "EndpointValidator": lambda schema, force: EndpointValidator(schema, force=force),
     "mock": _mock,
     "check-table": _table_pick,
     "codegen": lambda schema, force: generate_package(schema, model_type="dataclasses", force=force),
@@ -92,3 +99,21 @@ def test_check_names_the_line_and_column_of_bad_json(tmp_path: Path, docs: Any, 
     result = run_cli("check", str(docs.docs_example_path), str(payload))
     assert result.returncode == 2
     assert f"{payload}:3:13: not valid JSON" in result.stderr
+
+
+def test_a_forced_emulator_answers_and_a_forced_table_check_compiles(tmp_path: Path, docs: Any) -> None:
+    """Forced once is forced: what the feature builds from the models does not refuse them again."""
+    import urllib.request
+
+    schema = _broken(tmp_path, docs)
+    body = json.dumps({"dataframe_records": [{"name": "x", "n": 1}]}).encode()
+    with MockServer([schema], token="dapi-policy", force=True) as server:
+        request = urllib.request.Request(
+            f"{server.url}/serving-endpoints/{schema.title}/invocations",
+            data=body,
+            headers={"Authorization": "Bearer dapi-policy", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            assert reply.status == 200
+    served = _table_pick(schema, True)
+    assert compile_validator(served).validate({"dataframe_records": [{"name": "x", "n": 1}]}).ok
