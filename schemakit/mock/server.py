@@ -81,8 +81,8 @@ class MockServer:
             raise ValueError("the admin token must not be empty")
         resolved = [s if isinstance(s, EndpointSchema) else str(s) for s in sources]
         schemas, documents = load_sources(resolved, load_options)
-        for schema in schemas:  # the library's policy: no answers for a document with errors, unless forced
-            require_usable(schema, need_models=False, force=force)
+        #: What the policy said about documents used despite their errors (with force=True).
+        self.warnings = [w for s in schemas if (w := require_usable(s, need_models=False, force=force)) is not None]
         schemas = [acknowledge_errors(schema) for schema in schemas] if force else schemas
         per_endpoint: dict[str, EndpointSettings] = {}
         base = EndpointSettings().replace(**default_settings)

@@ -117,3 +117,19 @@ def test_a_forced_emulator_answers_and_a_forced_table_check_compiles(tmp_path: P
             assert reply.status == 200
     served = _table_pick(schema, True)
     assert compile_validator(served).validate({"dataframe_records": [{"name": "x", "n": 1}]}).ok
+
+
+@pytest.mark.parametrize("command", ["check", "codegen"])
+def test_the_commands_refuse_or_say_they_proceed_with_force(
+    tmp_path: Path, docs: Any, run_cli: Any, command: str
+) -> None:
+    schema = _broken(tmp_path, docs)
+    payload = tmp_path / "p.json"
+    payload.write_text(json.dumps({"dataframe_records": [{"name": "x", "n": 1}]}))
+    args = [schema.source, str(payload)] if command == "check" else [schema.source, "-o", str(tmp_path / "out")]
+    refused = run_cli(command, *args)
+    assert refused.returncode == 2
+    assert refused.stderr == f"schemakit: error: {document_problem(schema)}\n"
+    forced = run_cli(command, *args, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stderr.startswith(f"schemakit: warning: {document_problem(schema)}; proceeding anyway (force)\n")
