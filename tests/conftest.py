@@ -72,7 +72,7 @@ def _exit_code(exc: SystemExit) -> int:
 
 
 #: What `python` without -W or PYTHONWARNINGS filters (see the `warnings` documentation, "Default Warning Filter").
-_DEFAULT_WARNING_FILTERS: tuple[tuple[warnings._ActionKind, type[Warning]], ...] = (
+_DEFAULT_WARNING_FILTERS: tuple[tuple[Any, type[Warning]], ...] = (
     ("ignore", DeprecationWarning),
     ("ignore", PendingDeprecationWarning),
     ("ignore", ImportWarning),

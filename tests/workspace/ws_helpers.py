@@ -37,7 +37,7 @@ def cli_env(**extra: str) -> dict[str, str]:
 def run_cli(
     *args: str, env: dict[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m schemakit ARGS`, as a user runs it."""
+    """`schemakit ARGS` in process, through the same error translation as `python -m schemakit`."""
     from tests.conftest import run_cli_in_process  # in process (pytest loaded it as tests.conftest)
 
     return run_cli_in_process(*args, env=env if env is not None else cli_env(), input=input)
