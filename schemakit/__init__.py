@@ -15,99 +15,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from schemakit._version import __version__
+from schemakit._version import __version__ as __version__
 
-if TYPE_CHECKING:
-    from schemakit._exceptions import (
-        AuthenticationError,
-        CodegenError,
-        CredentialsError,
-        EndpointNotFoundError,
-        EndpointNotReadyError,
-        InvalidDocumentError,
-        InvalidPayloadError,
-        MlflowError,
-        NotOpenAPIError,
-        NotServingSchemaError,
-        OutputError,
-        ParseError,
-        PermissionDeniedError,
-        RateLimitedError,
-        RefError,
-        RemoteFetchError,
-        RemoteRefError,
-        SchemakitError,
-        SchemaUnavailableError,
-        SourceError,
-        SourceNotFound,
-        TooLargeError,
-        TransportError,
-        UnknownModelError,
-        UnsupportedVersionError,
-        WorkspaceError,
-    )
-    from schemakit.check.middleware import PayloadValidationASGIMiddleware, PayloadValidationWSGIMiddleware
-    from schemakit.check.validator import (
-        SERVING_RULES,
-        EndpointReport,
-        EndpointValidator,
-        PayloadValidator,
-        check_payload,
-        compile_endpoint_validator,
-        compile_validator,
-        make_plan,
-        validates_payload,
-    )
-    from schemakit.codegen.generate import MODEL_TYPES as CODEGEN_MODEL_TYPES
-    from schemakit.codegen.generate import (
-        CodegenResult,
-        GeneratedFile,
-        GeneratedPackage,
-        generate_package,
-        write_package,
-    )
-    from schemakit.core.inspect import describe
-    from schemakit.core.load import LoadOptions, load_document
-    from schemakit.core.model import (
-        Column,
-        DataType,
-        Diagnostic,
-        EndpointSchema,
-        FormatKind,
-        InputFormat,
-        Kind,
-        Param,
-        ResponseSchema,
-        ServedModel,
-    )
-    from schemakit.core.resolve import load, resolve
-    from schemakit.core.validate import DocumentReport, validate_document
-    from schemakit.diff import RULES as DIFF_RULES
-    from schemakit.diff import (
-        DiffReport,
-        Finding,
-        FindingLocation,
-        IgnoredFinding,
-        IgnoreEntry,
-        apply_ignores,
-        diff_schemas,
-        load_ignore_file,
-        render_diff,
-    )
-    from schemakit.mlflow.document import document_from_mlflow, document_from_mlflow_source, document_from_signature
-    from schemakit.mock.server import MockServer
-    from schemakit.runtime.engine import PayloadReport, Problem
-    from schemakit.workspace.client import (
-        EndpointStatus,
-        Permissions,
-        RetryPolicy,
-        ServedEntity,
-        TrafficRoute,
-        Workspace,
-    )
-
-#: Where each public name lives; imported on first use, so `import schemakit` stays fast
-#: and a command loads only the feature it runs.
+#: THE list of the public API: each name, and where it lives. `__all__` is derived from it, the
+#: names are imported on first use (so `import schemakit` stays fast and a command loads only the
+#: feature it runs), and tests/test_api.py checks the typing block below and the list in
+#: docs/core.md against it. To add a public name, add it here (and to the typing block).
 _LAZY: dict[str, tuple[str, str]] = {
     "AuthenticationError": ("schemakit._exceptions", "AuthenticationError"),
     "CODEGEN_MODEL_TYPES": ("schemakit.codegen.generate", "MODEL_TYPES"),
@@ -185,7 +98,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "load": ("schemakit.core.resolve", "load"),
     "load_document": ("schemakit.core.load", "load_document"),
     "load_ignore_file": ("schemakit.diff", "load_ignore_file"),
-    "make_plan": ("schemakit.check.validator", "make_plan"),
     "render_diff": ("schemakit.diff", "render_diff"),
     "resolve": ("schemakit.core.resolve", "resolve"),
     "validate_document": ("schemakit.core.validate", "validate_document"),
@@ -193,91 +105,95 @@ _LAZY: dict[str, tuple[str, str]] = {
     "write_package": ("schemakit.codegen.generate", "write_package"),
 }
 
-__all__ = [
-    "AuthenticationError",
-    "CODEGEN_MODEL_TYPES",
-    "CodegenError",
-    "CodegenResult",
-    "Column",
-    "CredentialsError",
-    "DIFF_RULES",
-    "DataType",
-    "Diagnostic",
-    "DiffReport",
-    "DocumentReport",
-    "EndpointNotFoundError",
-    "EndpointNotReadyError",
-    "EndpointReport",
-    "EndpointSchema",
-    "EndpointStatus",
-    "EndpointValidator",
-    "Finding",
-    "FindingLocation",
-    "FormatKind",
-    "GeneratedFile",
-    "GeneratedPackage",
-    "IgnoreEntry",
-    "IgnoredFinding",
-    "InputFormat",
-    "InvalidDocumentError",
-    "InvalidPayloadError",
-    "Kind",
-    "LoadOptions",
-    "MlflowError",
-    "MockServer",
-    "NotOpenAPIError",
-    "NotServingSchemaError",
-    "OutputError",
-    "Param",
-    "ParseError",
-    "PayloadReport",
-    "PayloadValidationASGIMiddleware",
-    "PayloadValidationWSGIMiddleware",
-    "PayloadValidator",
-    "PermissionDeniedError",
-    "Permissions",
-    "Problem",
-    "RateLimitedError",
-    "RefError",
-    "RemoteFetchError",
-    "RemoteRefError",
-    "ResponseSchema",
-    "RetryPolicy",
-    "SERVING_RULES",
-    "SchemaUnavailableError",
-    "SchemakitError",
-    "ServedEntity",
-    "ServedModel",
-    "SourceError",
-    "SourceNotFound",
-    "TooLargeError",
-    "TrafficRoute",
-    "TransportError",
-    "UnknownModelError",
-    "UnsupportedVersionError",
-    "Workspace",
-    "WorkspaceError",
-    "__version__",
-    "apply_ignores",
-    "check_payload",
-    "compile_endpoint_validator",
-    "compile_validator",
-    "describe",
-    "diff_schemas",
-    "document_from_mlflow",
-    "document_from_mlflow_source",
-    "document_from_signature",
-    "generate_package",
-    "load",
-    "load_document",
-    "load_ignore_file",
-    "make_plan",
-    "render_diff",
-    "resolve",
-    "validate_document",
-    "validates_payload",
-    "write_package",
-]
+__all__ = sorted([*_LAZY, "__version__"])
+
+if TYPE_CHECKING:
+    # For type checkers only: the same names, in the explicit re-export form (`import X as X`).
+    from schemakit._exceptions import AuthenticationError as AuthenticationError
+    from schemakit._exceptions import CodegenError as CodegenError
+    from schemakit._exceptions import CredentialsError as CredentialsError
+    from schemakit._exceptions import EndpointNotFoundError as EndpointNotFoundError
+    from schemakit._exceptions import EndpointNotReadyError as EndpointNotReadyError
+    from schemakit._exceptions import InvalidDocumentError as InvalidDocumentError
+    from schemakit._exceptions import InvalidPayloadError as InvalidPayloadError
+    from schemakit._exceptions import MlflowError as MlflowError
+    from schemakit._exceptions import NotOpenAPIError as NotOpenAPIError
+    from schemakit._exceptions import NotServingSchemaError as NotServingSchemaError
+    from schemakit._exceptions import OutputError as OutputError
+    from schemakit._exceptions import ParseError as ParseError
+    from schemakit._exceptions import PermissionDeniedError as PermissionDeniedError
+    from schemakit._exceptions import RateLimitedError as RateLimitedError
+    from schemakit._exceptions import RefError as RefError
+    from schemakit._exceptions import RemoteFetchError as RemoteFetchError
+    from schemakit._exceptions import RemoteRefError as RemoteRefError
+    from schemakit._exceptions import SchemakitError as SchemakitError
+    from schemakit._exceptions import SchemaUnavailableError as SchemaUnavailableError
+    from schemakit._exceptions import SourceError as SourceError
+    from schemakit._exceptions import SourceNotFound as SourceNotFound
+    from schemakit._exceptions import TooLargeError as TooLargeError
+    from schemakit._exceptions import TransportError as TransportError
+    from schemakit._exceptions import UnknownModelError as UnknownModelError
+    from schemakit._exceptions import UnsupportedVersionError as UnsupportedVersionError
+    from schemakit._exceptions import WorkspaceError as WorkspaceError
+    from schemakit.check.middleware import PayloadValidationASGIMiddleware as PayloadValidationASGIMiddleware
+    from schemakit.check.middleware import PayloadValidationWSGIMiddleware as PayloadValidationWSGIMiddleware
+    from schemakit.check.validator import SERVING_RULES as SERVING_RULES
+    from schemakit.check.validator import EndpointReport as EndpointReport
+    from schemakit.check.validator import EndpointValidator as EndpointValidator
+    from schemakit.check.validator import PayloadValidator as PayloadValidator
+    from schemakit.check.validator import check_payload as check_payload
+    from schemakit.check.validator import compile_endpoint_validator as compile_endpoint_validator
+    from schemakit.check.validator import compile_validator as compile_validator
+    from schemakit.check.validator import validates_payload as validates_payload
+    from schemakit.codegen.generate import MODEL_TYPES as _CODEGEN_MODEL_TYPES
+    from schemakit.codegen.generate import CodegenResult as CodegenResult
+    from schemakit.codegen.generate import GeneratedFile as GeneratedFile
+    from schemakit.codegen.generate import GeneratedPackage as GeneratedPackage
+    from schemakit.codegen.generate import generate_package as generate_package
+    from schemakit.codegen.generate import write_package as write_package
+    from schemakit.core.inspect import describe as describe
+    from schemakit.core.load import LoadOptions as LoadOptions
+    from schemakit.core.load import load_document as load_document
+    from schemakit.core.model import Column as Column
+    from schemakit.core.model import DataType as DataType
+    from schemakit.core.model import Diagnostic as Diagnostic
+    from schemakit.core.model import EndpointSchema as EndpointSchema
+    from schemakit.core.model import FormatKind as FormatKind
+    from schemakit.core.model import InputFormat as InputFormat
+    from schemakit.core.model import Kind as Kind
+    from schemakit.core.model import Param as Param
+    from schemakit.core.model import ResponseSchema as ResponseSchema
+    from schemakit.core.model import ServedModel as ServedModel
+    from schemakit.core.resolve import load as load
+    from schemakit.core.resolve import resolve as resolve
+    from schemakit.core.validate import DocumentReport as DocumentReport
+    from schemakit.core.validate import validate_document as validate_document
+    from schemakit.diff import RULES as _DIFF_RULES
+    from schemakit.diff import DiffReport as DiffReport
+    from schemakit.diff import Finding as Finding
+    from schemakit.diff import FindingLocation as FindingLocation
+    from schemakit.diff import IgnoredFinding as IgnoredFinding
+    from schemakit.diff import IgnoreEntry as IgnoreEntry
+    from schemakit.diff import apply_ignores as apply_ignores
+    from schemakit.diff import diff_schemas as diff_schemas
+    from schemakit.diff import load_ignore_file as load_ignore_file
+    from schemakit.diff import render_diff as render_diff
+    from schemakit.mlflow.document import document_from_mlflow as document_from_mlflow
+    from schemakit.mlflow.document import document_from_mlflow_source as document_from_mlflow_source
+    from schemakit.mlflow.document import document_from_signature as document_from_signature
+    from schemakit.mock.server import MockServer as MockServer
+    from schemakit.runtime.engine import PayloadReport as PayloadReport
+    from schemakit.runtime.engine import Problem as Problem
+    from schemakit.workspace.client import EndpointStatus as EndpointStatus
+    from schemakit.workspace.client import Permissions as Permissions
+    from schemakit.workspace.client import RetryPolicy as RetryPolicy
+    from schemakit.workspace.client import ServedEntity as ServedEntity
+    from schemakit.workspace.client import TrafficRoute as TrafficRoute
+    from schemakit.workspace.client import Workspace as Workspace
+
+    # Exported under another name than their module's: an assignment is an explicit export.
+    CODEGEN_MODEL_TYPES = _CODEGEN_MODEL_TYPES
+    DIFF_RULES = _DIFF_RULES
 
 
 def __getattr__(name: str) -> Any:

@@ -2,103 +2,65 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
+import re
+from pathlib import Path
 
 import schemakit
 from schemakit import _exceptions
 
-PUBLIC = [
-    "AuthenticationError",
-    "CODEGEN_MODEL_TYPES",
-    "CodegenError",
-    "CodegenResult",
-    "Column",
-    "CredentialsError",
-    "DIFF_RULES",
-    "DataType",
-    "Diagnostic",
-    "DiffReport",
-    "DocumentReport",
-    "EndpointNotFoundError",
-    "EndpointNotReadyError",
-    "EndpointReport",
-    "EndpointSchema",
-    "EndpointStatus",
-    "EndpointValidator",
-    "Finding",
-    "FindingLocation",
-    "FormatKind",
-    "GeneratedFile",
-    "GeneratedPackage",
-    "IgnoreEntry",
-    "IgnoredFinding",
-    "InputFormat",
-    "InvalidDocumentError",
-    "InvalidPayloadError",
-    "Kind",
-    "LoadOptions",
-    "MlflowError",
-    "MockServer",
-    "NotOpenAPIError",
-    "NotServingSchemaError",
-    "OutputError",
-    "Param",
-    "ParseError",
-    "PayloadReport",
-    "PayloadValidationASGIMiddleware",
-    "PayloadValidationWSGIMiddleware",
-    "PayloadValidator",
-    "PermissionDeniedError",
-    "Permissions",
-    "Problem",
-    "RateLimitedError",
-    "RefError",
-    "RemoteFetchError",
-    "RemoteRefError",
-    "ResponseSchema",
-    "RetryPolicy",
-    "SERVING_RULES",
-    "SchemaUnavailableError",
-    "SchemakitError",
-    "ServedEntity",
-    "ServedModel",
-    "SourceError",
-    "SourceNotFound",
-    "TooLargeError",
-    "TrafficRoute",
-    "TransportError",
-    "UnknownModelError",
-    "UnsupportedVersionError",
-    "Workspace",
-    "WorkspaceError",
-    "__version__",
-    "apply_ignores",
-    "check_payload",
-    "compile_endpoint_validator",
-    "compile_validator",
-    "describe",
-    "diff_schemas",
-    "document_from_mlflow",
-    "document_from_mlflow_source",
-    "document_from_signature",
-    "generate_package",
-    "load",
-    "load_document",
-    "load_ignore_file",
-    "make_plan",
-    "render_diff",
-    "resolve",
-    "validate_document",
-    "validates_payload",
-    "write_package",
-]
+#: Derived from the one list in schemakit/__init__.py (`_LAZY`): add a public name there, nowhere else.
+PUBLIC = sorted([*schemakit._LAZY, "__version__"])
+INIT = Path(schemakit.__file__)
+GUIDE = INIT.parents[1] / "docs" / "core.md"
+_BLOCK = re.compile(r"<!-- public-api -->\n(?P<body>.*?)<!-- /public-api -->", re.DOTALL)
 
 
-def test_public_names_are_pinned_and_sorted() -> None:
+def test_public_names_are_derived_and_sorted() -> None:
     assert schemakit.__all__ == PUBLIC
     assert sorted(PUBLIC) == PUBLIC
+    # Internal machinery, not API: the plan the engine is built from.
+    assert "make_plan" not in PUBLIC
+
+
+def test_the_typing_block_names_the_same_objects_as_the_table() -> None:
+    """Type checkers read the `if TYPE_CHECKING:` imports; they must say exactly what the table says."""
+    typed: dict[str, tuple[str, str]] = {}
+    aliases: dict[str, str] = {}
+    [block] = [
+        node
+        for node in ast.parse(INIT.read_text()).body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+    ]
+    for node in block.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                typed[alias.asname or alias.name] = (node.module, alias.name)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            [target] = node.targets
+            assert isinstance(target, ast.Name)
+            aliases[target.id] = node.value.id
+    for public, private in aliases.items():
+        typed[public] = typed.pop(private)
+    assert typed == schemakit._LAZY
+
+
+def render_public_api() -> str:
+    by_module: dict[str, list[str]] = {}
+    for name, (module, _) in sorted(schemakit._LAZY.items()):
+        by_module.setdefault(module, []).append(f"`{name}`")
+    rows = [f"| `{module}` | {', '.join(names)} |" for module, names in sorted(by_module.items())]
+    return "\n".join(["| Where it lives | Names (all importable from `schemakit`) |", "|---|---|", *rows]) + "\n"
+
+
+def test_the_guide_lists_the_public_api_from_the_table() -> None:
+    match = _BLOCK.search(GUIDE.read_text())
+    assert match is not None, "docs/core.md lacks the <!-- public-api --> block"
+    expected = render_public_api()
+    assert match["body"] == expected, "docs/core.md's public API list is stale; it should read:\n" + expected
 
 
 def test_every_public_name_is_importable() -> None:

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from schemakit.testing import MockServer
 
+from .conftest import CliRun, run_cli_in_process
+
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "docs-example-dataframe.json"
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(*args: str) -> CliRun:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "ARM_", "AZURE_"))}
     env["DATABRICKS_CONFIG_FILE"] = os.devnull
-    return subprocess.run(
-        [sys.executable, "-m", "schemakit", *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    return run_cli_in_process(*args, env=env)
 
 
 def test_endpoint_sources_take_the_workspace_flags_in_every_command() -> None:

@@ -1,12 +1,14 @@
 """The package's layout is part of its design: feature subpackages, no import cycles, modest modules.
 
-Read statically (ast), so the test sees every module-level import, including ones a run
-would never reach, and imports nothing from the package under test.
+Read statically (ast), so the test sees every import, including ones inside functions, under
+`TYPE_CHECKING` or a run would never reach, and imports nothing from the package under test.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,23 +33,39 @@ def _resolve(module: str, node: ast.ImportFrom, is_package: bool) -> str | None:
     return ".".join([*base, node.module] if node.module else base)
 
 
-def _module_level_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Imports run when the module is imported: not those in functions or `if TYPE_CHECKING:` blocks."""
-    for node in tree.body:
+#: A feature's reader of a source kind, named by `module:function` in the core's table of sources and imported
+#: only when a source of that kind is read: the one sanctioned way for the core to reach a feature (the feature
+#: imports the core; the core names it by string, so `import schemakit` never pulls the feature in).
+LAZY_FEATURE_SOURCES = {
+    ("schemakit.core.sources", "schemakit.workspace.client"),  # endpoint:[PROFILE/]NAME
+    ("schemakit.core.sources", "schemakit.mlflow.document"),  # mlflow:PATH
+}
+
+#: TEMPORARY (issue 28): circles being cut on other branches (codegen: `GeneratedFile` moves to
+#: codegen/package.py; mock: the values the API areas speak move to mock/wire.py). The lead deletes this set
+#: once those branches are merged; the test then holds every module to no circle at all.
+TEMPORARY_CIRCLE_EDGES = {
+    ("schemakit.codegen.typescript", "schemakit.codegen.generate"),
+    ("schemakit.mock.http", "schemakit.mock.emulator"),
+}
+
+_DOTTED_READER = re.compile(r"^(schemakit(?:\.\w+)+):\w+$")
+
+
+def _imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import: at module level, inside functions, under `if TYPE_CHECKING:`, in `try` blocks."""
+    for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
-        elif isinstance(node, ast.Try):
-            for inner in node.body:
-                if isinstance(inner, (ast.Import, ast.ImportFrom)):
-                    yield inner
 
 
 def _graph() -> dict[str, set[str]]:
+    """Module -> the schemakit modules it imports, however deferred, or names as `module:function` to import."""
     modules = dict(_modules())
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         tree = ast.parse(path.read_text())
-        for node in _module_level_imports(tree):
+        for node in _imports(tree):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
@@ -58,29 +76,67 @@ def _graph() -> dict[str, set[str]]:
             for target in targets:
                 if target in modules and target != name:
                     graph[name].add(target)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                match = _DOTTED_READER.match(node.value)
+                if match and match.group(1) in modules and match.group(1) != name:
+                    graph[name].add(match.group(1))
     return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(node: str) -> list[str] | None:
+        if node in done:
+            return None
+        if node in visiting:
+            return [*visiting[visiting.index(node) :], node]
+        visiting.append(node)
+        for dep in sorted(graph[node]):
+            found = visit(dep)
+            if found:
+                return found
+        visiting.pop()
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        found = visit(node)
+        if found:
+            return found
+    return None
 
 
 def test_no_import_cycle() -> None:
     graph = _graph()
     # A package's __init__ importing its own modules is how packages work, not a cycle between features.
     for name, deps in graph.items():
-        graph[name] = {d for d in deps if not d.startswith(name + ".")}
-    visiting: list[str] = []
-    done: set[str] = set()
+        graph[name] = {
+            d
+            for d in deps
+            if not d.startswith(name + ".") and (name, d) not in LAZY_FEATURE_SOURCES | TEMPORARY_CIRCLE_EDGES
+        }
+    cycle = _cycle(graph)
+    assert cycle is None, " -> ".join(cycle or [])
 
-    def visit(node: str) -> None:
-        if node in done:
-            return
-        assert node not in visiting, " -> ".join([*visiting[visiting.index(node) :], node])
-        visiting.append(node)
-        for dep in sorted(graph[node]):
-            visit(dep)
-        visiting.pop()
-        done.add(node)
 
-    for node in sorted(graph):
-        visit(node)
+def test_the_allow_lists_name_real_edges() -> None:
+    """An allowed edge that no longer exists is a stale entry: delete it."""
+    graph = _graph()
+    assert {(a, b) for a, b in LAZY_FEATURE_SOURCES | TEMPORARY_CIRCLE_EDGES if b not in graph[a]} == set()
+
+
+def test_the_layout_test_sees_deferred_imports() -> None:
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\ndef f():\n    from b import c\n"
+    )
+    assert sorted(n.module if isinstance(n, ast.ImportFrom) else n.names[0].name for n in _imports(tree)) == [
+        "a",
+        "b",
+        "typing",
+    ]
 
 
 def test_layout_is_a_few_top_level_modules_and_feature_subpackages() -> None:
@@ -125,8 +181,12 @@ def test_modules_import_only_what_other_modules_export() -> None:
     exported: dict[str, set[str]] = {}
     for name, path in modules.items():
         for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
-                exported[name] = set(ast.literal_eval(node.value))
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+            ):
+                # A derived __all__ (schemakit/__init__.py sorts its table) is checked by test_api instead.
+                with contextlib.suppress(ValueError):
+                    exported[name] = set(ast.literal_eval(node.value))
     outside = []
     for name, path in modules.items():
         for node in ast.walk(ast.parse(path.read_text())):
@@ -136,3 +196,13 @@ def test_modules_import_only_what_other_modules_export() -> None:
                 if alias.name not in exported[node.module] and f"{node.module}.{alias.name}" not in modules:
                     outside.append(f"{name} imports {node.module}.{alias.name}")
     assert outside == []
+
+
+def test_the_table_rules_load_without_the_engine() -> None:
+    """`docs/render_rules.py` and `--list-rules` read the rule table; pyarrow is an extra, the table is not."""
+    import subprocess
+    import sys
+
+    probe = "import sys, schemakit.table.rules; print(sorted({'pyarrow', 'schemakit.table.engine'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"

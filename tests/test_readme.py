@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from .conftest import run_cli_in_process
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,8 +45,6 @@ def test_readme_is_short_and_its_links_resolve() -> None:
 def test_readme_console_examples_are_real_output() -> None:
     import re
     import shlex
-    import subprocess
-    import sys
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```console\n\$ (.+?)\n(.*?)```", readme, re.DOTALL)
@@ -52,8 +52,6 @@ def test_readme_console_examples_are_real_output() -> None:
     for command, expected in blocks:
         args = shlex.split(command)
         assert args[0] == "schemakit"
-        result = subprocess.run(
-            [sys.executable, "-m", "schemakit", *args[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
-        )
+        result = run_cli_in_process(*args[1:], cwd=ROOT)
         assert result.returncode in (0, 1), result.stderr
         assert result.stdout == expected, command

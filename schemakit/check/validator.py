@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from schemakit._exceptions import InvalidPayloadError, SchemakitError
 from schemakit.core.limits import request_limit
 from schemakit.core.model import EndpointSchema, ServedModel
+from schemakit.core.policy import require_usable
 from schemakit.runtime.engine import Engine
 from schemakit.runtime.keywords import unsupported_keywords
 from schemakit.runtime.payload_rules import SCHEMA_CODES, SERVING_RULES
@@ -146,7 +147,9 @@ class PayloadValidator:
         max_errors: int = 100,
         strict: bool = False,
         max_request_bytes: int | None = None,
+        force: bool = False,
     ) -> None:
+        require_usable(model, force=force)  # the library's policy, however the validator is built
         self.model = model
         self.plan = make_plan(model)
         try:
@@ -228,12 +231,19 @@ class EndpointValidator:
         max_errors: int = 100,
         strict: bool = False,
         max_request_bytes: int | None = None,
+        force: bool = False,
     ) -> None:
+        require_usable(schema, force=force)  # the library's policy, however the validator is built
         self.schema = schema
         disabled = tuple(disable)
         self.validators = {
             model.name: PayloadValidator(
-                model, disable=disabled, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
+                model,
+                disable=disabled,
+                max_errors=max_errors,
+                strict=strict,
+                max_request_bytes=max_request_bytes,
+                force=force,
             )
             for model in schema.models
         }
@@ -262,10 +272,14 @@ def compile_validator(
     max_errors: int = 100,
     strict: bool = False,
     max_request_bytes: int | None = None,
+    force: bool = False,
 ) -> PayloadValidator:
-    """A validator for one served model. `disable` switches serving rules off by code."""
+    """A validator for one served model. `disable` switches serving rules off by code.
+
+    A model from a document with errors is refused (`InvalidDocumentError`) unless `force=True`.
+    """
     return PayloadValidator(
-        model, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
+        model, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes, force=force
     )
 
 
@@ -276,10 +290,11 @@ def compile_endpoint_validator(
     max_errors: int = 100,
     strict: bool = False,
     max_request_bytes: int | None = None,
+    force: bool = False,
 ) -> EndpointValidator:
-    """A validator that checks a payload against every served model of `schema`."""
+    """A validator that checks a payload against every served model of `schema` (refused as `compile_validator`)."""
     return EndpointValidator(
-        schema, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes
+        schema, disable=disable, max_errors=max_errors, strict=strict, max_request_bytes=max_request_bytes, force=force
     )
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Any
 
 import click
 
 from schemakit._exceptions import ParseError
-from schemakit.check.validator import SERVING_RULES, PayloadReport, compile_validator
-from schemakit.cli.common import echo_json, format_option, load_options, load_schema, source_options
+from schemakit.check.validator import SERVING_RULES, PayloadReport, Problem, compile_validator
+from schemakit.cli.common import echo_json, force_option, format_option, load_options, load_schema, source_options
 from schemakit.core.load import LoadOptions, read_source_bytes
 from schemakit.runtime.payload_rules import PAYLOAD_RULES, SCHEMA_RULES
 from schemakit.runtime.rules import render_rule_lines
@@ -60,6 +59,7 @@ def rule_lines() -> str:
     help="The endpoint's request size limit (default: 16 MB; 4 MB for foundation-model and agent endpoints).",
 )
 @click.option("--list-rules", is_flag=True, help="Print every payload rule (code, severity, meaning) and exit.")
+@force_option
 @source_options
 def check(
     spec: str | None,
@@ -71,6 +71,7 @@ def check(
     strict: bool,
     max_request_bytes: int | None,
     list_rules: bool,
+    force: bool,
     **source: Any,
 ) -> None:
     """Check a request PAYLOAD (a JSON file, or - for standard input) against SPEC.
@@ -87,7 +88,7 @@ def check(
     if spec is None or payload is None:
         missing = "SPEC" if spec is None else "PAYLOAD"
         raise click.UsageError(f"Missing argument '{missing}' (SPEC and PAYLOAD, or --list-rules)")
-    schema = load_schema(spec, load_options(**source))
+    schema = load_schema(spec, load_options(**source), force=force)
     models = [schema.model(model_name)] if model_name is not None else list(schema.models)
     where = "<stdin>" if payload == "-" else payload
     data = read_source_bytes(payload, LoadOptions(max_bytes=MAX_PAYLOAD_BYTES))
@@ -99,7 +100,7 @@ def check(
     ]
     for report in reports:
         if report.counts.get("invalid-json"):
-            raise _not_json(where, report.problems[0].message)
+            raise _not_json(where, report.problems[0])
     if output_format == "json":
         echo_json(
             {
@@ -134,9 +135,8 @@ def _echo_text(where: str, report: PayloadReport) -> None:
     click.echo(f"{shown_where}: {terminal(report.summary())}")
 
 
-def _not_json(where: str, message: str) -> ParseError:
-    match = re.match(r"line (\d+), column (\d+): (.*)", message)
-    if match is None:
-        return ParseError(f"{where}: {message}")
-    line, column = int(match[1]), int(match[2])
-    return ParseError(f"{where}:{line}:{column}: {match[3]}", line=line, column=column)
+def _not_json(where: str, problem: Problem) -> ParseError:
+    if problem.line is None or problem.col is None:
+        return ParseError(f"{where}: {problem.message}")
+    reason = problem.message.removeprefix(f"line {problem.line}, column {problem.col}: ")
+    return ParseError(f"{where}:{problem.line}:{problem.col}: {reason}", line=problem.line, column=problem.col)

@@ -7,9 +7,8 @@ from typing import Any
 
 import click
 
-from schemakit.cli.common import load_options, source_options
+from schemakit.cli.common import force_option, load_options, load_schema, source_options
 from schemakit.codegen.generate import MODEL_TYPES, TARGETS, generate_package, write_package
-from schemakit.core.resolve import load
 from schemakit.runtime.text import terminal
 
 __all__ = ["codegen"]
@@ -53,6 +52,7 @@ __all__ = ["codegen"]
     show_default=True,
     help="When a schema uses a keyword the generated validator does not evaluate: warn, or refuse (exit 2).",
 )
+@force_option
 @source_options
 def codegen(
     spec: str,
@@ -63,6 +63,7 @@ def codegen(
     check: bool,
     ignore_version: bool,
     unsupported: str,
+    force: bool,
     **source: Any,
 ) -> None:
     """Generate a typed Python package for an endpoint: row and params types,
@@ -73,8 +74,10 @@ def codegen(
     date and 1 (listing the files) when it is not; --ignore-version lets a version-only
     upgrade pass.
     """
-    schema = load(spec, load_options(**source))
-    generated = generate_package(schema, package=package, model_type=model_type, target=target, unsupported=unsupported)
+    schema = load_schema(spec, load_options(**source), force=force)
+    generated = generate_package(
+        schema, package=package, model_type=model_type, target=target, unsupported=unsupported, force=force
+    )
     for warning in generated.warnings:
         click.echo(terminal(f"schemakit: warning: {warning}"), err=True)
     result = write_package(generated, output_dir, check=check, ignore_version=ignore_version)

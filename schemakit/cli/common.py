@@ -12,7 +12,7 @@ import click
 from schemakit._io import dump_json
 from schemakit.core.load import DEFAULT_MAX_BYTES, LoadOptions
 from schemakit.core.model import EndpointSchema
-from schemakit.core.policy import OnErrors, require_usable
+from schemakit.core.policy import OnErrors, acknowledge_errors, require_usable
 from schemakit.core.resolve import load
 from schemakit.runtime.text import terminal
 
@@ -21,6 +21,7 @@ __all__ = [
     "JSON_OUTPUT_VERSION",
     "SECONDS_OR_ZERO",
     "echo_json",
+    "force_option",
     "format_option",
     "load_options",
     "load_schema",
@@ -170,13 +171,24 @@ def load_schema(
     *,
     need_models: bool = True,
     on_errors: OnErrors = "refuse",
+    force: bool = False,
 ) -> EndpointSchema:
-    """Load and resolve, under the library's policy (`schemakit.core.policy`); a warning goes to stderr."""
+    """Load and resolve, under the library's policy (`schemakit.core.policy`); a warning goes to stderr.
+
+    With `force` (the command's --force) a document with errors is used, the warning says so, and the
+    models handed on carry the errors acknowledged (the library does not refuse them again).
+    """
     schema = load(source, options)
-    warning = require_usable(schema, source, need_models=need_models, on_errors=on_errors)
+    warning = require_usable(schema, source, need_models=need_models, on_errors=on_errors, force=force)
     if warning is not None:
         click.echo(terminal(f"schemakit: warning: {warning}"), err=True)
-    return schema
+    return acknowledge_errors(schema) if force else schema
+
+
+#: `--force`: use a document with errors anyway (the library's `force=True`), saying so on stderr.
+force_option = click.option(
+    "--force", is_flag=True, help="Use a document with errors anyway (a warning says so); refused otherwise."
+)
 
 
 #: The version of the shape of every command's JSON output (bumped only on an incompatible change).

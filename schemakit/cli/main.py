@@ -22,7 +22,7 @@ from schemakit.core.load import display_name
 from schemakit.core.validate import validate_document
 from schemakit.runtime.text import terminal
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "run"]
 
 #: Commands whose modules are imported only when used, so start-up stays fast.
 LAZY_COMMANDS: dict[str, str] = {
@@ -131,36 +131,39 @@ def inspect(spec: str, output_format: str, **source: Any) -> None:
         click.echo(render_text(schema))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: one-line errors with documented exit codes, never a traceback."""
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line and translate every error into one line on stderr; returns the exit code.
+
+    The one error translation: `main()` exits with its code, and the tests call it in process.
+    """
     try:
         result = cli.main(args=argv, prog_name="schemakit", standalone_mode=False)
     except SchemakitError as exc:
         # Messages quote documents, payloads and servers: each line escaped for the terminal.
         lines = exc.format_message().splitlines() or [type(exc).__name__]
         click.echo("\n".join(terminal(line) for line in [f"schemakit: error: {lines[0]}", *lines[1:]]), err=True)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.exceptions.Abort:
         click.echo("schemakit: aborted", err=True)
-        sys.exit(2)
+        return 2
     except click.UsageError as exc:
         # One line, like every other error: what is wrong, and where to read how to call it.
         command = exc.ctx.command_path if exc.ctx is not None else "schemakit"
         message = " ".join(exc.format_message().split())
         click.echo(terminal(f"schemakit: error: {message} (see '{command} --help')"), err=True)
-        sys.exit(2)
+        return 2
     except click.ClickException as exc:
         click.echo(terminal(f"schemakit: error: {' '.join(exc.format_message().split())}"), err=True)
-        sys.exit(2)
+        return 2
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except KeyboardInterrupt:
         click.echo("schemakit: interrupted", err=True)
-        sys.exit(130)
+        return 130
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error worth a traceback.
         sys.stderr.close()
-        sys.exit(0)
+        return 0
     except Exception as exc:
         if os.environ.get("SCHEMAKIT_DEBUG"):
             raise
@@ -171,5 +174,10 @@ def main(argv: list[str] | None = None) -> None:
             ),
             err=True,
         )
-        sys.exit(2)
-    sys.exit(result if isinstance(result, int) else 0)
+        return 2
+    return result if isinstance(result, int) else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one-line errors with documented exit codes, never a traceback."""
+    sys.exit(run(argv))

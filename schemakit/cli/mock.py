@@ -11,10 +11,11 @@ from typing import Any
 
 import click
 
-from schemakit.cli.common import SECONDS_OR_ZERO, load_options, reading_options
+from schemakit.cli.common import SECONDS_OR_ZERO, force_option, load_options, reading_options
 from schemakit.mock.core import DEFAULT_MAX_BODY_BYTES
 from schemakit.mock.server import DEFAULT_TOKEN, MockServer
 from schemakit.mock.state import PERMISSION_LEVELS, EndpointSettings, UserSpec
+from schemakit.runtime.text import terminal
 
 __all__ = ["mock"]
 
@@ -130,6 +131,7 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
     help="Larger request bodies get 413.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log each request line (never headers) to stderr.")
+@force_option
 @reading_options
 def mock(
     specs: tuple[str, ...],
@@ -149,6 +151,7 @@ def mock(
     traffic: tuple[str, ...],
     max_body_bytes: int,
     verbose: bool,
+    force: bool,
     **options: Any,
 ) -> None:
     """Serve each SPEC as an endpoint of a local serving-endpoints workspace.
@@ -210,10 +213,13 @@ def mock(
             route_optimized=route_optimized,
             access_log=log if verbose else None,
             load_options=load_options(**options),
+            force=force,
             **changes,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    for warning in server.warnings:
+        click.echo(terminal(f"schemakit: warning: {warning}"), err=True)
     _apply(server, split, grant_triples)
     server.bind()
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from schemakit._exceptions import SchemakitError
-from schemakit.cli.common import echo_json, format_option, load_options, load_schema, source_options
+from schemakit.cli.common import echo_json, force_option, format_option, load_options, load_schema, source_options
 
 __all__ = ["check_table", "replay"]
 
@@ -70,6 +70,7 @@ def _list_rules(ctx: click.Context, _param: click.Parameter, value: bool) -> Non
     callback=_list_rules,
     help="List the rules and exit.",
 )
+@force_option
 @source_options
 def check_table(
     spec: str,
@@ -80,6 +81,7 @@ def check_table(
     columns: str | None,
     max_rows_per_finding: int,
     spark_remote: str | None,
+    force: bool,
     **source: Any,
 ) -> None:
     """Check a TABLE (Parquet file or folder, CSV, JSON Lines, Arrow IPC, Delta) against SPEC.
@@ -89,7 +91,7 @@ def check_table(
     endpoint's request limit. Exits 0 when no rule fails (warnings allowed), 1 when
     one does, 2 when SPEC or TABLE cannot be read.
     """
-    schema = load_schema(spec, load_options(**source))
+    schema = load_schema(spec, load_options(**source), force=force)
     selected = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     try:
         if engine == "spark":
@@ -134,6 +136,7 @@ def check_table(
     "--max-examples", type=click.IntRange(min=0), default=5, show_default=True, help="Examples per rule and column."
 )
 @_REMOTE
+@force_option
 @source_options
 def replay(
     spec: str,
@@ -145,6 +148,7 @@ def replay(
     output_format: str,
     max_examples: int,
     spark_remote: str | None,
+    force: bool,
     **source: Any,
 ) -> None:
     """Check every logged request in TABLE (an inference table, JSON Lines, Parquet) against SPEC.
@@ -154,7 +158,7 @@ def replay(
     has a status column; every request otherwise) would be rejected, 0 when none
     would, 2 when SPEC or TABLE cannot be read.
     """
-    schema = load_schema(spec, load_options(**source))
+    schema = load_schema(spec, load_options(**source), force=force)
     options: dict[str, Any] = {
         "column": column,
         "status_column": status_column or "status_code",

@@ -119,6 +119,7 @@ def generate_package(
     model_type: str = "pydantic",
     target: str = "python",
     unsupported: str = "warn",
+    force: bool = False,
 ) -> GeneratedPackage:
     """Generate the package for one endpoint, in memory.
 
@@ -136,7 +137,7 @@ def generate_package(
     if unsupported not in ("warn", "refuse"):
         raise CodegenError(f"unknown unsupported-keyword policy {unsupported!r} (choose warn or refuse)")
     # The library's policy (the CLI's too): no code from a document without models, or with errors.
-    require_usable(schema)
+    require_usable(schema, force=force)
     name = package if package is not None else module_name(schema.title, fallback="endpoint") + "_client"
     if package is None and not name.isascii():
         name = "endpoint_client"

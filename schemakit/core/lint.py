@@ -8,7 +8,8 @@ through `Reporter.report`, which refuses a code that is not declared here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from schemakit.core.model import Diagnostic, FormatKind, InputFormat, Severity
@@ -20,8 +21,11 @@ __all__ = [
     "DOCUMENT_RULE_INDEX",
     "STANDARD_DIALECTS",
     "URI_KEYWORDS",
-    "DocumentLint",
     "Reporter",
+    "check_chat_roles",
+    "check_examples",
+    "cross_check",
+    "report_uri_keyword",
     "format_names",
     "is_number",
     "json_name",
@@ -156,7 +160,11 @@ DOCUMENT_RULE_INDEX: Mapping[str, Rule] = rule_index(DOCUMENT_RULES)
 
 
 class Reporter:
-    """Collects the diagnostics of one document; every code must be a declared document rule."""
+    """Collects the diagnostics of one document; every code must be a declared document rule.
+
+    Building the model is plain functions over this value (`normalize`, `datatype`, `build_schema`, ...),
+    each taking the reporter first, as openapi-python-client's parser does: no inheritance tower.
+    """
 
     def __init__(self, openapi: str) -> None:
         self.openapi = openapi
@@ -170,89 +178,92 @@ class Reporter:
         self.diagnostics.append(Diagnostic(code, severity, pointer, message))
 
 
-class DocumentLint(Reporter):
-    """Checks across a served model's formats and examples, beyond reading each of them."""
+# -- checks across a served model's formats and examples, beyond reading each of them --------------------
 
-    def check_chat_roles(self, fmt: InputFormat, pointer: str) -> None:
-        """The published chat document's `role` enum leaves out `system`, which the API takes."""
-        if fmt.request is None or fmt.request.value not in ("chat", "chat_agent"):
-            return
-        messages = fmt.column("messages")
-        item = messages.type.items if messages is not None else None
-        role = item.field("role") if item is not None else None
-        enum = role.type.enum if role is not None else None
-        if enum is None or "system" in enum:
-            return
-        self.report(
-            "chat-role-missing-system",
-            "warning",
-            f"{pointer}/properties/messages/items/properties/role/enum",
-            f"the role enum lists {', '.join(repr(v) for v in enum)[:120]} but not 'system', which the chat API "
-            "takes; payloads with a system message are accepted with a warning",
-        )
 
-    def report_uri_keyword(self, key: str, value: Any, pointer: str) -> None:
-        """Report a URI-bearing keyword that is about to be dropped (silently when it names nothing to fetch)."""
-        if key in ("$schema", "jsonSchemaDialect") and value in STANDARD_DIALECTS:
-            return
-        if key in ("$id", "id") and isinstance(value, str) and _names_no_base(value):
-            return
-        if key == "id" and not isinstance(value, str):
-            return  # a property-like `id` that is no URI at all: not a keyword here
-        shown = value if isinstance(value, str) else json_name(value)
-        self.report(
-            "uri-keyword",
-            "error",
-            pointer,
-            f"{key} {shown!r:.80} names a URI a validator would resolve (schemakit never fetches or reads what a "
-            "document names); dropped",
-        )
+def check_chat_roles(r: Reporter, fmt: InputFormat, pointer: str) -> None:
+    """The published chat document's `role` enum leaves out `system`, which the API takes."""
+    if fmt.request is None or fmt.request.value not in ("chat", "chat_agent"):
+        return
+    messages = fmt.column("messages")
+    item = messages.type.items if messages is not None else None
+    role = item.field("role") if item is not None else None
+    enum = role.type.enum if role is not None else None
+    if enum is None or "system" in enum:
+        return
+    r.report(
+        "chat-role-missing-system",
+        "warning",
+        f"{pointer}/properties/messages/items/properties/role/enum",
+        f"the role enum lists {', '.join(repr(v) for v in enum)[:120]} but not 'system', which the chat API "
+        "takes; payloads with a system message are accepted with a warning",
+    )
 
-    def check_examples(self, branch: dict[str, Any], kind: FormatKind, pointer: str) -> None:
-        examples = branch.get("examples")
-        if not isinstance(examples, list):
-            return
-        for index, example in enumerate(examples):
-            if isinstance(example, dict) and kind.value not in example and {"columns", "data"} & set(example):
-                self.report(
-                    "example-not-wrapped",
-                    "warning",
-                    f"{pointer}/examples/{index}",
-                    f'the example is a bare split object; a payload wraps it as {{"{kind.value}": ...}}',
-                )
 
-    def cross_check(self, formats: list[InputFormat], pointer: str) -> None:
-        tabular = [f for f in formats if f.columns and f.kind is not FormatKind.OBJECT and f.named_columns]
-        for i, first in enumerate(tabular):
-            for second in tabular[i + 1 :]:
-                a, b = first.kind.value, second.kind.value
-                names_a = {c.name for c in first.columns}
-                names_b = {c.name for c in second.columns}
-                for only, there, missing in ((names_b - names_a, b, a), (names_a - names_b, a, b)):
-                    if only:
-                        self.report(
-                            "formats-disagree-columns",
-                            "warning",
-                            pointer,
-                            f"{there} accepts column(s) {', '.join(sorted(only))} that {missing} does not list",
-                        )
-                if first.required_columns != second.required_columns:
-                    self.report(
-                        "formats-disagree-required",
+def report_uri_keyword(r: Reporter, key: str, value: Any, pointer: str) -> None:
+    """Report a URI-bearing keyword that is about to be dropped (silently when it names nothing to fetch)."""
+    if key in ("$schema", "jsonSchemaDialect") and value in STANDARD_DIALECTS:
+        return
+    if key in ("$id", "id") and isinstance(value, str) and _names_no_base(value):
+        return
+    if key == "id" and not isinstance(value, str):
+        return  # a property-like `id` that is no URI at all: not a keyword here
+    shown = value if isinstance(value, str) else json_name(value)
+    r.report(
+        "uri-keyword",
+        "error",
+        pointer,
+        f"{key} {shown!r:.80} names a URI a validator would resolve (schemakit never fetches or reads what a "
+        "document names); dropped",
+    )
+
+
+def check_examples(r: Reporter, branch: dict[str, Any], kind: FormatKind, pointer: str) -> None:
+    examples = branch.get("examples")
+    if not isinstance(examples, list):
+        return
+    for index, example in enumerate(examples):
+        if isinstance(example, dict) and kind.value not in example and {"columns", "data"} & set(example):
+            r.report(
+                "example-not-wrapped",
+                "warning",
+                f"{pointer}/examples/{index}",
+                f'the example is a bare split object; a payload wraps it as {{"{kind.value}": ...}}',
+            )
+
+
+def cross_check(r: Reporter, formats: list[InputFormat], pointer: str) -> None:
+    tabular = [f for f in formats if f.columns and f.kind is not FormatKind.OBJECT and f.named_columns]
+    for i, first in enumerate(tabular):
+        for second in tabular[i + 1 :]:
+            a, b = first.kind.value, second.kind.value
+            names_a = {c.name for c in first.columns}
+            names_b = {c.name for c in second.columns}
+            for only, there, missing in ((names_b - names_a, b, a), (names_a - names_b, a, b)):
+                if only:
+                    r.report(
+                        "formats-disagree-columns",
                         "warning",
                         pointer,
-                        f"{a} requires {format_names(first.required_columns)} but {b} requires "
-                        f"{format_names(second.required_columns)}",
+                        f"{there} accepts column(s) {', '.join(sorted(only))} that {missing} does not list",
                     )
-                for column in first.columns:
-                    other = second.column(column.name)
-                    if other is not None and other.type.display() != column.type.display():
-                        self.report(
-                            "formats-disagree-types",
-                            "warning",
-                            pointer,
-                            f"column {column.name} is {column.type.display()} in {a} but {other.type.display()} in {b}",
-                        )
+            if first.required_columns != second.required_columns:
+                r.report(
+                    "formats-disagree-required",
+                    "warning",
+                    pointer,
+                    f"{a} requires {format_names(first.required_columns)} but {b} requires "
+                    f"{format_names(second.required_columns)}",
+                )
+            for column in first.columns:
+                other = second.column(column.name)
+                if other is not None and other.type.display() != column.type.display():
+                    r.report(
+                        "formats-disagree-types",
+                        "warning",
+                        pointer,
+                        f"column {column.name} is {column.type.display()} in {a} but {other.type.display()} in {b}",
+                    )
 
 
 _JSON_TYPES = frozenset({"null", "boolean", "object", "array", "number", "string", "integer"})
@@ -272,64 +283,136 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def keyword_problem(key: str, value: Any, is_31: bool) -> str | None:
-    """Why a keyword's value cannot be a JSON Schema keyword's value, or None when it can."""
-    if key in _SCHEMA_LIST_KEYWORDS:
-        # Each element is checked where it stands, as a schema.
-        if not isinstance(value, list) or not value:
-            return f"'{key}' must be a non-empty list of schemas, got {json_name(value)}"
-    elif key == "prefixItems":
-        if not isinstance(value, list):
-            return f"'prefixItems' must be a list of schemas, got {json_name(value)}"
-    elif key == "items":
-        if not isinstance(value, (dict, bool, list)):
-            return f"'items' must be a schema, got {json_name(value)}"
-    elif key in _SCHEMA_MAP_KEYWORDS:
-        if not isinstance(value, dict):
-            return f"'{key}' must map names to schemas, got {json_name(value)}"
-        if key == "patternProperties":
-            for pattern in value:
-                reason = pattern_problem(pattern)
-                if reason is not None:
-                    return f"patternProperties key {pattern!r} is not a regular expression ({reason})"
-    elif key in _SCHEMA_KEYWORDS:
-        if not isinstance(value, (dict, bool)):
-            return f"'{key}' must be a schema, got {json_name(value)}"
-    elif key == "required":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"'required' must be a list of names, got {json_name(value)}"
-    elif key == "enum":
-        if not isinstance(value, list):
-            return f"'enum' must be a list of values, got {json_name(value)}"
-    elif key == "type":
-        names = [value] if isinstance(value, str) else value if isinstance(value, list) else None
-        unknown = [n for n in names or [] if not (isinstance(n, str) and n in _JSON_TYPES)]
-        if names is None or not names or unknown:
-            shown = unknown[0] if unknown else value
-            return f"unknown JSON Schema type {shown!r:.60} (expected {', '.join(sorted(_JSON_TYPES))})"
-    elif key in _COUNT_KEYWORDS:
-        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            return f"'{key}' must be a non-negative integer, got {value!r:.60}"
-    elif key in _NUMBER_KEYWORDS:
-        boolean_bound = not is_31 and key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool)
-        if not (is_number(value) or boolean_bound):
-            return f"'{key}' must be a number, got {value!r:.60}"
-        if key == "multipleOf" and is_number(value) and value <= 0:
-            return f"'multipleOf' must be greater than 0, got {value!r}"
-    elif key == "pattern":
-        if not isinstance(value, str):
-            return f"'pattern' must be a regular expression string, got {json_name(value)}"
-        reason = pattern_problem(value)
+# -- one function per keyword (as jsonschema's `_keywords.py`): why a value cannot be that keyword's -------------
+#: Each takes (keyword, value, is_31) and returns the reason, or None when the value can be the keyword's.
+KeywordCheck = Callable[[str, Any, bool], str | None]
+
+
+def _schema_list(key: str, value: Any, is_31: bool) -> str | None:
+    # Each element is checked where it stands, as a schema.
+    if not isinstance(value, list) or not value:
+        return f"'{key}' must be a non-empty list of schemas, got {json_name(value)}"
+    return None
+
+
+def _prefix_items(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, list):
+        return f"'prefixItems' must be a list of schemas, got {json_name(value)}"
+    return None
+
+
+def _items(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, (dict, bool, list)):
+        return f"'items' must be a schema, got {json_name(value)}"
+    return None
+
+
+def _schema_map(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, dict):
+        return f"'{key}' must map names to schemas, got {json_name(value)}"
+    return None
+
+
+def _pattern_properties(key: str, value: Any, is_31: bool) -> str | None:
+    problem = _schema_map(key, value, is_31)
+    if problem is not None:
+        return problem
+    for pattern in value:
+        reason = pattern_problem(pattern)
         if reason is not None:
-            return f"pattern {value!r:.60} is not a regular expression ({reason})"
-    elif key == "uniqueItems" and not isinstance(value, bool):
+            return f"patternProperties key {pattern!r} is not a regular expression ({reason})"
+    return None
+
+
+def _schema(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, (dict, bool)):
+        return f"'{key}' must be a schema, got {json_name(value)}"
+    return None
+
+
+def _required(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return f"'required' must be a list of names, got {json_name(value)}"
+    return None
+
+
+def _enum(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, list):
+        return f"'enum' must be a list of values, got {json_name(value)}"
+    return None
+
+
+def _type(key: str, value: Any, is_31: bool) -> str | None:
+    names = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+    unknown = [n for n in names or [] if not (isinstance(n, str) and n in _JSON_TYPES)]
+    if names is None or not names or unknown:
+        shown = unknown[0] if unknown else value
+        return f"unknown JSON Schema type {shown!r:.60} (expected {', '.join(sorted(_JSON_TYPES))})"
+    return None
+
+
+def _count(key: str, value: Any, is_31: bool) -> str | None:
+    if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return f"'{key}' must be a non-negative integer, got {value!r:.60}"
+    return None
+
+
+def _number(key: str, value: Any, is_31: bool) -> str | None:
+    # OpenAPI 3.0 (JSON Schema draft 4) writes exclusive bounds as booleans beside minimum/maximum.
+    boolean_bound = not is_31 and key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool)
+    if not (is_number(value) or boolean_bound):
+        return f"'{key}' must be a number, got {value!r:.60}"
+    if key == "multipleOf" and is_number(value) and value <= 0:
+        return f"'multipleOf' must be greater than 0, got {value!r}"
+    return None
+
+
+def _pattern(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, str):
+        return f"'pattern' must be a regular expression string, got {json_name(value)}"
+    reason = pattern_problem(value)
+    if reason is not None:
+        return f"pattern {value!r:.60} is not a regular expression ({reason})"
+    return None
+
+
+def _unique_items(key: str, value: Any, is_31: bool) -> str | None:
+    if not isinstance(value, bool):
         return f"'uniqueItems' must be true or false, got {value!r:.60}"
     return None
 
 
+#: The keywords whose values the lint checks, each with its check; other keywords pass as they are.
+KEYWORD_CHECKS: Mapping[str, KeywordCheck] = {
+    **dict.fromkeys(_SCHEMA_LIST_KEYWORDS, _schema_list),
+    "prefixItems": _prefix_items,
+    "items": _items,
+    **dict.fromkeys(_SCHEMA_MAP_KEYWORDS, _schema_map),
+    "patternProperties": _pattern_properties,
+    **dict.fromkeys(_SCHEMA_KEYWORDS, _schema),
+    "required": _required,
+    "enum": _enum,
+    "type": _type,
+    **dict.fromkeys(_COUNT_KEYWORDS, _count),
+    **dict.fromkeys(_NUMBER_KEYWORDS, _number),
+    "pattern": _pattern,
+    "uniqueItems": _unique_items,
+}
+
+
+def keyword_problem(key: str, value: Any, is_31: bool) -> str | None:
+    """Why a keyword's value cannot be a JSON Schema keyword's value, or None when it can."""
+    check = KEYWORD_CHECKS.get(key)
+    return check(key, value, is_31) if check is not None else None
+
+
 def pattern_problem(pattern: str) -> str | None:
     try:
-        re.compile(pattern)
+        # A pattern Python reads differently in a future version (a nested set, say) is still one: the
+        # FutureWarning is Python's notice to its own users, not a finding, and must not reach the terminal.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            re.compile(pattern)
     except re.error as exc:
         return str(exc)
     return None

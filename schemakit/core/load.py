@@ -16,32 +16,20 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
 import orjson
-
-if TYPE_CHECKING:
-    pass
 
 from schemakit._exceptions import (
     NotOpenAPIError,
     ParseError,
-    RemoteFetchError,
     SourceError,
-    SourceNotFound,
     TooLargeError,
     UnsupportedVersionError,
 )
-from schemakit.core.sources import kind_of
-from schemakit.runtime import http
+from schemakit.core.options import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, LoadOptions
+from schemakit.core.sources import display_name, kind_of
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -55,29 +43,6 @@ __all__ = [
     "parse_text",
     "read_source_bytes",
 ]
-
-#: Documents are a few kilobytes; 64 MiB is far beyond any real one and still safe to hold.
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-#: Real documents nest about 20 levels; deeper input is hostile or broken.
-DEFAULT_MAX_DEPTH = 128
-#: YAML aliases can make a small file describe an enormous tree; cap the nodes we will walk.
-DEFAULT_MAX_NODES = 2_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class LoadOptions:
-    """How to read a source. The defaults are safe for untrusted input."""
-
-    headers: Mapping[str, str] | None = None
-    timeout: float = 30.0
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_depth: int = DEFAULT_MAX_DEPTH
-    max_nodes: int = DEFAULT_MAX_NODES
-    allow_remote_refs: bool = False
-    #: The workspace that `endpoint:` sources read from; unset parts come from the environment or a profile.
-    workspace_host: str | None = None
-    workspace_profile: str | None = None
-    workspace_token: str | None = field(default=None, repr=False)
 
 
 def read_source_bytes(source: str, options: LoadOptions | None = None) -> bytes:
@@ -99,22 +64,6 @@ def load_document(source: str, options: LoadOptions | None = None) -> dict[str, 
     else:
         document = parse_text(kind.read(source, opts), display_name(source), opts)
     return check_openapi(document, display_name(source))
-
-
-def read_file_source(source: str, options: LoadOptions) -> bytes:
-    return _read_file(source, options.max_bytes)
-
-
-def read_stdin_source(source: str, options: LoadOptions) -> bytes:
-    return _read_stdin(options.max_bytes)
-
-
-def read_git_source(source: str, options: LoadOptions) -> bytes:
-    return _read_git(source, options.max_bytes)
-
-
-def read_url_source(source: str, options: LoadOptions) -> bytes:
-    return _read_url(source, options)
 
 
 def parse_text(data: bytes | str, where: str, options: LoadOptions | None = None) -> Any:
@@ -250,21 +199,6 @@ def check_openapi(document: Any, where: str) -> dict[str, Any]:
     return document
 
 
-def display_name(source: str) -> str:
-    """A source as messages name it: a URL without credentials or query string."""
-    if source == "-":
-        return "<stdin>"
-    if source.startswith(("http://", "https://")):
-        # A URL may carry credentials or signed query strings; name only host, port and path.
-        try:
-            parts = urlsplit(source)
-            port = f":{parts.port}" if parts.port is not None else ""
-        except ValueError:
-            return source.split("://", 1)[0] + "://(invalid URL)"
-        return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
-    return source
-
-
 def _json_type(value: Any) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
         type(value), "a number"
@@ -310,119 +244,3 @@ def _parse_yaml(raw: bytes, where: str, max_depth: int = DEFAULT_MAX_DEPTH) -> A
         raise ParseError(f"{where}: not valid YAML: {str(exc).splitlines()[0][:200]}") from None
     except RecursionError:
         raise TooLargeError(f"{where}: nested too deeply to read") from None
-
-
-def _read_file(path: str, max_bytes: int) -> bytes:
-    target = Path(path)
-    try:
-        size = target.stat().st_size
-        if target.is_dir():
-            raise SourceError(f"{path}: is a directory, expected a file")
-        if size > max_bytes:
-            raise TooLargeError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit")
-        with target.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise SourceNotFound(f"{path}: no such file") from None
-    except PermissionError:
-        raise SourceNotFound(f"{path}: permission denied") from None
-    except IsADirectoryError:
-        raise SourceError(f"{path}: is a directory, expected a file") from None
-    except OSError as exc:
-        raise SourceNotFound(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > max_bytes:
-        raise TooLargeError(f"{path}: over the {max_bytes:,}-byte limit")
-    return data
-
-
-def _read_stdin(max_bytes: int) -> bytes:
-    stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
-    if stream is None:
-        raise SourceNotFound("<stdin>: standard input is not available")
-    data = stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise TooLargeError(f"<stdin>: over the {max_bytes:,}-byte limit")
-    return data
-
-
-def _read_git(source: str, max_bytes: int) -> bytes:
-    spec = source[len("git:") :]
-    rev, sep, path = spec.partition(":")
-    if not sep or not rev or not path:
-        raise SourceError(f"{source}: expected git:REV:PATH, for example git:origin/main:schemas/ads.json")
-    if rev.startswith("-"):
-        raise SourceError(f"{source}: a revision cannot start with '-'")
-    try:
-        result = subprocess.run(
-            ["git", "show", f"{rev}:{path}"],
-            capture_output=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )
-    except FileNotFoundError:
-        raise SourceError(f"{source}: git is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise SourceError(f"{source}: git did not answer within 60 s") from None
-    if result.returncode != 0:
-        reason = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = reason[-1] if reason else f"git exited with {result.returncode}"
-        raise SourceNotFound(f"{source}: {detail.removeprefix('fatal: ')}")
-    if len(result.stdout) > max_bytes:
-        raise TooLargeError(f"{source}: over the {max_bytes:,}-byte limit")
-    return result.stdout
-
-
-def _read_url(url: str, opts: LoadOptions) -> bytes:
-    import httpx
-
-    where = display_name(url)
-    headers = dict(opts.headers or {})
-    secrets = tuple(headers.values())
-    try:
-        parts = urlsplit(url)
-        valid = bool(parts.hostname) and (parts.port is None or 0 < parts.port < 65536)
-        httpx.URL(url)
-    except (ValueError, httpx.InvalidURL):
-        valid = False
-    if not valid:
-        raise SourceError(f"{where}: not a valid http(s) URL (expected http[s]://HOST[:PORT]/PATH)")
-    try:
-        with httpx.Client(follow_redirects=False) as client:
-            # The user's headers count as credentials: they go only to the URL's own origin.
-            reply = http.send(
-                client,
-                "GET",
-                url,
-                credentials=lambda: headers,
-                deadline=http.Deadline(opts.timeout),
-                max_bytes=opts.max_bytes,
-                max_redirects=9,  # ten requests in all
-            )
-    except http.BodyTooLarge as over:
-        size = f"{over.declared:,} bytes is " if over.declared is not None else ""
-        raise TooLargeError(f"{where}: {size}over the {opts.max_bytes:,}-byte limit") from None
-    except http.TooManyRedirects as exc:
-        problem = "too many redirects" if exc.looped else "redirected to a non-http location"
-        raise RemoteFetchError(f"{where}: {problem}") from None
-    except (http.DeadlineExceeded, httpx.TimeoutException):
-        raise RemoteFetchError(f"{where}: no answer within {opts.timeout:g} s") from None
-    except httpx.ConnectError as exc:
-        raise RemoteFetchError(f"{where}: cannot connect ({http.scrub(_first_line(exc), secrets)})") from None
-    except httpx.HTTPError as exc:
-        raise RemoteFetchError(f"{where}: {type(exc).__name__}: {http.scrub(_first_line(exc), secrets)}") from None
-    except (UnicodeError, ValueError) as exc:  # a header httpx cannot encode
-        raise RemoteFetchError(f"{where}: cannot send the request: {http.scrub(_first_line(exc), secrets)}") from None
-    if reply.status >= 400:
-        raise RemoteFetchError(f"{where}: HTTP {reply.status} {reply.reason}".rstrip())
-    if reply.status >= 300:
-        # A redirect with no usable Location: its body is not the document.
-        raise RemoteFetchError(f"{where}: HTTP {reply.status} redirect without a Location to follow")
-    if reply.status != 200:
-        raise RemoteFetchError(f"{where}: HTTP {reply.status} {reply.reason}: expected 200 with the document")
-    return reply.body
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

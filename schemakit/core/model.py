@@ -406,6 +406,10 @@ class ServedModel:
     request_schema: Mapping[str, Any] = field(compare=False, hash=False, repr=False)
     pointer: str = ""
     description: str | None = None
+    #: The errors of the document this model came from, and where it came from: a feature given only the
+    #: model still refuses a broken document (`schemakit.core.policy`).
+    document_errors: tuple[Diagnostic, ...] = field(default=(), compare=False, hash=False, repr=False)
+    document_source: str = field(default="", compare=False, hash=False, repr=False)
 
     def format(self, kind: FormatKind | str) -> InputFormat | None:
         wanted = FormatKind(kind)

@@ -12,11 +12,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from schemakit.core.lint import URI_KEYWORDS, DocumentLint, json_name, keyword_problem
+from schemakit.core.lint import URI_KEYWORDS, Reporter, json_name, keyword_problem, report_uri_keyword
 from schemakit.core.refs import escape_token
 from schemakit.core.types import BINARY_FORMATS, DATETIME_FORMATS
 
-__all__ = ["KNOWN_FORMATS", "Normalizer", "allow_null"]
+__all__ = ["KNOWN_FORMATS", "allow_null", "normalize"]
 
 #: `format` values that real documents and OpenAPI use; others are reported.
 KNOWN_FORMATS = (
@@ -65,100 +65,97 @@ _SUBSCHEMA_KEYS = (
 )
 
 
-class Normalizer(DocumentLint):
-    """Normalizes schemas, reporting through the document's rules."""
+def normalize(r: Reporter, schema: Any, pointer: str) -> Any:
+    """JSON Schema 2020-12 for an OpenAPI schema object; reports what it had to repair."""
+    if isinstance(schema, bool):
+        return schema
+    if not isinstance(schema, dict):
+        r.report("schema-invalid", "error", pointer, f"a schema must be an object, got {schema!r:.60}")
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in URI_KEYWORDS:
+            # Never handed on: a validator would resolve it, fetching or reading what the document names.
+            report_uri_keyword(r, key, value, f"{pointer}/{escape_token(key)}")
+            continue
+        problem = keyword_problem(key, value, r.is_31)
+        if problem is not None:
+            # Downstream validators would crash on, or silently ignore, a malformed keyword.
+            code = "invalid-type" if key == "type" else "schema-invalid"
+            r.report(code, "error", f"{pointer}/{escape_token(key)}", f"{problem}; ignored")
+            continue
+        if key in _SUBSCHEMA_DICT_KEYS and isinstance(value, dict):
+            out[key] = {
+                name: normalize(r, sub, f"{pointer}/{key}/{escape_token(str(name))}") for name, sub in value.items()
+            }
+        elif key in _SUBSCHEMA_LIST_KEYS and isinstance(value, list):
+            out[key] = [normalize(r, sub, f"{pointer}/{key}/{i}") for i, sub in enumerate(value)]
+        elif key == "items" and isinstance(value, list):
+            # OpenAPI 3.0 / draft 4 tuple form: items as a list means prefixItems.
+            out["prefixItems"] = [normalize(r, sub, f"{pointer}/items/{i}") for i, sub in enumerate(value)]
+        elif key in _SUBSCHEMA_KEYS and isinstance(value, (dict, bool)):
+            out[key] = normalize(r, value, f"{pointer}/{key}")
+        else:
+            out[key] = value
 
-    def normalize(self, schema: Any, pointer: str) -> Any:
-        """JSON Schema 2020-12 for an OpenAPI schema object; reports what it had to repair."""
-        if isinstance(schema, bool):
-            return schema
-        if not isinstance(schema, dict):
-            self.report("schema-invalid", "error", pointer, f"a schema must be an object, got {schema!r:.60}")
-            return {}
-        out: dict[str, Any] = {}
-        for key, value in schema.items():
-            if key in URI_KEYWORDS:
-                # Never handed on: a validator would resolve it, fetching or reading what the document names.
-                self.report_uri_keyword(key, value, f"{pointer}/{escape_token(key)}")
-                continue
-            problem = keyword_problem(key, value, self.is_31)
-            if problem is not None:
-                # Downstream validators would crash on, or silently ignore, a malformed keyword.
-                code = "invalid-type" if key == "type" else "schema-invalid"
-                self.report(code, "error", f"{pointer}/{escape_token(key)}", f"{problem}; ignored")
-                continue
-            if key in _SUBSCHEMA_DICT_KEYS and isinstance(value, dict):
-                out[key] = {
-                    name: self.normalize(sub, f"{pointer}/{key}/{escape_token(str(name))}")
-                    for name, sub in value.items()
-                }
-            elif key in _SUBSCHEMA_LIST_KEYS and isinstance(value, list):
-                out[key] = [self.normalize(sub, f"{pointer}/{key}/{i}") for i, sub in enumerate(value)]
-            elif key == "items" and isinstance(value, list):
-                # OpenAPI 3.0 / draft 4 tuple form: items as a list means prefixItems.
-                out["prefixItems"] = [self.normalize(sub, f"{pointer}/items/{i}") for i, sub in enumerate(value)]
-            elif key in _SUBSCHEMA_KEYS and isinstance(value, (dict, bool)):
-                out[key] = self.normalize(value, f"{pointer}/{key}")
-            else:
-                out[key] = value
+    if not r.is_31:
+        for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+            if out.get(bound) is True and limit in out:
+                out[bound] = out.pop(limit)
+            elif out.get(bound) is False:
+                out.pop(bound)
 
-        if not self.is_31:
-            for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-                if out.get(bound) is True and limit in out:
-                    out[bound] = out.pop(limit)
-                elif out.get(bound) is False:
-                    out.pop(bound)
-
-        fmt = out.get("format")
-        if isinstance(fmt, str):
-            if fmt == "unknown":
-                self.report(
-                    "unknown-type",
-                    "warning",
-                    f"{pointer}/format",
-                    "type unknown to the server's signature (format: unknown); any value is accepted",
-                )
-                out.pop("type", None)
-            elif fmt not in KNOWN_FORMATS:
-                self.report("unknown-format", "warning", f"{pointer}/format", f"unknown format {fmt!r}")
-
-        if "nullable" in out:
-            nullable = out.pop("nullable")
-            if self.is_31:
-                self.report(
-                    "nullable-in-3.1",
-                    "warning",
-                    f"{pointer}/nullable",
-                    "'nullable' is an OpenAPI 3.0 keyword, not part of 3.1; honoured as \"null allowed\"",
-                )
-            if nullable is True:
-                out = allow_null(out)
-
-        if "default" in out:
-            out["default"] = self._coerce_default(out, out["default"], f"{pointer}/default")
-        return out
-
-    def _coerce_default(self, schema: dict[str, Any], default: Any, pointer: str) -> Any:
-        types = _types_of(schema)
-        if not types or _fits(default, types):
-            return default
-        coerced = _coerce(default, types)
-        if coerced is _FAILED:
-            self.report(
-                "default-invalid",
-                "error",
-                pointer,
-                f"default {default!r:.60} is not a {'/'.join(sorted(types))} and cannot be read as one",
+    fmt = out.get("format")
+    if isinstance(fmt, str):
+        if fmt == "unknown":
+            r.report(
+                "unknown-type",
+                "warning",
+                f"{pointer}/format",
+                "type unknown to the server's signature (format: unknown); any value is accepted",
             )
-            return default
-        self.report(
-            "default-type-mismatch",
-            "warning",
+            out.pop("type", None)
+        elif fmt not in KNOWN_FORMATS:
+            r.report("unknown-format", "warning", f"{pointer}/format", f"unknown format {fmt!r}")
+
+    if "nullable" in out:
+        nullable = out.pop("nullable")
+        if r.is_31:
+            r.report(
+                "nullable-in-3.1",
+                "warning",
+                f"{pointer}/nullable",
+                "'nullable' is an OpenAPI 3.0 keyword, not part of 3.1; honoured as \"null allowed\"",
+            )
+        if nullable is True:
+            out = allow_null(out)
+
+    if "default" in out:
+        out["default"] = _coerce_default(r, out, out["default"], f"{pointer}/default")
+    return out
+
+
+def _coerce_default(r: Reporter, schema: dict[str, Any], default: Any, pointer: str) -> Any:
+    types = _types_of(schema)
+    if not types or _fits(default, types):
+        return default
+    coerced = _coerce(default, types)
+    if coerced is _FAILED:
+        r.report(
+            "default-invalid",
+            "error",
             pointer,
-            f"default {json.dumps(default)} is a {json_name(default)} but the schema says "
-            f"{'/'.join(sorted(types))}; read as {json.dumps(coerced)}",
+            f"default {default!r:.60} is not a {'/'.join(sorted(types))} and cannot be read as one",
         )
-        return coerced
+        return default
+    r.report(
+        "default-type-mismatch",
+        "warning",
+        pointer,
+        f"default {json.dumps(default)} is a {json_name(default)} but the schema says "
+        f"{'/'.join(sorted(types))}; read as {json.dumps(coerced)}",
+    )
+    return coerced
 
 
 def allow_null(schema: dict[str, Any]) -> dict[str, Any]:

@@ -2,52 +2,82 @@
 
 A document with errors (what `schemakit validate` exits 1 for) is refused where a result
 would rest on the broken parts (payload verdicts, generated code, an emulator answering
-for it), and only named where a feature describes it (inspect, diff). A document without
-served models cannot be used by any feature that works per served model.
+for it, a table's verdicts), and only named where a feature describes it (inspect, diff).
+Every such feature calls `require_usable` and nothing else: `compile_validator`, the
+emulator (`MockServer`), `check_table`/`replay` (`pick_served`) and `generate`. With
+`force=True` (the CLI's `--force`) the feature proceeds and the returned line says so.
+A document without served models cannot be used by any feature that works per served model.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import replace
+from typing import Literal, TypeVar
 
 from schemakit._exceptions import InvalidDocumentError, NotServingSchemaError
-from schemakit.core.load import display_name
-from schemakit.core.model import EndpointSchema
+from schemakit.core.model import Diagnostic, EndpointSchema, ServedModel
+from schemakit.core.sources import display_name
 
-__all__ = ["OnErrors", "document_problem", "require_usable"]
+__all__ = ["OnErrors", "acknowledge_errors", "document_problem", "require_usable"]
 
 OnErrors = Literal["refuse", "warn"]
 
 
-def document_problem(schema: EndpointSchema, source: str | None = None) -> str | None:
+def _errors_and_name(subject: EndpointSchema | ServedModel, source: str | None) -> tuple[tuple[Diagnostic, ...], str]:
+    if isinstance(subject, ServedModel):
+        return subject.document_errors, display_name(source or subject.document_source or subject.name)
+    return subject.errors, display_name(source or subject.source or subject.title or "<document>")
+
+
+def document_problem(subject: EndpointSchema | ServedModel, source: str | None = None) -> str | None:
     """One line naming the document's errors, or None when it has none."""
-    if not schema.errors:
+    errors, name = _errors_and_name(subject, source)
+    if not errors:
         return None
-    name = display_name(source or schema.source or schema.title or "<document>")
-    first = schema.errors[0]
+    first = errors[0]
     return (
-        f"{name} has {len(schema.errors)} error(s), first [{first.code}] "
+        f"{name} has {len(errors)} error(s), first [{first.code}] "
         f"{first.pointer or '/'}: {first.message} (run `schemakit validate {name}`)"
     )
 
 
 def require_usable(
-    schema: EndpointSchema,
+    subject: EndpointSchema | ServedModel,
     source: str | None = None,
     *,
     need_models: bool = True,
     on_errors: OnErrors = "refuse",
+    force: bool = False,
 ) -> str | None:
-    """Raise when the document cannot be used; return the warning line when `on_errors="warn"`.
+    """Raise when the document cannot be used; return the warning line when it is used despite its errors.
 
     NotServingSchemaError: no served models (with the reasons the resolver gave);
-    InvalidDocumentError: the document has errors and `on_errors` is "refuse".
+    InvalidDocumentError: the document has errors, `on_errors` is "refuse" and `force` is not set.
+    With `force=True` the line returned says the feature proceeds anyway.
     """
-    if need_models and not schema.models:
-        name = display_name(source or schema.source or schema.title or "<document>")
-        reasons = "; ".join(d.message for d in schema.errors) or "no served models"
+    if need_models and isinstance(subject, EndpointSchema) and not subject.models:
+        name = display_name(source or subject.source or subject.title or "<document>")
+        reasons = "; ".join(d.message for d in subject.errors) or "no served models"
         raise NotServingSchemaError(f"{name}: not a serving endpoint schema: {reasons}")
-    problem = document_problem(schema, source)
-    if problem is not None and on_errors == "refuse":
+    problem = document_problem(subject, source)
+    if problem is None:
+        return None
+    if force:
+        return f"{problem}; proceeding anyway (force)"
+    if on_errors == "refuse":
         raise InvalidDocumentError(problem)
     return problem
+
+
+Subject = TypeVar("Subject", EndpointSchema, ServedModel)
+
+
+def acknowledge_errors(subject: Subject) -> Subject:
+    """The schema (or model) a forced feature hands on: its models no longer carry the document's errors.
+
+    A feature that was told `force=True` has said so once; the validators it builds from the models must
+    not refuse them again (an emulator answering a request, a table check compiling its validator).
+    """
+    if isinstance(subject, ServedModel):
+        return replace(subject, document_errors=())
+    return replace(subject, models=tuple(replace(m, document_errors=()) for m in subject.models))

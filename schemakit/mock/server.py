@@ -68,6 +68,7 @@ class MockServer:
         update_seconds: float = 2.0,
         inference_dir: str | Path | None = None,
         route_optimized: Iterable[str] = (),
+        force: bool = False,
         **default_settings: Any,
     ) -> None:
         """Build the emulated workspace (nothing listens until `start` or `serve_forever`).
@@ -84,6 +85,7 @@ class MockServer:
         `route_optimized` names endpoints served on the data-plane listener only (`data_plane_url`).
         """
         from schemakit.core.model import EndpointSchema
+        from schemakit.core.policy import acknowledge_errors, require_usable
         from schemakit.mock.emulator import (
             DEFAULT_MAX_BODY_BYTES,
             MockHTTPServer,
@@ -97,6 +99,9 @@ class MockServer:
             raise ValueError("the admin token must not be empty")
         resolved = [s if isinstance(s, EndpointSchema) else str(s) for s in sources]
         schemas, documents = load_sources(resolved, load_options)
+        #: What the policy said about documents used despite their errors (with force=True).
+        self.warnings = [w for s in schemas if (w := require_usable(s, need_models=False, force=force)) is not None]
+        schemas = [acknowledge_errors(schema) for schema in schemas] if force else schemas
         per_endpoint: dict[str, EndpointSettings] = {}
         base = EndpointSettings().replace(**default_settings)
         for name, value in (settings or {}).items():

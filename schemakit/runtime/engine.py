@@ -208,8 +208,10 @@ class Engine:
                     return preferred.accepted  # type: ignore[no-any-return]
         return self._validate_json(data)
 
-    def _one_problem(self, code: str, expected: str, message: str) -> PayloadReport:
-        found = Problem(code, "error", "$", None, None, expected, None, message)
+    def _one_problem(
+        self, code: str, expected: str, message: str, line: int | None = None, col: int | None = None
+    ) -> PayloadReport:
+        found = Problem(code, "error", "$", None, None, expected, None, message, line, col)
         return PayloadReport(False, self.model, None, (found,), 1, 0, {code: 1}, False)
 
     def _too_large(self, data: bytes | str) -> PayloadReport | None:
@@ -252,7 +254,7 @@ class Engine:
         try:
             payload = parse_json(data)
         except PayloadDecodeError as exc:
-            return self._one_problem("invalid-json", "JSON", str(exc))
+            return self._one_problem("invalid-json", "JSON", str(exc), exc.line, exc.column)
         return self.validate(payload)
 
     def _validate_in_chunks(self, data: bytes | str) -> PayloadReport | None:

@@ -44,9 +44,12 @@ class Problem:
     expected: str | None
     found: str | None
     message: str
+    #: Where in the payload's text, 1-based, when the text itself is the problem (`invalid-json`).
+    line: int | None = None
+    col: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "code": self.code,
             "severity": self.severity,
             "path": self.path,
@@ -56,6 +59,9 @@ class Problem:
             "found": self.found,
             "message": self.message,
         }
+        if self.line is not None:
+            data.update(line=self.line, col=self.col)
+        return data
 
     def __str__(self) -> str:
         return f"{self.severity} [{self.code}] {self.message}"

@@ -10,12 +10,46 @@ Needs pyarrow and deltalake (`pip install schemakit[tables]`); Spark lives in `s
 
 from __future__ import annotations
 
-from schemakit.table.engine import check_table
-from schemakit.table.replay import ReplayGroup, ReplayReport, replay
-from schemakit.table.report import SCHEMA_VERSION, BatchAdvice, Finding, TableReport
-from schemakit.table.rules import TABLE_RULES
-from schemakit.table.sizing import advise_batch_size
-from schemakit.table.sources import open_table
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from schemakit.table.engine import check_table as check_table
+    from schemakit.table.replay import ReplayGroup as ReplayGroup
+    from schemakit.table.replay import ReplayReport as ReplayReport
+    from schemakit.table.replay import replay as replay
+    from schemakit.table.report import SCHEMA_VERSION as SCHEMA_VERSION
+    from schemakit.table.report import BatchAdvice as BatchAdvice
+    from schemakit.table.report import Finding as Finding
+    from schemakit.table.report import TableReport as TableReport
+    from schemakit.table.rules import TABLE_RULES as TABLE_RULES
+    from schemakit.table.sizing import advise_batch_size as advise_batch_size
+    from schemakit.table.sources import open_table as open_table
+
+#: Imported on first use: `import schemakit.table.rules` (the rule table, for docs and `--list-rules`)
+#: must not pull in the engine and pyarrow.
+_LAZY = {
+    "SCHEMA_VERSION": "schemakit.table.report",
+    "TABLE_RULES": "schemakit.table.rules",
+    "BatchAdvice": "schemakit.table.report",
+    "Finding": "schemakit.table.report",
+    "ReplayGroup": "schemakit.table.replay",
+    "ReplayReport": "schemakit.table.replay",
+    "TableReport": "schemakit.table.report",
+    "advise_batch_size": "schemakit.table.sizing",
+    "check_table": "schemakit.table.engine",
+    "open_table": "schemakit.table.sources",
+    "replay": "schemakit.table.replay",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'schemakit.table' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "SCHEMA_VERSION",

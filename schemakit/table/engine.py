@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from schemakit._exceptions import SchemakitError
 from schemakit.core.model import Column, DataType, EndpointSchema, FormatKind, ServedModel
+from schemakit.core.policy import acknowledge_errors, require_usable
 from schemakit.table.arrow import ValueChecker
 from schemakit.table.report import Finding, Findings, TableReport
 from schemakit.table.rules import severity
@@ -39,8 +40,19 @@ __all__ = [
 TEXT_KINDS_FOR_READERS = ("string", "binary", "datetime")
 
 
-def pick_served(schema: EndpointSchema | ServedModel | str | os.PathLike[str], model: str | None) -> ServedModel:
-    """The served model: `model` by name, or the only one; `schema` may be a source to load."""
+def pick_served(
+    schema: EndpointSchema | ServedModel | str | os.PathLike[str], model: str | None, force: bool = False
+) -> ServedModel:
+    """The served model: `model` by name, or the only one; `schema` may be a source to load.
+
+    A model from a document with errors is refused, as every feature refuses it, unless `force=True`.
+    """
+    served = _pick_served(schema, model)
+    require_usable(served, force=force)
+    return acknowledge_errors(served) if force else served
+
+
+def _pick_served(schema: EndpointSchema | ServedModel | str | os.PathLike[str], model: str | None) -> ServedModel:
     if isinstance(schema, (str, os.PathLike)):
         from schemakit.core.resolve import load
 

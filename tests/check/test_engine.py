@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 import schemakit
+from schemakit.check.validator import make_plan
 from schemakit.runtime.engine import SERVING_RULES, Engine, UnsupportedSchemaError, unsupported_keywords
 
 RUNTIME = Path(__file__).resolve().parents[2] / "schemakit" / "runtime"
@@ -49,7 +50,7 @@ def test_runtime_modules_stay_small() -> None:
 
 
 def test_plan_is_json_and_rebuilds_the_same_engine(docs_schema: schemakit.EndpointSchema) -> None:
-    plan = orjson.loads(orjson.dumps(schemakit.make_plan(docs_schema.models[0])))
+    plan = orjson.loads(orjson.dumps(make_plan(docs_schema.models[0])))
     engine = Engine(plan)
     payload = {"dataframe_split": {"columns": ["int_col", "float_col", "string_col"], "data": [[1.5, 1, "a"]]}}
     assert engine.validate(payload) == schemakit.compile_validator(docs_schema.models[0]).validate(payload)

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 import schemakit
 from schemakit import SERVING_RULES, InvalidPayloadError, PayloadValidator, compile_validator
+from schemakit.check.validator import make_plan
 
 COLUMNS = ["int_col", "float_col", "string_col"]
 
@@ -240,7 +241,7 @@ def test_report_json_is_stable(docs_validator: PayloadValidator) -> None:
     out = docs_validator.validate(split([[1, "x", "a"]])).to_json()
     assert list(out) == ["ok", "model", "format", "total_errors", "total_warnings", "counts", "truncated", "problems"]
     assert out["problems"][0]["path"] == "$.dataframe_split.data[0][1]"
-    orjson.dumps(schemakit.make_plan(docs_validator.model))  # the plan is JSON
+    orjson.dumps(make_plan(docs_validator.model))  # the plan is JSON
 
 
 def test_unknown_rule_code_is_refused(docs_validator: PayloadValidator) -> None:

@@ -21,15 +21,9 @@ V3 = ROOT / "samples" / "docs-example-dataframe-v3.json"
 
 def cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-    return subprocess.run(
-        [sys.executable, "-m", "schemakit", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**base, **(env or {})},
-    )
+    from ..conftest import run_cli_in_process  # in process, through main()'s error translation
+
+    return run_cli_in_process(*args, cwd=cwd, env={**base, **(env or {})})
 
 
 def _annotations(stdout: str) -> list[tuple[str, dict[str, str], str]]:

@@ -35,14 +35,9 @@ def _env(server: MockServer) -> dict[str, str]:
 
 
 def gate(server: MockServer, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "schemakit", "diff", "endpoint:house-prices", *args, "--gate"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=_env(server),
-    )
+    from ..conftest import run_cli_in_process  # in process, through main()'s error translation
+
+    return run_cli_in_process("diff", "endpoint:house-prices", *args, "--gate", env=_env(server))
 
 
 def test_a_candidate_with_a_new_required_column_is_blocked(server: MockServer) -> None:

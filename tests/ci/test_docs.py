@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
+
+from ..conftest import run_cli_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "ci.md"
@@ -25,14 +25,8 @@ def test_console_examples_are_real_output() -> None:
     for command, expected in blocks:
         args = shlex.split(command)
         assert args[0] == "schemakit"
-        result = subprocess.run(
-            [sys.executable, "-m", "schemakit", *args[1:]],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env={k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")},
+        result = run_cli_in_process(
+            *args[1:], cwd=ROOT, env={k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
         )
         assert result.returncode in (0, 1), result.stderr
         assert result.stdout == expected, command

@@ -122,14 +122,9 @@ def test_every_declared_document_rule_is_emitted_and_every_emitted_code_declared
 def test_validate_lists_its_rules() -> None:
     from schemakit.core.lint import DOCUMENT_RULES
 
-    result = subprocess.run(
-        [sys.executable, "-m", "schemakit", "validate", "--list-rules"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    from ..conftest import run_cli_in_process
+
+    result = run_cli_in_process("validate", "--list-rules", cwd=ROOT)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == [rule.code for rule in DOCUMENT_RULES]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,8 @@ import pytest
 import schemakit
 from schemakit._exceptions import TooLargeError
 from schemakit.core.refs import check_expansion
+
+from ..conftest import run_cli_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PATH = "/served-models/m/invocations"
@@ -45,10 +45,8 @@ def _document(column: Any, components: dict[str, Any] | None = None, **top: Any)
     return document
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "schemakit", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
-    )
+def _run(*args: str) -> Any:
+    return run_cli_in_process(*args, cwd=ROOT)
 
 
 def _write(path: Path, value: Any) -> str:

@@ -77,9 +77,11 @@ def test_malformed_keyword_is_an_error_and_payloads_still_check(
     assert checked.returncode == 2, checked.stderr
     assert checked.stderr.startswith(f"schemakit: error: {spec} has ")
     assert f"(run `schemakit validate {spec}`)" in checked.stderr
-    # ...and the library, which checks anyway, never sees the keyword: it runs to a verdict.
+    # ...and so does the library (one policy, core/policy.py); forced, it never sees the keyword and runs to a verdict.
     model = schemakit.load(str(spec)).models[0]
-    assert schemakit.compile_validator(model).validate({"dataframe_records": [{"a": "x"}]}) is not None
+    with pytest.raises(schemakit.InvalidDocumentError):
+        schemakit.compile_validator(model)
+    assert schemakit.compile_validator(model, force=True).validate({"dataframe_records": [{"a": "x"}]}) is not None
 
 
 def test_split_column_names_must_be_strings(tmp_path: Path) -> None:
@@ -109,3 +111,12 @@ def test_plain_http_server_urls_are_a_warning(url: str, warned: bool) -> None:
     document["servers"] = [{"url": url}]
     codes = [d.code for d in schemakit.validate_document(document).diagnostics]
     assert ("server-not-https" in codes) is warned
+
+
+def test_a_pattern_python_warns_about_prints_no_python_warning(tmp_path: Path, run_cli: Any) -> None:
+    # `[[:alpha:]]` compiles, with a FutureWarning from `re` ("possible nested set"): the user sees a verdict only.
+    spec = tmp_path / "doc.json"
+    spec.write_text(json.dumps(_document({"type": "string", "pattern": "[[:alpha:]]"})))
+    result = run_cli("validate", str(spec))
+    assert "Warning" not in result.stderr, result.stderr
+    assert "internal error" not in result.stderr

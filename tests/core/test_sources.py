@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,6 +12,8 @@ import pytest
 
 import schemakit
 from schemakit import LoadOptions, RemoteFetchError, TooLargeError
+
+from ..conftest import run_cli_in_process
 
 SECRET = "Bearer dapi-secret-token-123"
 
@@ -195,10 +195,8 @@ def test_remote_ref_followed_when_allowed(http_server: Any, route: Any, docs: Si
 # -- git:REV:PATH ----------------------------------------------------------------------------------
 
 
-def run_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "schemakit", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
+def run_in(cwd: Path, *args: str) -> Any:
+    return run_cli_in_process(*args, cwd=cwd)
 
 
 def test_git_source_reads_a_revision(git_repo: Any, docs: SimpleNamespace) -> None:

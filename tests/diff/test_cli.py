@@ -6,7 +6,6 @@ import http.server
 import json
 import os
 import subprocess
-import sys
 import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -22,16 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(*args: str, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("SCHEMAKIT_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "schemakit", "diff", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env=env,
-        check=False,
-    )
+    from ..conftest import run_cli_in_process  # in process, through main()'s error translation
+
+    return run_cli_in_process("diff", *args, input=stdin, cwd=cwd, env=env)
 
 
 def write(path: Path, document: dict[str, Any], indent: int | None = 2) -> str:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from schemakit.diff import RULES
+
+from ..conftest import run_cli_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "diff.md"
@@ -34,15 +33,7 @@ def test_console_examples_are_real_output() -> None:
     for command, expected in blocks:
         args = shlex.split(command)
         assert args[:2] == ["schemakit", "diff"]
-        result = subprocess.run(
-            [sys.executable, "-m", "schemakit", *args[1:]],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        result = run_cli_in_process(*args[1:], cwd=ROOT)
         assert result.returncode in (0, 1), result.stderr
         assert result.stdout == expected, command
 

@@ -198,9 +198,9 @@ def test_other_signatures_keep_the_predictions_answer() -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "schemakit", *args], capture_output=True, text=True, timeout=120, check=False
-    )
+    from ..conftest import run_cli_in_process  # in process, through main()'s error translation
+
+    return run_cli_in_process(*args)
 
 
 def test_a_linked_example_file_outside_the_model_folder_is_not_read(

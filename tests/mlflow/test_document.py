@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,10 @@ REFERENCE = ROOT / "samples" / "docs-example-dataframe.json"
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The real command line, in a new process: for exit codes and one-line errors."""
-    return subprocess.run(
-        [sys.executable, "-m", "schemakit", *args], capture_output=True, text=True, timeout=120, env=env, check=False
-    )
+    """The command line, in process through main()'s error translation: for exit codes and one-line errors."""
+    from ..conftest import run_cli_in_process
+
+    return run_cli_in_process(*args, env=env)
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

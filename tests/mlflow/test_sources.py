@@ -15,15 +15,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "schemakit", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        input=input,
-        check=False,
-    )
+    from ..conftest import run_cli_in_process  # in process, through main()'s error translation
+
+    return run_cli_in_process(*args, env=env, input=input)
 
 
 def test_check_reads_an_mlflow_source(model_dirs: dict[str, Path], tmp_path: Path) -> None:

@@ -201,7 +201,13 @@ class Run:
 
 
 def run_cli(*args: str, env: Mapping[str, str] | None = None, input: str = "", cwd: Path | None = None) -> Run:
-    """`python -m schemakit ARGS` in a subprocess, as a user runs it (20 s is the bound every finding must meet)."""
+    """`schemakit ARGS` in this process through main()'s error translation; `mock` (a server) in a real process."""
+    if args[:1] != ("mock",):
+        from ..conftest import run_cli_in_process
+
+        done = run_cli_in_process(*args, env=env, input=input.encode(), cwd=cwd)
+        decode = lambda data: data.decode("utf-8", "backslashreplace").replace("\r\n", "\n").replace("\r", "\n")  # noqa: E731
+        return Run(args, done.returncode, decode(done.stdout_bytes), decode(done.stderr_bytes))
     proc = subprocess.run(
         [sys.executable, "-m", "schemakit", *args],
         capture_output=True,

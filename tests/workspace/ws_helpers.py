@@ -10,7 +10,6 @@ import http.client
 import http.server
 import os
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,16 +37,10 @@ def cli_env(**extra: str) -> dict[str, str]:
 def run_cli(
     *args: str, env: dict[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m schemakit ARGS`, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "schemakit", *args],
-        capture_output=True,
-        text=True,
-        env=env if env is not None else cli_env(),
-        input=input if input is not None else "",
-        timeout=120,
-        check=False,
-    )
+    """`schemakit ARGS` in process, through the same error translation as `python -m schemakit`."""
+    from tests.conftest import run_cli_in_process  # in process (pytest loaded it as tests.conftest)
+
+    return run_cli_in_process(*args, env=env if env is not None else cli_env(), input=input)
 
 
 @dataclass
