@@ -12,6 +12,12 @@ ending in `/served-models/<name>/invocations` are checked against that served mo
 POSTs against every served model (traffic may reach any of them) when given a whole
 `EndpointSchema`.
 
+The body is read within `body_timeout` seconds (30 by default), counted from the first read: a
+client that sends its headers and then drips its body a byte at a time (a slowloris) gets 408 and its
+buffer is dropped, so each connection holds at most `max_body` bytes for at most that long. A WSGI
+server hands the app a blocking stream the middleware cannot put a deadline on: set the server's own
+timeout (gunicorn `--timeout`, uWSGI `harakiri`).
+
 Without `paths=`, every POST is checked: right for a service that only proxies. In an app
 with routes of its own, name the proxied ones, exactly or as patterns
 (`paths=["/invocations", "/models/*/invocations"]`); with Starlette or FastAPI::
@@ -21,6 +27,7 @@ with routes of its own, name the proxied ones, exactly or as patterns
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import io
 import re
@@ -37,6 +44,8 @@ __all__ = ["PayloadValidationASGIMiddleware", "PayloadValidationWSGIMiddleware"]
 
 #: Bodies above this size are refused with 413 before any parsing (a million-row payload is ~30 MB).
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
+#: Seconds a client has to send a whole body once the middleware starts reading it (ASGI).
+DEFAULT_BODY_TIMEOUT = 30.0
 
 _SERVED_MODEL_PATH = re.compile(r"/served-models/(?P<name>[^/]+)/invocations/?$")
 
@@ -128,35 +137,36 @@ class PayloadValidationASGIMiddleware:
         paths: Iterable[str] | None = None,
         methods: Iterable[str] = ("POST",),
         max_body: int = DEFAULT_MAX_BODY,
+        body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
     ) -> None:
+        if body_timeout is not None and not body_timeout > 0:
+            raise ValueError("body_timeout must be a positive number of seconds (or None: no deadline)")
         self.app = app
         self.gate = _Gate(validator, paths, methods, max_body)
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http" or not self.gate.applies(scope.get("method", ""), scope.get("path", "")):
             await self.app(scope, receive, send)
             return
-        message = await receive()
-        if message["type"] == "http.disconnect":
+        deadline = _Deadline(self.body_timeout) if self.body_timeout is not None else None
+        try:
+            body = await self._read(receive)
+        except asyncio.CancelledError:
+            if deadline is None or not deadline.fired:
+                raise
+            deadline.absorb()
+            message = f"the request body was not received within {self.body_timeout:g} s"
+            await _asgi_answer(send, 408, orjson.dumps({"error_code": "REQUEST_TIMEOUT", "message": message}))
             return
-        body = message.get("body", b"")
-        if message.get("more_body", False) or len(body) > self.gate.max_body:
-            # The body in several messages (the usual one-message body needs no list and no join).
-            chunks = [body]
-            size = len(body)
-            more = bool(message.get("more_body", False))
-            while size <= self.gate.max_body and more:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                chunks.append(chunk)
-                more = bool(message.get("more_body", False))
-            if size > self.gate.max_body:
-                await _asgi_answer(send, 413, self.gate.too_large())
-                return
-            body = b"".join(chunks)
+        finally:
+            if deadline is not None:
+                deadline.done()
+        if body is None:
+            return
+        if body is _TOO_LARGE:
+            await _asgi_answer(send, 413, self.gate.too_large())
+            return
         report = self.gate.validate(scope.get("path", ""), body)
         if not report.ok:
             await _asgi_answer(send, self.gate.status(report), self.gate.rejection(report))
@@ -171,6 +181,64 @@ class PayloadValidationASGIMiddleware:
             return await receive()  # after the body: wait for the disconnect as the server reports it
 
         await self.app(scope, replay, send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The whole body; None when the client went away, `_TOO_LARGE` past `max_body`."""
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body: bytes = message.get("body", b"")
+        if message.get("more_body", False) or len(body) > self.gate.max_body:
+            # The body in several messages (the usual one-message body needs no list and no join).
+            chunks = [body]
+            size = len(body)
+            more = bool(message.get("more_body", False))
+            while size <= self.gate.max_body and more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                chunks.append(chunk)
+                more = bool(message.get("more_body", False))
+            if size > self.gate.max_body:
+                return _TOO_LARGE
+            body = b"".join(chunks)
+        return body
+
+
+#: What `_read` returns for a body over the limit (compared by identity).
+_TOO_LARGE = b"\x00too large"
+
+
+class _Deadline:
+    """Cancels the reading task when the body takes too long: `asyncio.timeout` without a task per request.
+
+    The timer only fires while reading (`done` switches it off before anything else is awaited), so the
+    cancellation always lands in `_read` and is absorbed there.
+    """
+
+    __slots__ = ("_handle", "_task", "fired", "reading")
+
+    def __init__(self, seconds: float) -> None:
+        self._task = asyncio.current_task()
+        self.fired = False
+        self.reading = True
+        self._handle = asyncio.get_running_loop().call_later(seconds, self._fire)
+
+    def _fire(self) -> None:
+        if self.reading and self._task is not None:
+            self.fired = True
+            self._task.cancel()
+
+    def done(self) -> None:
+        self.reading = False
+        self._handle.cancel()
+
+    def absorb(self) -> None:
+        uncancel = getattr(self._task, "uncancel", None)  # Python 3.11+: count the cancellation as handled
+        if uncancel is not None:
+            uncancel()
 
 
 async def _asgi_answer(send: Send, status: int, body: bytes) -> None:

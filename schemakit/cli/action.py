@@ -38,6 +38,10 @@ MODES = ("diff", "deploy-gate", "codegen-check")
 DEFAULT_IGNORE_FILE = ".schemakit-diff-ignore.yaml"
 
 
+#: Options that end a command before it checks anything (and exit 0): never accepted in `args`.
+_NEVER_IN_ARGS = frozenset({"-h", "--help", "--version"})
+
+
 class ActionError(SchemakitError):
     """The action's inputs are wrong."""
 
@@ -67,6 +71,17 @@ class ActionInputs:
         except ValueError as exc:
             raise ActionError(f"input args: {exc}") from None
         inputs = cls(mode, get("OLD"), get("NEW"), fail_on, get("IGNORE"), get("OUTPUT"), args)
+        for name in ("old", "new", "ignore", "output"):
+            value = getattr(inputs, name)
+            if value.startswith("-"):
+                # Passed on as an argument, `--help` would make the step print usage and pass.
+                raise ActionError(
+                    f"input {name}: {value!r} looks like an option, not a file or source "
+                    f"(name a file that starts with '-' as ./{value})"
+                )
+        for arg in args:
+            if arg in _NEVER_IN_ARGS or arg.startswith(("--help=", "--version=")):
+                raise ActionError(f"input args: {arg} would stop the check before it runs")
         if not inputs.new:
             raise ActionError("input new is required")
         if mode != "codegen-check" and not inputs.old:
@@ -152,7 +167,18 @@ def _run_diff(inputs: ActionInputs, runner: _Runner) -> int:
 
 
 def _run_codegen_check(inputs: ActionInputs, runner: _Runner) -> int:
-    command = [sys.executable, "-m", "schemakit", "codegen", inputs.new, "-o", inputs.output, "--check", *inputs.args]
+    # The source after `--`, the folder as `--output=`: neither can be read as an option.
+    command = [
+        sys.executable,
+        "-m",
+        "schemakit",
+        "codegen",
+        f"--output={inputs.output}",
+        "--check",
+        *inputs.args,
+        "--",
+        inputs.new,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     sys.stderr.write(result.stderr)
     sys.stdout.write(result.stdout)

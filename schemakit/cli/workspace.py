@@ -32,6 +32,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 # databricks-sdk warns on stderr when a host has no /.well-known/databricks-config (then carries on); schemakit
 # reports what matters itself, so its unconfigured warnings stay out of the command's output.
 logging.getLogger("databricks.sdk").addHandler(logging.NullHandler())
+# databricks-sdk also calls the module-level `logging.debug()` when it runs a CLI login, which would install
+# `basicConfig`'s stderr handler on the root logger and print its later warnings into the command's output.
+logging.getLogger().addHandler(logging.NullHandler())
 
 _MAX_LISTED_DIFFERENCES = 20
 
@@ -81,7 +84,9 @@ def _fail(exc: SchemakitError) -> NoReturn:
 
 
 def _note(text: str) -> None:
-    click.echo(text, err=True)
+    # Notes quote names, diagnostics and messages from the server's document: one escaped line
+    # (`terminal` leaves escaped text as it is, so callers that escaped already are fine).
+    click.echo(terminal(text), err=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -343,7 +348,7 @@ def list_endpoints(output_format: str, **connection: Any) -> None:
     width = max(len(current.name) for current in endpoints)
     for current in sorted(endpoints, key=lambda e: e.name):
         served = ", ".join(entity.name for entity in current.served_entities) or "no served entities"
-        click.echo(f"{current.name.ljust(width)}  {current.summary()}  ({served})")
+        click.echo(terminal(f"{current.name.ljust(width)}  {current.summary()}  ({served})"))
 
 
 @endpoint.command()
@@ -427,7 +432,7 @@ def delete(
     if output_format == "json":
         echo_json({"name": name, "deleted": True})
     else:
-        click.echo(f"deleted endpoint '{name}'")
+        click.echo(terminal(f"deleted endpoint '{name}'"))
 
 
 @endpoint.command()
@@ -501,11 +506,11 @@ def permissions(
     if output_format == "json":
         echo_json(acl.to_json())
         return
-    click.echo(f"permissions of endpoint '{name}':")
+    click.echo(terminal(f"permissions of endpoint '{name}':"))
     width = max((len(e.principal) for e in acl.entries), default=10)
     for entry in acl.entries:
         inherited = " (inherited)" if entry.inherited else ""
-        click.echo(f"  {entry.principal:<{width}}  {entry.kind:<17}  {', '.join(entry.levels)}{inherited}")
+        click.echo(terminal(f"  {entry.principal:<{width}}  {entry.kind:<17}  {', '.join(entry.levels)}{inherited}"))
 
 
 def _parse_grant(text: str) -> tuple[str, str, str]:
@@ -536,14 +541,14 @@ def _emit_logs(
         echo_json({"endpoint": name, "served_model": model, "config_version": config_version, "lines": lines})
     else:
         for line in lines:
-            click.echo(line)
+            click.echo(terminal(line))  # build logs are the server's text
 
 
 def _report_lifecycle(current: EndpointStatus, what: str, output_format: str) -> None:
     if output_format == "json":
         echo_json(current.to_json())
     else:
-        click.echo(f"{what}: {current.summary()}")
+        click.echo(terminal(f"{what}: {current.summary()}"))
 
 
 def _render_status(status: EndpointStatus) -> str:
@@ -570,7 +575,8 @@ def _render_status(status: EndpointStatus) -> str:
         lines.extend("  " + line for line in _entity_table("served entities", pending.served_entities))
         for route in pending.traffic_routes:
             lines.append(f"    {route.traffic_percentage:>3}%  {route.served_model_name}")
-    return "\n".join(lines)
+    # Every value here is the server's text: one escaped line each.
+    return "\n".join(map(terminal, lines))
 
 
 def _entity_table(title: str, entities: tuple[Any, ...]) -> list[str]:

@@ -143,7 +143,7 @@ def _read_file(path: str, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise TooLargeError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit")
         with target.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
+            data = _read_at_most(handle, max_bytes + 1)
     except FileNotFoundError:
         raise SourceNotFound(f"{path}: no such file") from None
     except PermissionError:
@@ -161,10 +161,23 @@ def _read_stdin(max_bytes: int) -> bytes:
     stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
     if stream is None:
         raise SourceNotFound("<stdin>: standard input is not available")
-    data = stream.read(max_bytes + 1)
+    data = _read_at_most(stream, max_bytes + 1)
     if len(data) > max_bytes:
         raise TooLargeError(f"<stdin>: over the {max_bytes:,}-byte limit")
     return data
+
+
+def _read_at_most(stream: Any, limit: int) -> bytes:
+    """Up to `limit` bytes, a MiB at a time: `read(limit)` allocates `limit` bytes at once (any --max-bytes)."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < limit:
+        chunk = stream.read(min(1 << 20, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _read_git(source: str, max_bytes: int) -> bytes:

@@ -47,7 +47,16 @@ from .keywords import (
     refusal,
     unsupported_keywords,
 )
-from .parse import EXACT_CHUNK_BYTES, PayloadDecodeError, parse_json, rows_or_value
+from .parse import (
+    EXACT_CHUNK_BYTES,
+    MAX_JSON_DEPTH,
+    TOO_DEEP,
+    PayloadDecodeError,
+    json_too_deep,
+    parse_json,
+    rows_or_value,
+    value_too_deep,
+)
 from .patterns import LINEAR_PATTERNS
 from .payload_rules import (
     FORMAT_KEYS,
@@ -62,6 +71,7 @@ from .structure import (
     datetime_columns,
     empty_input,
     format_value_schema,
+    integer_keys,
     known_gaps,
     object_rules,
     split_rules,
@@ -195,6 +205,9 @@ class Engine:
 
     def validate_json(self, data: bytes | str) -> PayloadReport:
         """Validate a payload straight from the wire; bytes that are not JSON give an `invalid-json` report."""
+        if len(data) > MAX_JSON_DEPTH and json_too_deep(data):
+            # Before any decoder sees the bytes: msgspec and the standard library recurse.
+            return self._too_deep()
         if len(data) <= self._direct_bytes:
             # Inline, the usual request's verdict costs about one typed decode: that of the
             # format the endpoint's last accepted request took.
@@ -207,6 +220,9 @@ class Engine:
                 if preferred.check is None or preferred.check(request):
                     return preferred.accepted  # type: ignore[no-any-return]
         return self._validate_json(data)
+
+    def _too_deep(self) -> PayloadReport:
+        return self._one_problem("invalid-json", "JSON", f"not valid JSON for this model: {TOO_DEEP}")
 
     def _one_problem(
         self, code: str, expected: str, message: str, line: int | None = None, col: int | None = None
@@ -241,9 +257,8 @@ class Engine:
                 return self._accepted[key]
         try:
             return self._exact_json(data)
-        except RecursionError:
-            # Untrusted bytes may nest thousands of levels deep; that is a bad payload, not a crash.
-            return self._one_problem("invalid-json", "JSON", "not valid JSON for this model: nested too deeply to read")
+        except RecursionError:  # below the depth limit, on a stack already deep
+            return self._too_deep()
 
     def _exact_json(self, data: bytes | str) -> PayloadReport:
         """The exact path (the fast one did not accept)."""
@@ -255,7 +270,7 @@ class Engine:
             payload = parse_json(data)
         except PayloadDecodeError as exc:
             return self._one_problem("invalid-json", "JSON", str(exc), exc.line, exc.column)
-        return self.validate(payload)
+        return self._validate(payload)
 
     def _validate_in_chunks(self, data: bytes | str) -> PayloadReport | None:
         """The exact path for a large payload, in bounded memory: its rows stay raw JSON, parsed a chunk at a time.
@@ -293,7 +308,7 @@ class Engine:
                 else:
                     payload[name] = parse_json(memoryview(raw))
             del top
-            return self.validate(payload)
+            return self._validate(payload)
         except (PayloadDecodeError, msgspec.ValidationError, msgspec.DecodeError):
             return None
         finally:
@@ -302,11 +317,16 @@ class Engine:
 
     def validate(self, payload: object) -> PayloadReport:
         """Validate a parsed payload (dicts, lists, str, int, float, bool, None)."""
+        if value_too_deep(payload):
+            return self._too_deep()  # as `validate_json` says of the same payload as bytes
+        return self._validate(payload)
+
+    def _validate(self, payload: Any) -> PayloadReport:
         sink = Sink(self.max_errors)
         try:
             key = self._run(payload, sink)
         except RecursionError:
-            return self._one_problem("invalid-json", "JSON", "not valid JSON for this model: nested too deeply to read")
+            return self._too_deep()
         problems = tuple(problem(entry, key, payload, self.formats) for entry in sink.kept)
         return PayloadReport(
             ok=sink.errors == 0,
@@ -377,8 +397,11 @@ class Engine:
             names = split_rules(fmt, value, sink, rules)
             if names is not None:
                 branch_check = self._reordered_check(fmt, names) or branch_check
-        elif key in ("dataframe_records", "instances") and isinstance(value, list) and "unknown-column" in rules:
-            unknown_row_columns(fmt, key, value, sink, rules["unknown-column"])
+        elif key in ("dataframe_records", "instances") and isinstance(value, list):
+            if "unknown-column" in rules:
+                unknown_row_columns(fmt, key, value, sink, rules["unknown-column"])
+            if "integer-null" in rules:
+                integer_keys(fmt, key, value, sink, rules["integer-null"])
         elif key == "inputs" and isinstance(value, dict) and "unknown-column" in rules and fmt.get("columns"):
             unknown_input_columns(fmt, value, sink, rules["unknown-column"])
         if "empty-input" in rules:

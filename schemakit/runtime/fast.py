@@ -21,12 +21,14 @@ from .jsonsem import INT32, INT64
 from .keywords import assertions
 from .parse import ARRAY_ROW_END, OBJECT_ROW_END, RowScreen
 from .payload_rules import FORMAT_KEYS
+from .structure import optional_integer_keys
 from .typed import (
     Direct,
     NoFastPath,
     RowScreenOfFormat,
     bad_row_before_the_cut,
     defstruct,
+    keys_consistent,
 )
 from .values import (
     BASE64_TEXT,
@@ -142,6 +144,8 @@ class _FastBuilder:
             base = self.object(schema, keys, forbid_unknown=False)
         else:
             raise NoFastPath
+        if nullable and name == "integer" and "integer-null" in self.rules:
+            nullable = False  # a null in a column is refused, elsewhere the exact path says whether
         return (base | None if nullable else base), post
 
     def integer(self, schema: Mapping[str, Any], fmt: Any) -> Any:
@@ -267,6 +271,8 @@ class _FastFormat:
             raise NoFastPath
         value_schema = properties[self.key]
         self.posts: list[tuple[str, str]] = []
+        #: Row fields of optional integer columns: present in every row or in none (`integer-null`).
+        self.key_attrs: list[str] = []
         self.column_names: list[str] | None = None
         #: The name of each row field `f{i}` (split columns by position, record keys by property).
         self.row_names: list[str] = []
@@ -327,7 +333,7 @@ class _FastFormat:
         if self.required_others:
             return lambda _value: False
         unset = msgspec.UNSET
-        posts, needed = bool(self.posts), self.rows_needed
+        posts, needed = bool(self.posts or self.key_attrs), self.rows_needed
         of = attrgetter("v") if direct else None
         if self.key == "dataframe_split":
             # Columns, required keys and the index's type are in the decoder's types (`_small_split_fields`).
@@ -473,6 +479,9 @@ class _FastFormat:
             forbid = "unknown-column" in rules or additional is False
             struct, self.posts = builder.struct(row["properties"], row.get("required") or [], forbid, top=True)
             self.row_names = list(row["properties"])
+            if "integer-null" in rules:
+                keys = set(optional_integer_keys(row))
+                self.key_attrs = [f"f{i}" for i, name in enumerate(self.row_names) if name in keys]
             self.rows = msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
             self.small_type = list[struct]  # type: ignore[valid-type]
             self.row_end = OBJECT_ROW_END
@@ -581,7 +590,7 @@ class _FastFormat:
         return None if self.rows is None else RowScreenOfFormat(self)
 
     def _decoded_rows(self, rows: list[Any]) -> int | None:
-        return len(rows) if not self.posts or self._whole_texts_pass(rows) else None
+        return len(rows) if not (self.posts or self.key_attrs) or self._whole_texts_pass(rows) else None
 
     def _rows_pass(self, view: memoryview) -> int | None:
         try:
@@ -592,6 +601,8 @@ class _FastFormat:
 
     def _whole_texts_pass(self, rows: list[Any]) -> bool:
         """`_texts_pass` for all the rows of a payload (no form carried over from other chunks)."""
+        if self.key_attrs and not keys_consistent(rows, self.key_attrs, {}):
+            return False
         if len(rows) == 1 and self.row_pattern is not None:
             try:
                 joined = "\n".join(self.row_texts(rows[0]))
@@ -603,6 +614,8 @@ class _FastFormat:
         return self._texts_pass(rows, {})
 
     def _texts_pass(self, rows: list[Any], forms: dict[str, str]) -> bool:
+        if self.key_attrs and not keys_consistent(rows, self.key_attrs, forms):
+            return False
         for attr, post in self.posts:
             texts = list(map(attrgetter(attr), rows))
             if post == "datetime":

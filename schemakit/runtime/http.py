@@ -47,8 +47,10 @@ __all__ = [
     "Hop",
     "Reply",
     "TooManyRedirects",
+    "UnsendableCredentials",
     "asend",
     "backoff",
+    "check_credentials",
     "check_transport",
     "error_summary",
     "follow",
@@ -127,6 +129,28 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in sorted({s for s in secrets if s and len(s) >= _MIN_SECRET}, key=len, reverse=True):
         text = text.replace(secret, "***")
     return _TOKEN_PATTERNS.sub(lambda m: f"{m.group(1)} ***" if m.group(1) else "***", text)
+
+
+class UnsendableCredentials(ValueError):
+    """Credentials holding a character an HTTP header cannot carry; the message never shows the value.
+
+    httpx would raise UnicodeEncodeError (or h11 LocalProtocolError) with the whole header
+    value, `Bearer <token>`, in the exception's args and repr.
+    """
+
+
+#: What an HTTP header value may hold: visible ASCII and inner spaces (RFC 9110 field-value, minus obs-text).
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*\Z")
+
+
+def check_credentials(headers: Mapping[str, str], where: str = "the credentials") -> None:
+    """Raise `UnsendableCredentials` (naming the header, never its value) when a header value cannot be sent."""
+    for name, value in headers.items():
+        if not isinstance(value, str) or _HEADER_VALUE.match(value) is None:
+            raise UnsendableCredentials(
+                f"{where} cannot be sent: the {name} header would hold a character HTTP headers cannot carry "
+                "(non-ASCII, a control character or a line break); copy the token again"
+            )
 
 
 def one_line(text: str, limit: int) -> str:
@@ -523,7 +547,9 @@ def _headers_for(
         sent.pop("Content-Type", None)
         sent.pop("content-type", None)
     if hop.authenticated and credentials is not None:
-        sent.update(credentials())
+        fresh = credentials()
+        check_credentials(fresh)
+        sent.update(fresh)
     return sent
 
 

@@ -3,15 +3,19 @@
 Integers of any size stay integers (orjson would turn them into floats; beyond the
 4,300 digits Python converts they become `HugeInt`s), NaN and Infinity are read (and
 reported by the `non-finite` rule), and bytes that are not JSON raise
-`PayloadDecodeError` with the line and column. Nesting too deep to read is not JSON
-either, never a crash.
+`PayloadDecodeError` with the line and column. Nesting deeper than `MAX_JSON_DEPTH`
+levels is not JSON either, never a crash: every JSON reader of untrusted bytes asks
+`json_too_deep` before msgspec (or pyarrow, or the standard library) sees them, since
+those recurse once a level and fail (or crash) at a depth that depends on the stack.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import accumulate
 from typing import Any, Protocol
 
 from .jsonsem import parse_int
@@ -27,15 +31,19 @@ _SCREEN_ERRORS: tuple[type[Exception], ...] = () if msgspec is None else (msgspe
 __all__ = [
     "ARRAY_ROW_END",
     "EXACT_CHUNK_BYTES",
+    "MAX_JSON_DEPTH",
     "OBJECT_ROW_END",
+    "TOO_DEEP",
     "PayloadDecodeError",
     "RawRows",
     "RowChunk",
     "RowScreen",
     "chunks_of",
     "clean_chunk",
+    "json_too_deep",
     "parse_json",
     "rows_or_value",
+    "value_too_deep",
 ]
 
 #: Where a row of a list of rows ends and the next begins (a candidate cut).
@@ -52,12 +60,80 @@ class PayloadDecodeError(ValueError):
         self.column = column
 
 
+#: How deeply a JSON value may nest (arrays and objects), for every reader of untrusted JSON.
+#: Real payloads nest a few levels (a tensor of numpy's 64 dimensions at most); MLflow's server
+#: fails near a thousand, and so would msgspec and the standard library, at a depth that
+#: depends on the stack they run on: one fixed limit gives every path the same verdict.
+MAX_JSON_DEPTH = 128
+#: What a reader says of JSON nested deeper than the limit.
+TOO_DEEP = f"nested more than {MAX_JSON_DEPTH} levels deep"
+
+_KEEP_STRUCTURE = bytes(range(256)).translate(None, b'"[]{}')
+_AS_SQUARE = bytes.maketrans(b"{}", b"[]")
+_AS_STEPS = bytes.maketrans(b"[]", b"\x01\xff")
+_STRING_OF_BRACKETS = re.compile(rb'"[^"]*"')
+
+
+def json_too_deep(data: bytes | bytearray | memoryview | str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text nests arrays and objects more than `limit` levels deep, without recursing.
+
+    Linear, in C-speed passes (a few milliseconds for 20 MB): brackets inside strings do
+    not count. Text that is not JSON may be judged either way (its reader refuses it anyway).
+    """
+    if len(data) <= limit:
+        return False
+    if isinstance(data, str):
+        if data.count("[") + data.count("{") <= limit:
+            return False
+        data = data.encode("utf-8", "surrogatepass")
+    elif not isinstance(data, bytes):
+        data = bytes(data)
+    if len(data) < 1 << 16 and data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    if b"\\" in data:  # escaped backslashes first, then escaped quotes: left to right, as JSON reads them
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    shape = data.translate(_AS_SQUARE, _KEEP_STRUCTURE)  # quotes and brackets only
+    if b'"' in shape:
+        # Quotes now alternate open, close: dropping two adjacent ones keeps every bracket's side.
+        shape = shape.replace(b'""', b"")
+        if b'"' in shape:
+            shape = _STRING_OF_BRACKETS.sub(b"", shape)
+    for _ in range(8):  # real payloads: a few passes, each peeling the innermost level
+        if shape.count(b"[") <= limit:
+            return False
+        peeled = shape.replace(b"[]", b"")
+        if len(peeled) == len(shape):
+            break
+        shape, limit = peeled, limit - 1
+    if shape.count(b"[") <= limit:
+        return False
+    return max(accumulate(array("b", shape.translate(_AS_STEPS)))) > limit
+
+
+def value_too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a parsed value nests lists and dicts more than `limit` levels deep, without recursing."""
+    level = [value] if isinstance(value, (dict, list, tuple)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            below.extend(child for child in children if isinstance(child, (dict, list, tuple)))
+        level = below
+    return False
+
+
 def _reject_constant(name: str) -> float:
     return float(name.replace("Infinity", "inf"))
 
 
 def parse_json(data: bytes | bytearray | memoryview | str) -> Any:
     """Parse JSON exactly: integers of any size stay integers; NaN/Infinity are read (and flagged later)."""
+    if json_too_deep(data):
+        raise PayloadDecodeError(f"not valid JSON: {TOO_DEEP}")
     if msgspec is not None:
         try:
             return msgspec.json.decode(data)
@@ -80,8 +156,8 @@ def parse_json(data: bytes | bytearray | memoryview | str) -> Any:
         raise PayloadDecodeError(
             f"line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}", exc.lineno, exc.colno
         ) from None
-    except RecursionError:
-        raise PayloadDecodeError("not valid JSON: nested too deeply to read") from None
+    except RecursionError:  # below the limit, on a stack already deep
+        raise PayloadDecodeError(f"not valid JSON: {TOO_DEEP}") from None
 
 
 # -- rows parsed a chunk at a time (the exact path for large payloads) ----------------------

@@ -29,6 +29,7 @@ from .values import is_base64, is_iso8601
 
 __all__ = [
     "FORMAT_KEYS",
+    "INTEGER_KEY_DETAIL",
     "KNOWN_GAPS",
     "LLM_REQUEST_BYTES",
     "OBJECT_REQUIRED_FIELDS",
@@ -150,6 +151,31 @@ def _converted(path: Path) -> bool:
     return False
 
 
+#: What `integer-null` says of a row without an integer key that other rows have.
+INTEGER_KEY_DETAIL = (
+    "no value for this integer column, which other rows have: the server's DataFrame fills it with NaN "
+    "and refuses the request; send a number in every row, or leave the column out of all of them"
+)
+
+
+def _integer_null(schema: Mapping[str, Any], severity: str) -> Check | None:
+    names = _names(schema)
+    if "integer" not in names or "null" not in names:
+        return None  # without null in its types, the type check reports a null
+    expected = expected_name(schema)
+    detail = (
+        "null in an integer column: the server's DataFrame holds it as NaN and refuses the request, "
+        "optional column or not; send a number, or leave the column out of every row"
+    )
+
+    def integer_null(value: Any, path: Path, sink: Sink) -> bool:
+        if value is None and _converted(path):
+            sink.add("integer-null", path, expected, None, detail, severity=severity, show_value=False)
+        return True
+
+    return integer_null
+
+
 def _non_finite(schema: Mapping[str, Any], severity: str) -> Check | None:
     if "number" not in _names(schema):
         return None
@@ -266,6 +292,17 @@ PAYLOAD_RULES: tuple[PayloadRule, ...] = (
         scope="value",
         fast="decoder",
         hook=_int_range,
+    ),
+    PayloadRule(
+        "integer-null",
+        "payload",
+        "error",
+        "no null in an integer (int32, int64) column, optional or not, and no dataframe_records row "
+        "without an integer key that other rows have (the server's DataFrame makes both NaN and refuses them)",
+        "a column left out of every row is fine",
+        scope="value",
+        fast="decoder",
+        hook=_integer_null,
     ),
     PayloadRule(
         "non-finite",

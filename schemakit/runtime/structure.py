@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .jsonsem import expected_name
 from .parse import RawRows, RowChunk, chunks_of, clean_chunk
-from .payload_rules import KNOWN_GAPS, OBJECT_REQUIRED_FIELDS
+from .payload_rules import INTEGER_KEY_DETAIL, KNOWN_GAPS, OBJECT_REQUIRED_FIELDS
 from .report import ROOT, Path, Sink, plural
 from .values import ISO_PARTS, NS_FIRST, NS_LAST, datetime_form, in_ns_range, real_date
 
@@ -20,9 +21,11 @@ __all__ = [
     "datetime_columns",
     "empty_input",
     "format_value_schema",
+    "integer_keys",
     "known_gaps",
     "object_required_field",
     "object_rules",
+    "optional_integer_keys",
     "split_rules",
     "unknown_input_columns",
     "unknown_params",
@@ -169,6 +172,57 @@ def empty_input(fmt: Mapping[str, Any], key: str, value: Any, sink: Sink) -> Non
         "no rows; the server refuses a request without any input",
         show_value=False,
     )
+
+
+def optional_integer_keys(row: Any) -> list[str]:
+    """The optional properties of a row schema whose type is (or includes) integer."""
+    if not isinstance(row, dict) or not isinstance(row.get("properties"), dict):
+        return []
+    required = set(row.get("required") or ())
+    names = []
+    for name, sub in row["properties"].items():
+        kind = sub.get("type") if isinstance(sub, dict) else None
+        if name not in required and (kind == "integer" or (isinstance(kind, list) and "integer" in kind)):
+            names.append(name)
+    return names
+
+
+def integer_keys(fmt: Mapping[str, Any], key: str, rows: list[Any], sink: Sink, severity: str) -> None:
+    """Rows without an integer key other rows have: MLflow's DataFrame fills them with NaN and refuses them.
+
+    (A key left out of every row makes no column at all, which an optional column may be.)
+    """
+    row_schema = format_value_schema(fmt, key).get("items")
+    names = optional_integer_keys(row_schema)
+    if not names or not rows:
+        return
+    present: set[str] = set()
+    missing: dict[str, list[int]] = {}
+    skipped = False
+
+    def skip(chunk: RowChunk) -> bool:
+        # A clean chunk's rows all hold every integer key: its screen's check says so.
+        nonlocal skipped
+        skipped = skipped or (chunk.clean and chunk.count > 0)
+        return chunk.clean
+
+    for start, chunk in chunks_of(rows, skip):
+        for index, row in enumerate(chunk, start):
+            if isinstance(row, dict):
+                for name in names:
+                    if name in row:
+                        present.add(name)
+                    else:
+                        missing.setdefault(name, []).append(index)
+    if skipped:
+        present.update(names)
+    assert isinstance(row_schema, dict)
+    for name in names:
+        if name in present:
+            expected = expected_name(row_schema["properties"][name])
+            for index in missing.get(name, ()):
+                path = (((ROOT, key), index), name)
+                sink.add("integer-null", path, expected, None, INTEGER_KEY_DETAIL, severity=severity, column=name)
 
 
 def unknown_row_columns(fmt: Mapping[str, Any], key: str, rows: list[Any], sink: Sink, severity: str) -> None:

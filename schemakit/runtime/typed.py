@@ -16,7 +16,7 @@ try:  # everything works without it, only slower
 except ImportError:  # pragma: no cover - exercised in generated packages without msgspec
     msgspec = None  # type: ignore[assignment, unused-ignore]
 
-__all__ = ["Direct", "NoFastPath", "RowScreenOfFormat", "bad_row_before_the_cut", "defstruct"]
+__all__ = ["Direct", "NoFastPath", "RowScreenOfFormat", "bad_row_before_the_cut", "defstruct", "keys_consistent"]
 
 
 class NoFastPath(Exception):
@@ -30,6 +30,24 @@ def defstruct(name: str, fields: list[Any], **options: Any) -> Any:
         return msgspec.defstruct(name, fields, gc=False, **options)
     except (TypeError, ValueError):
         raise NoFastPath from None
+
+
+def keys_consistent(rows: list[Any], attrs: list[str], seen: dict[str, str]) -> bool:
+    """Whether each optional integer field is set in every row or in none (`integer-null`).
+
+    `seen` carries what earlier chunks of the same rows had (`"keys:f3"` -> set / unset).
+    """
+    unset = msgspec.UNSET
+    for attr in attrs:
+        values = list(map(attrgetter(attr), rows))
+        missing = values.count(unset)
+        if 0 < missing < len(values):
+            return False
+        if values:
+            state = "unset" if missing else "set"
+            if seen.setdefault(f"keys:{attr}", state) != state:
+                return False
+    return True
 
 
 _ERROR_ROW = re.compile(r"at `\$\[(\d+)\]")
@@ -55,11 +73,12 @@ def bad_row_before_the_cut(piece: bytes, error: Exception) -> bool:
 class RowScreenOfFormat:
     """`parse.RowScreen` from a format's typed row decoder and its text checks."""
 
-    __slots__ = ("_attr_of", "_decode", "_posts", "forms")
+    __slots__ = ("_attr_of", "_decode", "_keys", "_posts", "forms")
 
     def __init__(self, fast: Any) -> None:
         self._decode = fast.rows.decode
         self._posts = fast.posts
+        self._keys = fast.key_attrs
         #: Each datetime field's form, from the first chunk whose texts all passed.
         self.forms: dict[str, str] = {}
         names = fast.row_names
@@ -74,6 +93,9 @@ class RowScreenOfFormat:
             rows = self._decode(chunk)
         except msgspec.ValidationError:
             return None
+        # A clean chunk holds every optional integer key in every row (`structure.integer_keys`).
+        if self._keys and not keys_consistent(rows, self._keys, {"keys:" + attr: "set" for attr in self._keys}):
+            return len(rows), False, False
         forms_clean = True
         for attr, post in self._posts:
             texts = list(map(attrgetter(attr), rows))

@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from schemakit._exceptions import CredentialsError
-from schemakit.runtime.http import scrub
+from schemakit.runtime.http import UnsendableCredentials, check_credentials, scrub
 
 __all__ = ["Credentials", "normalize_host", "resolve_credentials", "scrub"]
 
@@ -117,15 +117,15 @@ class Credentials:
 
 @dataclass(frozen=True)
 class _Setting:
-    value: str
-    source: str
+    value: str = field(repr=False)  # a token, a secret: never in a repr
+    source: str = ""
 
 
 @dataclass(frozen=True)
 class _Profile:
     name: str
     path: Path
-    values: Mapping[str, str]
+    values: Mapping[str, str] = field(repr=False)  # the profile's token and secrets
 
     @property
     def label(self) -> str:
@@ -172,6 +172,13 @@ def resolve_credentials(
 
     if host_setting is not None:
         host_setting = _Setting(normalize_host(host_setting.value, host_setting.source), host_setting.source)
+    if token_setting is not None:
+        try:
+            check_credentials(
+                {"Authorization": f"Bearer {token_setting.value}"}, f"the token from {token_setting.source}"
+            )
+        except UnsendableCredentials as exc:
+            raise CredentialsError(str(exc)) from None
     secrets = _known_secrets(env, chosen, token_setting)
     # Naming an auth type asks for databricks-sdk's unified auth; only "pat" can do without it.
     wants_sdk = auth_setting is not None

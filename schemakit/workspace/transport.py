@@ -30,6 +30,7 @@ from schemakit._exceptions import (
 )
 from schemakit._version import __version__
 from schemakit.runtime import http
+from schemakit.runtime.parse import TOO_DEEP, json_too_deep
 
 if TYPE_CHECKING:
     import httpx
@@ -345,6 +346,10 @@ class WorkspaceTransport:
             raise AuthenticationError(
                 f"could not get fresh credentials ({self.auth_description}): {http.scrub(first, self._secrets)}"
             ) from None
+        try:
+            http.check_credentials(headers, f"the credentials ({self.auth_description})")
+        except http.UnsendableCredentials as exc:
+            raise AuthenticationError(str(exc)) from None
         for value in headers.values():
             # Remember what the SDK handed out, so it is scrubbed wherever it might be echoed.
             self._secrets.add(value)
@@ -379,6 +384,8 @@ class WorkspaceTransport:
 
 
 def _loads(body: bytes) -> Any:
+    if json_too_deep(body):
+        raise ValueError(TOO_DEEP)
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:

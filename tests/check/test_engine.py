@@ -152,4 +152,4 @@ def test_deeply_nested_payloads_are_invalid_json_not_a_crash() -> None:
         report = validator.validate_json(data)
         assert not report.ok
         assert [p.code for p in report.problems] == ["invalid-json"]
-        assert "nested too deeply" in report.problems[0].message
+        assert "nested more than 128 levels deep" in report.problems[0].message

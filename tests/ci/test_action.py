@@ -203,7 +203,34 @@ def test_the_recipes_drift_job_annotates_the_committed_schema(tmp_path: Path) ->
         env = {key: evaluate(str(value), secrets) for key, value in step["env"].items()}
         run = run_action({**{k: str(v) for k, v in step["with"].items()}, "install": "none"}, repo, env=env)
     assert run.returncode == 1, run.stderr
-    findings = [line for line in run.stdout.splitlines() if line.startswith("::") and "title=schemakit diff::" not in line]
+    findings = [
+        line for line in run.stdout.splitlines() if line.startswith("::") and "title=schemakit diff::" not in line
+    ]
     assert findings
     assert all(line.split(" ", 1)[1].startswith("file=schemas/ads.json,line=") for line in findings)
     assert server.token not in run.stdout + run.stderr + run.summary
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"new": "--help"}, "input new: '--help' looks like an option"),
+        ({"new": "-h"}, "input new: '-h' looks like an option"),
+        ({"output": "--version"}, "input output: '--version' looks like an option"),
+        ({"args": "--help"}, "input args: --help would stop the check before it runs"),
+        ({"args": "--version"}, "input args: --version would stop the check before it runs"),
+    ],
+)
+def test_codegen_check_refuses_option_like_inputs(tmp_path: Path, inputs: dict[str, str], message: str) -> None:
+    """Issue 23: `new: --help` made codegen-check print usage and pass."""
+    repo = _repo(tmp_path)
+    run = run_action({"mode": "codegen-check", "new": "schemas/ads.json", "output": "clients", **inputs}, repo)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert message in run.stderr.strip().splitlines()[-1]
+    assert run.outputs.get("failed") != "false"
+
+
+def test_option_like_old_is_refused_in_diff(tmp_path: Path) -> None:
+    run = _diff(tmp_path, old="--help")
+    assert run.returncode == 2
+    assert "input old: '--help' looks like an option" in run.stderr
