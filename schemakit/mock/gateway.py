@@ -25,7 +25,7 @@ from schemakit.mock.http import ApiError, Headers, Response, allow, json_respons
 from schemakit.mock.management import ManagementAPI
 from schemakit.mock.queries import QueryAPI
 
-__all__ = ["DeployState", "GatewayAPI", "PendingConfig"]
+__all__ = ["DeployState", "GatewayAPI", "PendingConfig", "json_list", "json_object"]
 
 #: Catalog, schema and table-prefix names of an inference table: what may become part of a file name.
 _TABLE_PART = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -305,6 +305,7 @@ class GatewayAPI(ManagementAPI, QueryAPI):
 
 
 def json_object(body: bytes) -> dict[str, Any]:
+    """A management request's body as a JSON object (empty: {}); 400 otherwise."""
     try:
         data = orjson.loads(body) if body.strip() else {}
     except orjson.JSONDecodeError as exc:
@@ -315,6 +316,7 @@ def json_object(body: bytes) -> dict[str, Any]:
 
 
 def json_list(data: Mapping[str, Any], key: str) -> list[Any]:
+    """`data[key]` as a list (absent: []); 400 when it is something else."""
     value = data.get(key)
     if value is None:
         return []
