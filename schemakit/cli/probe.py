@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from schemakit._io import atomic_write_text
-from schemakit.cli.common import SECONDS, format_option, load_options, load_schema, source_options
+from schemakit.cli.common import SECONDS, force_option, format_option, load_options, load_schema, source_options
 from schemakit.probe.report import OUTPUT_FORMATS, render_probe
 from schemakit.probe.runner import DEFAULT_BUDGET, ProbeOptions, load_recorded, open_target, opened, run_probe
 from schemakit.runtime.text import terminal
@@ -64,6 +64,7 @@ __all__ = ["probe"]
     "-o", "--output", "output_file", metavar="FILE", help="Write the report to FILE (atomically), not stdout."
 )
 @format_option(*OUTPUT_FORMATS)
+@force_option
 @source_options
 def probe(
     spec: str,
@@ -82,6 +83,7 @@ def probe(
     replay_dir: str | None,
     output_file: str | None,
     output_format: str,
+    force: bool,
     **source: Any,
 ) -> None:
     """Send payloads generated from SPEC to TARGET and compare each answer with what `check` says.
@@ -95,7 +97,7 @@ def probe(
     (or no answer could be judged).
     """
     options_in = load_options(**source)
-    schema = load_schema(spec, options_in)
+    schema = load_schema(spec, options_in, force=force)
     if record_dir is not None and replay_dir is not None and record_dir == replay_dir:
         raise click.BadParameter("record into another folder than the one replayed", param_hint="--record")
     options = ProbeOptions(
@@ -139,6 +141,7 @@ def probe(
         token=options_in.workspace_token,
         profile=options_in.workspace_profile,
         models=served,
+        force=force,
     )
     with opened(target_obj):
         report = run_probe(schema, target_obj, options, groups=groups, record=record_dir, progress=progress, spec=spec)

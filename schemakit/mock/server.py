@@ -84,60 +84,40 @@ class MockServer:
         inference table get one row per query in `<dir>/<catalog>.<schema>.<prefix>_payload.jsonl`.
         `route_optimized` names endpoints served on the data-plane listener only (`data_plane_url`).
         """
-        from schemakit.core.model import EndpointSchema
-        from schemakit.core.policy import acknowledge_errors, require_usable
-        from schemakit.mock.emulator import (
-            DEFAULT_MAX_BODY_BYTES,
-            MockHTTPServer,
-            MockWorkspace,
-            load_registry,
-            load_sources,
-        )
-        from schemakit.mock.state import EndpointSettings, load_settings_file
+        from schemakit.mock.emulator import MockHTTPServer
 
         if not token:
             raise ValueError("the admin token must not be empty")
-        resolved = [s if isinstance(s, EndpointSchema) else str(s) for s in sources]
-        schemas, documents = load_sources(resolved, load_options)
+        self.workspace, warnings = _build_workspace(
+            sources,
+            token=token,
+            load_options=load_options,
+            force=force,
+            settings=settings,
+            default_settings=default_settings,
+            users=users,
+            state_file=state_file,
+            config=config,
+            max_body_bytes=max_body_bytes,
+            oauth_token_seconds=oauth_token_seconds,
+        )
         #: What the policy said about documents used despite their errors (with force=True).
-        self.warnings = [w for s in schemas if (w := require_usable(s, need_models=False, force=force)) is not None]
-        schemas = [acknowledge_errors(schema) for schema in schemas] if force else schemas
-        per_endpoint: dict[str, EndpointSettings] = {}
-        base = EndpointSettings().replace(**default_settings)
-        for name, value in (settings or {}).items():
-            per_endpoint[name] = value if isinstance(value, EndpointSettings) else base.replace(**dict(value))
+        self.warnings = warnings
+        _deploy_setup(
+            self.workspace,
+            service_principals=service_principals,
+            update_seconds=update_seconds,
+            registry=registry,
+            load_options=load_options,
+            inference_dir=inference_dir,
+            route_optimized=route_optimized,
+            traffic=traffic,
+            grants=grants,
+        )
         self._errors: list[BaseException] = []
         self._raise_server_errors = raise_server_errors
         self.token = token
         self.access_log = access_log
-        self.workspace: MockWorkspace = MockWorkspace(
-            schemas,
-            token=token,
-            documents=documents,
-            settings=per_endpoint,
-            default_settings=base,
-            users=users,
-            state_file=state_file,
-            config=load_settings_file(config) if config is not None else None,
-            max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
-            oauth_token_seconds=oauth_token_seconds,
-        )
-        for client_id, client_secret in (service_principals or {}).items():
-            self.workspace.add_service_principal(client_id, client_secret)
-        if not update_seconds >= 0:
-            raise ValueError("update_seconds must be 0 or more")
-        self.workspace.update_seconds = update_seconds
-        self.workspace.set_registry(load_registry(registry or {}, load_options))
-        self.workspace.set_inference_dir(inference_dir)
-        for name in route_optimized:
-            try:
-                self.workspace.set_route_optimized(name)
-            except KeyError as exc:
-                raise ValueError(str(exc.args[0])) from None
-        if traffic:
-            self.workspace.split_traffic(traffic)
-        for endpoint, principal, level in grants:
-            self.workspace.set_permission(endpoint, principal, level)
         self._http: MockHTTPServer | None = None
         self._factory = MockHTTPServer
         self._host = host
@@ -331,3 +311,80 @@ class MockServer:
     def __repr__(self) -> str:
         where = self._http.url if self._http is not None else "stopped"
         return f"MockServer({where}, endpoints={self.endpoints!r})"
+
+
+def _build_workspace(
+    sources: Iterable[str | Path | EndpointSchema],
+    *,
+    token: str,
+    load_options: LoadOptions | None,
+    force: bool,
+    settings: Mapping[str, EndpointSettings | Mapping[str, Any]] | None,
+    default_settings: Mapping[str, Any],
+    users: Iterable[UserSpec],
+    state_file: str | Path | None,
+    config: str | Path | None,
+    max_body_bytes: int | None,
+    oauth_token_seconds: float,
+) -> tuple[MockWorkspace, list[str]]:
+    """The workspace of `MockServer(...)`'s documents and settings, and the policy's warnings on the documents."""
+    from schemakit.core.model import EndpointSchema
+    from schemakit.core.policy import acknowledge_errors, require_usable
+    from schemakit.mock.emulator import DEFAULT_MAX_BODY_BYTES, MockWorkspace, load_sources
+    from schemakit.mock.state import EndpointSettings, load_settings_file
+
+    resolved = [s if isinstance(s, EndpointSchema) else str(s) for s in sources]
+    schemas, documents = load_sources(resolved, load_options)
+    warnings = [w for s in schemas if (w := require_usable(s, need_models=False, force=force)) is not None]
+    schemas = [acknowledge_errors(schema) for schema in schemas] if force else schemas
+    base = EndpointSettings().replace(**default_settings)
+    per_endpoint = {
+        name: value if isinstance(value, EndpointSettings) else base.replace(**dict(value))
+        for name, value in (settings or {}).items()
+    }
+    workspace = MockWorkspace(
+        schemas,
+        token=token,
+        documents=documents,
+        settings=per_endpoint,
+        default_settings=base,
+        users=users,
+        state_file=state_file,
+        config=load_settings_file(config) if config is not None else None,
+        max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+        oauth_token_seconds=oauth_token_seconds,
+    )
+    return workspace, warnings
+
+
+def _deploy_setup(
+    workspace: MockWorkspace,
+    *,
+    service_principals: Mapping[str, str] | None,
+    update_seconds: float,
+    registry: Mapping[str, str | Path | EndpointSchema] | None,
+    load_options: LoadOptions | None,
+    inference_dir: str | Path | None,
+    route_optimized: Iterable[str],
+    traffic: Mapping[str, int] | None,
+    grants: Iterable[tuple[str, str, str]],
+) -> None:
+    """Principals, the deploy registry, route optimization, traffic and grants, as `MockServer(...)` names them."""
+    from schemakit.mock.emulator import load_registry
+
+    for client_id, client_secret in (service_principals or {}).items():
+        workspace.add_service_principal(client_id, client_secret)
+    if not update_seconds >= 0:
+        raise ValueError("update_seconds must be 0 or more")
+    workspace.update_seconds = update_seconds
+    workspace.set_registry(load_registry(registry or {}, load_options))
+    workspace.set_inference_dir(inference_dir)
+    for name in route_optimized:
+        try:
+            workspace.set_route_optimized(name)
+        except KeyError as exc:
+            raise ValueError(str(exc.args[0])) from None
+    if traffic:
+        workspace.split_traffic(traffic)
+    for endpoint, principal, level in grants:
+        workspace.set_permission(endpoint, principal, level)

@@ -15,7 +15,7 @@ import json
 import math
 import random
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -328,85 +328,132 @@ def _shallow(t: DataType) -> JSONValue:
     return shallow.get(t.kind, 0)
 
 
+_Bad = list[tuple[str, JSONValue]]
+
+
+def _bad_enum(t: DataType, rng: random.Random) -> _Bad:
+    enum = t.enum or ()
+    if any(isinstance(v, str) for v in enum) or not enum:
+        return [("not an enum member", "not-a-member-" + str(rng.randrange(1000)))]
+    ints = [int(v) for v in enum if isinstance(v, int)]
+    return [("not an enum member", max(ints) + 1)] if ints else []
+
+
+def _bad_integer(t: DataType, rng: random.Random) -> _Bad:
+    lo, hi = _number_range(t)
+    full = INT32 if t.kind is Kind.INTEGER else INT64
+    width = "int32" if t.kind is Kind.INTEGER else "int64"
+    out: _Bad = []
+    if hi == full[1]:
+        out.append((f"past {width} maximum", full[1] + 1))
+    elif math.isfinite(hi):
+        out.append(("above the maximum", math.floor(hi) + 1))
+    if lo == full[0]:
+        out.append((f"below {width} minimum", full[0] - 1))
+    elif math.isfinite(lo):
+        out.append(("below the minimum", math.ceil(lo) - 1))
+    return [*out, ("fractional number for an integer", 1.5), ("integer as text", "7"), ("boolean for a number", True)]
+
+
+def _bad_number(t: DataType, rng: random.Random) -> _Bad:
+    lo, hi = _number_range(t)
+    out: _Bad = []
+    if math.isfinite(hi):
+        out.append(("above the maximum", hi + 1))
+    if math.isfinite(lo):
+        out.append(("below the minimum", lo - 1))
+    return [*out, ("NaN", math.nan), ("number as text", "1.5"), ("boolean for a number", False)]
+
+
+def _bad_string(t: DataType, rng: random.Random) -> _Bad:
+    out: _Bad = [("number for a string", 42)]
+    if t.max_length is not None and t.max_length < _MAX_TEXT:
+        out.append(("longer than maxLength", "x" * (t.max_length + 1)))
+    if t.min_length and t.min_length <= _MAX_TEXT:
+        out.append(("shorter than minLength", "x" * (t.min_length - 1)))
+    if t.pattern is not None:
+        for text in ("", "\u0000", "!!", "zz zz"):
+            if not _matches(t, text) and (t.min_length is None or len(text) >= t.min_length):
+                out.append(("not matching the pattern", text))
+                break
+    return out
+
+
+def _bad_binary(t: DataType, rng: random.Random) -> _Bad:
+    return [("text that is not base64", _NON_BASE64), ("number for binary", 3)]
+
+
+def _bad_datetime(t: DataType, rng: random.Random) -> _Bad:
+    return [*((f"datetime {text}", text) for text in _BAD_DATETIMES), ("number for a datetime", 1700000000)]
+
+
+def _bad_boolean(t: DataType, rng: random.Random) -> _Bad:
+    return [("boolean as text", "true"), ("number for a boolean", 1)]
+
+
+def _bad_array(t: DataType, rng: random.Random) -> _Bad:
+    out: _Bad = [("scalar for an array", "not a list")]
+    if t.items is not None:
+        out += [(f"item: {label}", [value]) for label, value in bad_values(t.items, rng)[:2]]
+    # Each size mutation draws its own sample, in this order, so a seed gives the same cases.
+    if t.max_items is not None and t.max_items < _MAX_ITEMS:
+        item = sample_value(t.items, rng) if t.items is not None else 1
+        out.append(("more than maxItems", [item] * (t.max_items + 1)))
+    if t.min_items and t.min_items <= _MAX_ITEMS:
+        item = sample_value(t.items, rng) if t.items is not None else 1
+        out.append(("fewer than minItems", [item] * (t.min_items - 1)))
+    return out
+
+
+def _bad_map(t: DataType, rng: random.Random) -> _Bad:
+    out: _Bad = [("list for a map", [1])]
+    if t.items is not None:
+        out += [(f"value: {label}", {"k": value}) for label, value in bad_values(t.items, rng)[:1]]
+    return out
+
+
+def _bad_object(t: DataType, rng: random.Random) -> _Bad:
+    out: _Bad = [("list for an object", [1])]
+    every: Row = {f.name: sample_value(f.type, rng) for f in t.fields}
+    required = next((f for f in t.fields if f.required), None)
+    if required is not None:
+        out.append((f"missing field {required.name}", {k: v for k, v in every.items() if k != required.name}))
+    for f in t.fields:
+        out += [(f"field {f.name}: {label}", {**every, f.name: value}) for label, value in bad_values(f.type, rng)[:1]]
+    return out
+
+
+def _bad_union(t: DataType, rng: random.Random) -> _Bad:
+    return [("object for a union", {"unexpected": True})]
+
+
+#: The mutations of each kind, one small function a kind (as jsonschema keeps a function a keyword).
+_BAD_BY_KIND: dict[Kind, Callable[[DataType, random.Random], _Bad]] = {
+    Kind.INTEGER: _bad_integer,
+    Kind.LONG: _bad_integer,
+    Kind.FLOAT: _bad_number,
+    Kind.DOUBLE: _bad_number,
+    Kind.STRING: _bad_string,
+    Kind.BINARY: _bad_binary,
+    Kind.DATETIME: _bad_datetime,
+    Kind.BOOLEAN: _bad_boolean,
+    Kind.ARRAY: _bad_array,
+    Kind.MAP: _bad_map,
+    Kind.OBJECT: _bad_object,
+    Kind.UNION: _bad_union,
+}
+
+
 def bad_values(t: DataType, rng: random.Random | None = None) -> list[tuple[str, JSONValue]]:
     """Values that break one rule of a type, each labelled with what it breaks."""
     rng = rng or random.Random(0)  # noqa: S311 - test data, not secrets
-    out: list[tuple[str, JSONValue]] = []
+    out: _Bad = []
     if not t.nullable and t.kind not in (Kind.ANY, Kind.NULL):
         out.append(("null where not nullable", None))
     if t.enum is not None:
-        members = [v for v in t.enum if isinstance(v, str)]
-        if members or not t.enum:
-            out.append(("not an enum member", "not-a-member-" + str(rng.randrange(1000))))
-        elif any(isinstance(v, int) for v in t.enum):
-            out.append(("not an enum member", max(int(v) for v in t.enum if isinstance(v, int)) + 1))
-        return out
-    if t.is_integer:
-        lo, hi = _number_range(t)
-        full = INT32 if t.kind is Kind.INTEGER else INT64
-        if hi == full[1]:
-            out.append((f"past {'int32' if t.kind is Kind.INTEGER else 'int64'} maximum", full[1] + 1))
-        elif math.isfinite(hi):
-            out.append(("above the maximum", math.floor(hi) + 1))
-        if lo == full[0]:
-            out.append((f"below {'int32' if t.kind is Kind.INTEGER else 'int64'} minimum", full[0] - 1))
-        elif math.isfinite(lo):
-            out.append(("below the minimum", math.ceil(lo) - 1))
-        out += [("fractional number for an integer", 1.5), ("integer as text", "7"), ("boolean for a number", True)]
-    elif t.is_number:
-        lo, hi = _number_range(t)
-        if math.isfinite(hi):
-            out.append(("above the maximum", hi + 1))
-        if math.isfinite(lo):
-            out.append(("below the minimum", lo - 1))
-        out += [("NaN", math.nan), ("number as text", "1.5"), ("boolean for a number", False)]
-    elif t.kind is Kind.STRING:
-        out.append(("number for a string", 42))
-        if t.max_length is not None and t.max_length < _MAX_TEXT:
-            out.append(("longer than maxLength", "x" * (t.max_length + 1)))
-        if t.min_length and t.min_length <= _MAX_TEXT:
-            out.append(("shorter than minLength", "x" * (t.min_length - 1)))
-        if t.pattern is not None:
-            for text in ("", "\u0000", "!!", "zz zz"):
-                if not _matches(t, text) and (t.min_length is None or len(text) >= t.min_length):
-                    out.append(("not matching the pattern", text))
-                    break
-    elif t.kind is Kind.BINARY:
-        out += [("text that is not base64", _NON_BASE64), ("number for binary", 3)]
-    elif t.kind is Kind.DATETIME:
-        out += [(f"datetime {text}", text) for text in _BAD_DATETIMES]
-        out.append(("number for a datetime", 1700000000))
-    elif t.kind is Kind.BOOLEAN:
-        out += [("boolean as text", "true"), ("number for a boolean", 1)]
-    elif t.kind is Kind.ARRAY:
-        out.append(("scalar for an array", "not a list"))
-        if t.items is not None:
-            for label, value in bad_values(t.items, rng)[:2]:
-                out.append((f"item: {label}", [value]))
-        if t.max_items is not None and t.max_items < _MAX_ITEMS:
-            item = sample_value(t.items, rng) if t.items is not None else 1
-            out.append(("more than maxItems", [item] * (t.max_items + 1)))
-        if t.min_items and t.min_items <= _MAX_ITEMS:
-            item = sample_value(t.items, rng) if t.items is not None else 1
-            out.append(("fewer than minItems", [item] * (t.min_items - 1)))
-    elif t.kind is Kind.MAP:
-        out.append(("list for a map", [1]))
-        if t.items is not None:
-            for label, value in bad_values(t.items, rng)[:1]:
-                out.append((f"value: {label}", {"k": value}))
-    elif t.kind is Kind.OBJECT:
-        out.append(("list for an object", [1]))
-        every: Row = {f.name: sample_value(f.type, rng) for f in t.fields}
-        for f in t.fields:
-            if f.required:
-                out.append((f"missing field {f.name}", {k: v for k, v in every.items() if k != f.name}))
-                break
-        for f in t.fields:
-            for label, value in bad_values(f.type, rng)[:1]:
-                out.append((f"field {f.name}: {label}", {**every, f.name: value}))
-    elif t.kind is Kind.UNION:
-        out.append(("object for a union", {"unexpected": True}))
-    return out
+        return out + _bad_enum(t, rng)
+    mutate = _BAD_BY_KIND.get(t.kind)
+    return out + mutate(t, rng) if mutate is not None else out
 
 
 # -- payloads ---------------------------------------------------------------------------------------------

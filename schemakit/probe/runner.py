@@ -101,17 +101,19 @@ def open_target(
     token: str | None = None,
     profile: str | None = None,
     models: Sequence[ServedModel] | None = None,
+    force: bool = False,
 ) -> Target:
     """Resolve `target` to one invocations URL per served model.
 
     `target` is a URL, `endpoint:[PROFILE/]NAME`, `mock` (the emulator) or `mlflow:PATH` (MLflow's scoring
     server for a local model folder); the emulator and MLflow's server are stopped by `Target.close`.
+    `force` starts the emulator on a document with errors (the caller has said so once, as `--force`).
     """
     served = list(models if models is not None else schema.models)
     extra = dict(headers or {})
     secrets = frozenset(v for v in extra.values() if v)
     if target == "mock":
-        return _mock_target(schema, served)
+        return _mock_target(schema, served, force)
     if target.startswith("endpoint:"):
         return _endpoint_target(target, served, extra, host, token, profile)
     if target.startswith("mlflow:"):
@@ -150,10 +152,10 @@ def _model_path(model: ServedModel) -> str:
     return f"/served-models/{quote(model.name, safe='')}/invocations"
 
 
-def _mock_target(schema: EndpointSchema, served: Sequence[ServedModel]) -> Target:
+def _mock_target(schema: EndpointSchema, served: Sequence[ServedModel], force: bool = False) -> Target:
     from schemakit.mock.server import MockServer
 
-    server = MockServer([schema]).start()
+    server = MockServer([schema], force=force).start()
     name = server.endpoints[0] if server.endpoints else schema.title
     base = server.endpoint_url(name)
     bearer = {"Authorization": f"Bearer {server.token}"}
@@ -552,7 +554,10 @@ def _send(
             deadline=http.Deadline(seconds),
             max_bytes=ANSWER_BYTES,
         )
-    except http.DeadlineExceeded:
+    except (http.DeadlineExceeded, httpx.TimeoutException):
+        # No connect timeout is given, so every httpx timeout phase ends at the deadline: whichever of
+        # httpx's timer and the deadline's watchdog fires first, the request was cut by its deadline,
+        # and the report says so in one phrasing.
         return Answer(None, b"", "", time.monotonic() - began, f"no complete answer within {seconds:.3g} s")
     except http.BodyTooLarge:
         return Answer(None, b"", "", time.monotonic() - began, f"an answer over {ANSWER_BYTES:,} bytes")

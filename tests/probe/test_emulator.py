@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 import schemakit
+from schemakit.core.policy import document_problem
 from schemakit.probe.runner import ProbeOptions, open_target, opened, run_probe
 
+from ..core.conftest import LONG, endpoint_document, records_request
 from .conftest import ROOT, SAMPLES, sample_documents
 
 #: Where the emulator and its own documents disagree (model, format, case label): none known.
@@ -189,3 +191,21 @@ def test_the_candidate_is_probed_with_diff_witnesses(tmp_path: Path) -> None:
     assert data["score"] == 1.0
     labels = [o["label"] for g in data["groups"] for o in g["disagreements"] + g["not_judged"]]
     assert labels == []
+
+
+def test_cli_refuses_a_document_with_errors_in_one_line_unless_forced(tmp_path: Path) -> None:
+    """The library's policy, as check/codegen/mock apply it: exit 2 with one line; --force probes and says so."""
+    # A malformed keyword is an error: verdicts on `name` would rest on it.
+    document = endpoint_document(records_request({"name": {"type": "string", "pattern": "(["}, "n": LONG}))
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(document))
+    problem = document_problem(schemakit.load(str(path)))
+    assert problem is not None
+    refused = _cli(str(path), "--target", "mock", "--budget", "4")
+    assert refused.returncode == 2
+    assert refused.stderr == f"schemakit: error: {problem}\n"
+    forced = _cli(str(path), "--target", "mock", "--budget", "4", "--format", "json", "--rate", "0", "--force")
+    assert forced.returncode in (0, 1), forced.stderr
+    assert forced.stderr.startswith(f"schemakit: warning: {problem}; proceeding anyway (force)\n")
+    assert "Traceback" not in forced.stderr
+    assert json.loads(forced.stdout)

@@ -102,6 +102,22 @@ def test_a_slow_server_cannot_hold_the_run_past_its_deadline(
     assert "not sent: over the budget of 40" in text
 
 
+@pytest.mark.parametrize("timeout", ["ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout"])
+def test_a_request_cut_by_httpx_timer_reads_as_the_deadline(timeout: str) -> None:
+    """httpx's timer and the deadline's watchdog race at the deadline: either way the report says one thing."""
+    import httpx
+
+    from schemakit.probe.runner import _send
+
+    def cut(request: httpx.Request) -> httpx.Response:
+        raise getattr(httpx, timeout)("timed out", request=request)
+
+    with httpx.Client(transport=httpx.MockTransport(cut)) as client:
+        answer = _send(client, "http://127.0.0.1:9/invocations", b"{}", {}, dict, 1.5, frozenset())
+    assert answer.status is None
+    assert answer.error == "no complete answer within 1.5 s"
+
+
 def test_a_dripping_server_is_cut_at_the_request_timeout(
     serve: Callable[[Behaviour], Server], schema: schemakit.EndpointSchema
 ) -> None:
