@@ -18,6 +18,7 @@ from schemakit.core.types import PYTHON_ANNOTATION, PYTHON_JSON_ANNOTATION, SCAL
 
 __all__ = [
     "escape_source",
+    "from_import",
     "isort_key",
     "json_type",
     "payload_types",
@@ -62,6 +63,15 @@ def isort_key(name: str) -> tuple[int, str]:
     # The order ruff's isort and RUF022 expect: CONSTANTS, then Classes, then everything else.
     kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
     return kind, name
+
+
+def from_import(names: list[str], module: str = ".") -> str:
+    """`from MODULE import a, b` as ruff's isort writes it: one line when it fits, else one name a line."""
+    ordered = sorted(names, key=isort_key)
+    line = f"from {module} import {', '.join(ordered)}"
+    if len(line) <= 88:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {name},\n" for name in ordered) + ")"
 
 
 def python_type(dtype: DataType | None, planner: TypePlanner) -> str:

@@ -127,6 +127,39 @@ class ChatChunk(TypedDict, total=False):
     usage: dict[str, Any]
 
 
+#: The longest event-stream line a stream accepts, in characters (`max_event_chars`).
+MAX_EVENT_CHARS = 1024 * 1024
+
+
+class _Lines:
+    """Complete lines from the pieces of text a stream delivers, in time linear in the text: each piece
+    is searched once, and a line longer than `limit` characters is refused before it is held whole."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._pending: list[str] = []
+        self._size = 0
+
+    def feed(self, text: str) -> list[str]:
+        lines: list[str] = []
+        start = 0
+        while (end := text.find("\n", start)) >= 0:
+            self._grow(end - start)
+            self._pending.append(text[start:end])
+            lines.append("".join(self._pending))
+            self._pending, self._size = [], 0
+            start = end + 1
+        if start < len(text):
+            self._grow(len(text) - start)
+            self._pending.append(text[start:])
+        return lines
+
+    def _grow(self, count: int) -> None:
+        self._size += count
+        if self._size > self._limit:
+            raise ResponseError(f"the event stream sent a line longer than {self._limit} characters")
+
+
 def _events(lines: list[str]) -> tuple[list[ChatChunk], bool]:
     """The chunks in complete `data:` lines, and whether `[DONE]` was among them."""
     chunks: list[ChatChunk] = []
@@ -148,8 +181,12 @@ def _events(lines: list[str]) -> tuple[list[ChatChunk], bool]:
 class _Assembled:
     """What a stream has delivered so far, assembled into the final message."""
 
-    def __init__(self, response: httpx.Response, secrets: tuple[str, ...]) -> None:
+    def __init__(
+        self, response: httpx.Response, secrets: tuple[str, ...], ends: float, max_event_chars: int = MAX_EVENT_CHARS
+    ) -> None:
         self.response = response
+        self._ends = ends
+        self._lines = _Lines(max_event_chars)
         self.chunks: list[ChatChunk] = []
         self.done = False
         self._secrets = secrets
@@ -170,6 +207,12 @@ class _Assembled:
         if isinstance(chunk.get("usage"), dict):
             self.usage = chunk["usage"]
 
+    def _receive(self, text: str) -> list[ChatChunk]:
+        if time.monotonic() > self._ends:
+            raise TransportError("the event stream ran past its stream_timeout")
+        chunks, self.done = _events(self._lines.feed(text))
+        return chunks
+
     @property
     def text(self) -> str:
         """The content of every chunk so far, joined."""
@@ -185,13 +228,9 @@ class ChatStream(_Assembled):
     """Typed chunks of a streamed answer; use as an iterator (and a context manager)."""
 
     def __iter__(self) -> Iterator[ChatChunk]:
-        buffer = ""
         try:
             for text in self.response.iter_text():
-                buffer += text
-                *lines, buffer = buffer.split("\n")
-                chunks, self.done = _events(lines)
-                for chunk in chunks:
+                for chunk in self._receive(text):
                     self._take(chunk)
                     yield chunk
                 if self.done:
@@ -212,13 +251,9 @@ class AsyncChatStream(_Assembled):
     """Typed chunks of a streamed answer; use as an async iterator (and an async context manager)."""
 
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
-        buffer = ""
         try:
             async for text in self.response.aiter_text():
-                buffer += text
-                *lines, buffer = buffer.split("\n")
-                chunks, self.done = _events(lines)
-                for chunk in chunks:
+                for chunk in self._receive(text):
                     self._take(chunk)
                     yield chunk
                 if self.done:
@@ -244,6 +279,8 @@ class Client:
     answers, and connections refused before anything was sent, are retried up to `max_retries`
     times with backoff, honouring Retry-After; `timeout` bounds each whole request. Other errors
     raise EndpointError subclasses carrying the server's message, with the token masked.
+    A stream ends after `stream_timeout` seconds, and refuses an event-stream line longer than
+    `max_event_chars` characters (a server that never ends a line cannot grow memory past it).
     """
 
     def __init__(
@@ -259,6 +296,8 @@ class Client:
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
         max_response_bytes: int = http.DEFAULT_MAX_BYTES,
+        stream_timeout: float = 600.0,
+        max_event_chars: int = MAX_EVENT_CHARS,
         validate: bool = True,
         http_client: httpx.Client | None = None,
         allow_insecure_http: bool = False,
@@ -288,6 +327,8 @@ class Client:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_response_bytes = max_response_bytes
+        self.stream_timeout = stream_timeout
+        self.max_event_chars = max_event_chars
         self.validate = validate
         self._credentials = credentials
         self._owns_http = http_client is None
@@ -424,7 +465,9 @@ class Client:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if response.status_code == 200 and response.headers.get("content-type", "").startswith("text/event-stream"):
-                return ChatStream(response, self._secrets)
+                return ChatStream(
+                    response, self._secrets, time.monotonic() + self.stream_timeout, self.max_event_chars
+                )
             # Not a stream: read the (capped) answer, retry before anything was streamed, or raise.
             try:
                 data = http.read_capped(response, self.max_response_bytes)
@@ -452,6 +495,8 @@ class AsyncClient:
     answers, and connections refused before anything was sent, are retried up to `max_retries`
     times with backoff, honouring Retry-After; `timeout` bounds each whole request. Other errors
     raise EndpointError subclasses carrying the server's message, with the token masked.
+    A stream ends after `stream_timeout` seconds, and refuses an event-stream line longer than
+    `max_event_chars` characters (a server that never ends a line cannot grow memory past it).
     """
 
     def __init__(
@@ -467,6 +512,8 @@ class AsyncClient:
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
         max_response_bytes: int = http.DEFAULT_MAX_BYTES,
+        stream_timeout: float = 600.0,
+        max_event_chars: int = MAX_EVENT_CHARS,
         validate: bool = True,
         http_client: httpx.AsyncClient | None = None,
         allow_insecure_http: bool = False,
@@ -496,6 +543,8 @@ class AsyncClient:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_response_bytes = max_response_bytes
+        self.stream_timeout = stream_timeout
+        self.max_event_chars = max_event_chars
         self.validate = validate
         self._credentials = credentials
         self._owns_http = http_client is None
@@ -632,7 +681,9 @@ class AsyncClient:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if response.status_code == 200 and response.headers.get("content-type", "").startswith("text/event-stream"):
-                return AsyncChatStream(response, self._secrets)
+                return AsyncChatStream(
+                    response, self._secrets, time.monotonic() + self.stream_timeout, self.max_event_chars
+                )
             # Not a stream: read the (capped) answer, retry before anything was streamed, or raise.
             try:
                 data = await http.aread_capped(response, self.max_response_bytes)
