@@ -24,7 +24,9 @@ def test_the_core_install_does_not_carry_the_code_generator() -> None:
 
 def test_without_the_extra_the_python_target_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     schema = schemakit.load(str(SAMPLES / "docs-example-dataframe.json"))
-    for name in [m for m in sys.modules if m == "datamodel_code_generator" or m.startswith("datamodel_code_generator.")]:
+    for name in [
+        m for m in sys.modules if m == "datamodel_code_generator" or m.startswith("datamodel_code_generator.")
+    ]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "datamodel_code_generator", None)  # an import of it raises ImportError
     with pytest.raises(CodegenError) as refused:
