@@ -56,7 +56,12 @@ const INT64_LIMIT = 2 ** 63;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+// ISO-8601 as the Python engine reads it (schemakit/runtime/values.py ISO_PARTS): date, separator, time, zone.
+const ISO_PARTS =
+  /^((?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))(?:([T ])((?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?)(Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?$/;
+// A datetime column becomes pandas datetime64[ns] on the server: instants outside its range are refused.
+const NS_FIRST = "1677-09-21T00:12:43.145224192";
+const NS_LAST = "2262-04-11T23:47:16.854775807";
 // Fields the server itself requires of object requests, whatever the document's `required` says.
 const SERVER_REQUIRED = ["messages", "prompt", "input"];
 
@@ -107,11 +112,103 @@ function equal(a: unknown, b: unknown): boolean {
   return false;
 }
 
+/** Whether the date of ISO text is a real day (29 February only in leap years, no 31 April). */
+function realDate(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return day <= days;
+}
+
 function validDate(text: string): boolean {
-  if (!ISO_8601.test(text)) return false;
-  const [year, month, day] = text.slice(0, 10).split("-").map(Number);
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return ISO_PARTS.test(text) && realDate(text);
+}
+
+function inNsRange(parts: RegExpExecArray): boolean {
+  const year = Number(parts[1].slice(0, 4));
+  if (year > 1677 && year < 2262) return true;
+  let time = parts[3] ?? "00:00";
+  if (time.length === 5) time += ":00";
+  const [seconds, fraction = ""] = time.split(".");
+  const instant = `${parts[1]}T${seconds}.${fraction.padEnd(9, "0")}`;
+  return NS_FIRST <= instant && instant <= NS_LAST;
+}
+
+/** What the server refuses in one datetime column beyond each value's own check (structure.py _DatetimeColumn). */
+class DatetimeColumn {
+  first: [number, string, string] | null = null;
+  other: [number, string, string] | null = null;
+
+  feed(row: number, text: unknown, path: string, out: Problem[]): void {
+    if (typeof text !== "string") return;
+    const parts = ISO_PARTS.exec(text);
+    if (parts === null || !realDate(text)) return;
+    if (parts[4] !== undefined) {
+      out.push(error("datetime-iso8601", path, "MLflow cannot put a timezone-aware value in a datetime column"));
+      return;
+    }
+    if (!inNsRange(parts)) {
+      out.push(error("datetime-iso8601", path, `a datetime column holds ${NS_FIRST} to ${NS_LAST}`));
+      return;
+    }
+    const form = parts[2] === undefined ? "" : parts[2] + parts[3].replace(/[0-9]/g, "");
+    if (this.first === null) this.first = [row, text, form];
+    else if (form !== this.first[2] && this.other === null) this.other = [row, text, path];
+  }
+
+  finish(out: Problem[]): void {
+    if (this.other === null || this.first === null) return;
+    out.push(error("datetime-iso8601", this.other[2], `written unlike row ${this.first[0]}: a datetime column is read in the form of its first value`));
+  }
+}
+
+function datetimeColumns(format: PlanFormat, key: string, value: unknown, out: Problem[]): void {
+  const names = format.columns.filter((c) => c.type.replace(/\?$/, "") === "datetime").map((c) => c.name);
+  if (names.length === 0) return;
+  const base = `$.${key}`;
+  if (key === "dataframe_split") {
+    if (!isObject(value) || !Array.isArray(value["data"])) return;
+    const columns = value["columns"];
+    const located: Array<[number, DatetimeColumn]> = [];
+    for (const name of names) {
+      let position: number;
+      if (Array.isArray(columns)) {
+        position = columns.indexOf(name);
+        if (position < 0) continue;
+      } else {
+        const column = format.columns.find((c) => c.name === name);
+        if (column === undefined || column.position === null) continue;
+        position = column.position;
+      }
+      located.push([position, new DatetimeColumn()]);
+    }
+    (value["data"] as unknown[]).forEach((row, index) => {
+      if (!Array.isArray(row)) return;
+      for (const [position, column] of located) {
+        if (position < row.length) column.feed(index, row[position], `${base}.data[${index}][${position}]`, out);
+      }
+    });
+    for (const [, column] of located) column.finish(out);
+  } else if ((key === "dataframe_records" || key === "instances") && Array.isArray(value)) {
+    const byName = names.map((name) => [name, new DatetimeColumn()] as const);
+    value.forEach((row, index) => {
+      if (!isObject(row)) return;
+      for (const [name, column] of byName) {
+        if (has(row, name)) column.feed(index, row[name], `${base}[${index}].${name}`, out);
+      }
+    });
+    for (const [, column] of byName) column.finish(out);
+  } else if (key === "inputs" && isObject(value)) {
+    for (const name of names) {
+      const cells = has(value, name) ? value[name] : undefined;
+      if (!Array.isArray(cells)) continue;
+      const column = new DatetimeColumn();
+      cells.forEach((item, index) => column.feed(index, item, `${base}.${name}[${index}]`, out));
+      column.finish(out);
+    }
+  }
 }
 
 /** Every problem of `value` against a JSON Schema (2020-12 subset the plans use) and the value rules. */
@@ -346,6 +443,7 @@ export function validatePlan(plan: Plan, payload: unknown): Report {
       const split = chosen.kind === "dataframe_split" && isObject(payload["dataframe_split"]) && Array.isArray((payload["dataframe_split"] as { [k: string]: unknown })["columns"]);
       schemaProblems(split ? withoutSplitRows(chosen.schema) : chosen.schema, payload, "$", out);
       if (chosen.kind === "dataframe_split") splitProblems(chosen, payload, out);
+      datetimeColumns(chosen, present[0], payload[present[0]], out);
       const body = payload[present[0]];
       const empty = Array.isArray(body) ? body.length === 0 : isObject(body) && chosen.kind === "inputs" && Object.keys(body).length === 0;
       if (chosen.kind !== "dataframe_split" && empty) out.push(error("empty-input", `$.${present[0]}`, "at least one row"));
@@ -354,11 +452,32 @@ export function validatePlan(plan: Plan, payload: unknown): Report {
   return { ok: !out.some((p) => p.severity === "error"), model: plan.model, format, problems: out };
 }
 
+// A JSON string, or a number: the scan that finds integers a JavaScript number would round across the int64 limits.
+const JSON_TOKENS = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+const INT64_MAX = BigInt("9223372036854775807");
+const INT64_MIN = BigInt("-9223372036854775808");
+
+/**
+ * JSON text whose integer literals next to the int64 limits keep their side of the limit once parsed:
+ * 9223372036854775807 (in range) would become 2**63 (out of range), -9223372036854775809 would become -2**63.
+ */
+function int64Faithful(text: string): string {
+  if (!/\d{19}/.test(text)) return text;
+  return text.replace(JSON_TOKENS, (token) => {
+    if (token.startsWith('"') || /[.eE]/.test(token) || token.replace("-", "").length < 19) return token;
+    const value = BigInt(token);
+    const parsed = Number(token);
+    if (value <= INT64_MAX && parsed >= INT64_LIMIT) return "9223372036854774784"; // the largest double below 2**63
+    if (value < INT64_MIN && parsed >= -INT64_LIMIT) return "-9223372036854777856"; // the next double below -2**63
+    return token;
+  });
+}
+
 /** `validatePlan` from JSON text; text that is not JSON gives an `invalid-json` report. */
 export function validatePlanJson(plan: Plan, text: string): Report {
   let payload: Json;
   try {
-    payload = JSON.parse(text) as Json;
+    payload = JSON.parse(int64Faithful(text)) as Json;
   } catch {
     return { ok: false, model: plan.model, format: null, problems: [error("invalid-json", "$", "the payload is not JSON")] };
   }
