@@ -19,6 +19,8 @@ from schemakit.core.types import PYTHON_ANNOTATION, PYTHON_JSON_ANNOTATION, SCAL
 __all__ = [
     "escape_source",
     "from_import",
+    "long_string",
+    "ruff_string",
     "isort_key",
     "json_type",
     "payload_types",
@@ -63,6 +65,28 @@ def isort_key(name: str) -> tuple[int, str]:
     # The order ruff's isort and RUF022 expect: CONSTANTS, then Classes, then everything else.
     kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
     return kind, name
+
+
+def ruff_string(text: str) -> str:
+    """A string literal quoted as `ruff format` quotes it: double quotes unless the text holds more of them."""
+    literal = repr(text)
+    want = "'" if text.count('"') > text.count("'") else '"'
+    if literal[0] == want:
+        return literal
+    body = literal[1:-1].replace("\\" + literal[0], literal[0]).replace(want, "\\" + want)
+    return want + body + want
+
+
+def long_string(text: str, indent: int, width: int = 120) -> str:
+    """A string literal at `indent` spaces, as `ruff format` leaves it at `width`: one literal when the line
+    fits, else an implicit concatenation of pieces one a line (never a line of thousands of characters)."""
+    whole = ruff_string(text)
+    if indent + len(whole) + 1 <= width:
+        return whole
+    pad = " " * indent
+    size = max(16, width - indent - 24)  # escapes can lengthen a piece; leave room for them
+    pieces = [ruff_string(text[i : i + size]) for i in range(0, len(text), size)]
+    return f"\n{pad}".join(pieces)
 
 
 def from_import(names: list[str], module: str = ".") -> str:
