@@ -23,6 +23,9 @@ import json
 import re
 
 from schemakit.codegen.package import templates_dir
+from schemakit.codegen.plans import TypePlanner, plan_models
+from schemakit.codegen.pytarget import MODEL_TYPES, RUNTIME_DIR, python_sources
+from schemakit.core.resolve import resolve
 
 __all__ = ["python_identifiers", "reserved_identifiers", "typescript_exports", "typescript_identifiers"]
 
@@ -46,10 +49,6 @@ def reserved_identifiers() -> frozenset[str]:
 @functools.cache
 def python_identifiers() -> frozenset[str]:
     """Names the generated Python modules bind or read, and the package's own module names."""
-    from schemakit.codegen.plans import TypePlanner, plan_models
-    from schemakit.codegen.pytarget import MODEL_TYPES, RUNTIME_DIR, python_sources
-    from schemakit.core.resolve import resolve
-
     folder = templates_dir()
     template_text = "\n".join(p.read_text("utf-8") for p in sorted((folder / "python").glob("*.j2")))
     in_templates = set(_IDENTIFIER.findall(template_text))
