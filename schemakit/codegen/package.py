@@ -20,7 +20,15 @@ from typing import Any
 from schemakit._exceptions import CodegenError
 from schemakit._io import atomic_write_bytes, output_error
 from schemakit.codegen.plans import TypePlanner, docstring_text
-from schemakit.codegen.python import from_import, isort_key, long_string, py_literal, python_type, tensor_type
+from schemakit.codegen.python import (
+    from_import,
+    isort_key,
+    long_string,
+    py_literal,
+    python_type,
+    ruff_def,
+    tensor_type,
+)
 from schemakit.core.model import Kind
 
 __all__ = [
@@ -132,6 +140,7 @@ def _environment() -> Any:
     env.filters["names_sorted"] = lambda names: sorted(names, key=isort_key)
     env.filters["from_import"] = from_import
     env.filters["long_string"] = long_string
+    env.globals["ruff_def"] = ruff_def
     env.globals["Kind"] = Kind
     return env
 

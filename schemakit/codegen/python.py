@@ -20,6 +20,7 @@ __all__ = [
     "escape_source",
     "from_import",
     "long_string",
+    "ruff_def",
     "ruff_string",
     "isort_key",
     "json_type",
@@ -87,6 +88,20 @@ def long_string(text: str, indent: int, width: int = 120) -> str:
     size = max(16, width - indent - 24)  # escapes can lengthen a piece; leave room for them
     pieces = [ruff_string(text[i : i + size]) for i in range(0, len(text), size)]
     return f"\n{pad}".join(pieces)
+
+
+def ruff_def(head: str, params: list[str], returns: str, indent: int = 4, width: int = 120) -> str:
+    """A `def` line as `ruff format` lays it out at `width`: one line, else the parameters on one indented
+    line, else one a line with a trailing comma (what ruff does with a signature too long for either)."""
+    pad = " " * indent
+    line = f"{pad}{head}({', '.join(params)}) -> {returns}:"
+    if len(line) <= width:
+        return line
+    inner = f"{pad}    {', '.join(params)}"
+    if len(inner) <= width:
+        return f"{pad}{head}(\n{inner}\n{pad}) -> {returns}:"
+    lines = "".join(f"{pad}    {param},\n" for param in params)
+    return f"{pad}{head}(\n{lines}{pad}) -> {returns}:"
 
 
 def from_import(names: list[str], module: str = ".") -> str:

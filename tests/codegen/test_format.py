@@ -4,6 +4,7 @@ thousands of characters."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import schemakit
-from schemakit.codegen.generate import generate_package, write_package
+from schemakit.codegen.generate import MODEL_TYPES, generate_package, write_package
 from schemakit.codegen.python import long_string, ruff_string
 
 from .conftest import SAMPLES
@@ -50,3 +51,30 @@ def test_plans_are_left_as_they_are_by_ruff_format(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Still rewritten: a model with many columns gets one-line lists (SplitRow, the records keys, the split
+# columns' Literal) that ruff explodes one item a line; the README's example row likewise.
+KNOWN_UNFORMATTED = {"all_types_model.py", "README.md"}
+
+
+@pytest.mark.skipif(_ruff() is None, reason="ruff not installed")
+def test_generated_packages_are_left_as_they_are_by_ruff_format(tmp_path: Path) -> None:
+    ruff = _ruff()
+    assert ruff is not None
+    for index, sample in enumerate(GOLDEN_SAMPLES):
+        schema = schemakit.load(str(SAMPLES / sample))
+        for model_type in MODEL_TYPES:
+            write_package(generate_package(schema, package=f"f{index}_{model_type}", model_type=model_type), tmp_path)
+    result = subprocess.run(
+        [*ruff, "format", "--check", "--line-length", "120", "--target-version", "py311", "--exclude", "_runtime", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # `Would reformat: PATH` (older ruff) or `--> PATH:LINE:COLUMN` (newer).
+    named = re.findall(r"(?:Would reformat: |--> )(\S+?)(?::\d+:\d+)?$", result.stdout, re.MULTILINE)
+    rewritten = {path.rsplit("/", 1)[-1] for path in named}
+    assert (result.returncode == 0) == (not rewritten), result.stdout[-2000:]
+    assert rewritten <= KNOWN_UNFORMATTED, result.stdout[-4000:]

@@ -34,7 +34,16 @@ from .errors import (
 
 require(1, "chat_endpoint_client")
 
-__all__ = ["DEFAULT_BASE_URL", "ENDPOINT", "SERVED_MODELS", "AsyncChatStream", "AsyncClient", "ChatChunk", "ChatStream", "Client"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ENDPOINT",
+    "SERVED_MODELS",
+    "AsyncChatStream",
+    "AsyncClient",
+    "ChatChunk",
+    "ChatStream",
+    "Client",
+]
 
 _T = TypeVar("_T")
 
@@ -380,7 +389,9 @@ class Client:
         reply = self._send(url, body)
         return parse_answer(reply, self._secrets, self.base_url)
 
-    def _prepare(self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None) -> tuple[str, bytes]:
+    def _prepare(
+        self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None
+    ) -> tuple[str, bytes]:
         if served_model is not None and served_model not in SERVED_MODELS:
             names = ", ".join(SERVED_MODELS)
             raise ValueError(f"no served model named {served_model!r} (served models: {names})")
@@ -422,12 +433,17 @@ class Client:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if reply.status in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                time.sleep(retry_delay(reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                time.sleep(delay)
                 attempt += 1
                 continue
             return reply
 
-    def predict_meta_llama_v3_1_8b_instruct(self, payload: meta_llama_v3_1_8b_instruct.Payload | bytes, *, validate: bool | None = None) -> meta_llama_v3_1_8b_instruct.Response:
+    def predict_meta_llama_v3_1_8b_instruct(
+        self, payload: meta_llama_v3_1_8b_instruct.Payload | bytes, *, validate: bool | None = None
+    ) -> meta_llama_v3_1_8b_instruct.Response:
         """Query served model `meta_llama_v3_1_8b_instruct.NAME` alone; returns its typed response."""
         answer = self.invoke(payload, served_model=meta_llama_v3_1_8b_instruct.NAME, validate=validate)
         return _parsed(meta_llama_v3_1_8b_instruct.parse_response, answer)
@@ -439,7 +455,9 @@ class Client:
         (server-sent events); `.text` and `.message` hold what has arrived, assembled."""
         return self._stream(dict(payload), meta_llama_v3_1_8b_instruct.NAME, validate)
 
-    def predict(self, payload: meta_llama_v3_1_8b_instruct.Payload | bytes, *, validate: bool | None = None) -> meta_llama_v3_1_8b_instruct.Response:
+    def predict(
+        self, payload: meta_llama_v3_1_8b_instruct.Payload | bytes, *, validate: bool | None = None
+    ) -> meta_llama_v3_1_8b_instruct.Response:
         """Query the endpoint at `/serving-endpoints/<endpoint>/invocations`, where its traffic
         configuration picks the served model: the call apps make, the same whatever the version.
         """
@@ -451,7 +469,10 @@ class Client:
         attempt = 0
         while True:
             request = self._http.build_request(
-                "POST", url, content=body, headers={**_STREAM_HEADERS, **self._credentials()},
+                "POST",
+                url,
+                content=body,
+                headers={**_STREAM_HEADERS, **self._credentials()},
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
             )
             try:
@@ -465,9 +486,7 @@ class Client:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if response.status_code == 200 and response.headers.get("content-type", "").startswith("text/event-stream"):
-                return ChatStream(
-                    response, self._secrets, time.monotonic() + self.stream_timeout, self.max_event_chars
-                )
+                return ChatStream(response, self._secrets, time.monotonic() + self.stream_timeout, self.max_event_chars)
             # Not a stream: read the (capped) answer, retry before anything was streamed, or raise.
             try:
                 data = http.read_capped(response, self.max_response_bytes)
@@ -476,7 +495,10 @@ class Client:
             finally:
                 response.close()
             if response.status_code in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                time.sleep(retry_delay(response.headers.get("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    response.headers.get("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                time.sleep(delay)
                 attempt += 1
                 continue
             reply = http.Reply(response.status_code, dict(response.headers), data, url)
@@ -596,7 +618,9 @@ class AsyncClient:
         reply = await self._send(url, body)
         return parse_answer(reply, self._secrets, self.base_url)
 
-    def _prepare(self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None) -> tuple[str, bytes]:
+    def _prepare(
+        self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None
+    ) -> tuple[str, bytes]:
         if served_model is not None and served_model not in SERVED_MODELS:
             names = ", ".join(SERVED_MODELS)
             raise ValueError(f"no served model named {served_model!r} (served models: {names})")
@@ -638,12 +662,17 @@ class AsyncClient:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if reply.status in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                await asyncio.sleep(retry_delay(reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                await asyncio.sleep(delay)
                 attempt += 1
                 continue
             return reply
 
-    async def predict_meta_llama_v3_1_8b_instruct(self, payload: meta_llama_v3_1_8b_instruct.Payload | bytes, *, validate: bool | None = None) -> meta_llama_v3_1_8b_instruct.Response:
+    async def predict_meta_llama_v3_1_8b_instruct(
+        self, payload: meta_llama_v3_1_8b_instruct.Payload | bytes, *, validate: bool | None = None
+    ) -> meta_llama_v3_1_8b_instruct.Response:
         """Query served model `meta_llama_v3_1_8b_instruct.NAME` alone; returns its typed response."""
         answer = await self.invoke(payload, served_model=meta_llama_v3_1_8b_instruct.NAME, validate=validate)
         return _parsed(meta_llama_v3_1_8b_instruct.parse_response, answer)
@@ -655,7 +684,9 @@ class AsyncClient:
         (server-sent events); `.text` and `.message` hold what has arrived, assembled."""
         return await self._stream(dict(payload), meta_llama_v3_1_8b_instruct.NAME, validate)
 
-    async def predict(self, payload: meta_llama_v3_1_8b_instruct.Payload | bytes, *, validate: bool | None = None) -> meta_llama_v3_1_8b_instruct.Response:
+    async def predict(
+        self, payload: meta_llama_v3_1_8b_instruct.Payload | bytes, *, validate: bool | None = None
+    ) -> meta_llama_v3_1_8b_instruct.Response:
         """Query the endpoint at `/serving-endpoints/<endpoint>/invocations`, where its traffic
         configuration picks the served model: the call apps make, the same whatever the version.
         """
@@ -667,7 +698,10 @@ class AsyncClient:
         attempt = 0
         while True:
             request = self._http.build_request(
-                "POST", url, content=body, headers={**_STREAM_HEADERS, **self._credentials()},
+                "POST",
+                url,
+                content=body,
+                headers={**_STREAM_HEADERS, **self._credentials()},
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
             )
             try:
@@ -692,7 +726,10 @@ class AsyncClient:
             finally:
                 await response.aclose()
             if response.status_code in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                await asyncio.sleep(retry_delay(response.headers.get("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    response.headers.get("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                await asyncio.sleep(delay)
                 attempt += 1
                 continue
             reply = http.Reply(response.status_code, dict(response.headers), data, url)
