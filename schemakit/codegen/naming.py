@@ -176,47 +176,11 @@ def unique_names(
     return result
 
 
-# Module names a served model's module must never take: the package's own modules, every name
-# the generated modules import or define at top level, the standard library and the builtins
-# (a module named `httpx` or `os` beside `client.py` would shadow what it imports).
-_TEMPLATE_NAMES = frozenset(
-    {
-        "annotations",
-        "answer",
-        "asyncio",
-        "attempt",
-        "body",
-        "chunk",
-        "cls",
-        "cast",
-        "client",
-        "errors",
-        "httpx",
-        "models",
-        "msgspec",
-        "headers",
-        "message",
-        "overload",
-        "payload",
-        "py",
-        "pydantic",
-        "quote",
-        "reply",
-        "response",
-        "self",
-        "served_model",
-        "stream",
-        "timeout",
-        "typing_extensions",
-        "url",
-        "validate",
-        "validation",
-    }
-)
-
-
-def _reserved_modules() -> frozenset[str]:
-    return _TEMPLATE_NAMES | frozenset(sys.stdlib_module_names) | frozenset(dir(builtins))
+def _reserved_modules(extra: frozenset[str]) -> frozenset[str]:
+    # The standard library and the builtins: a module named `httpx` or `os` beside `client.py` would
+    # shadow what it imports. `extra` is every name the generated modules define or use, derived from
+    # the templates by `schemakit.codegen.reserved`.
+    return extra | frozenset(sys.stdlib_module_names) | frozenset(dir(builtins))
 
 
 def served_model_base(name: str) -> tuple[str, str | None]:
@@ -224,12 +188,12 @@ def served_model_base(name: str) -> tuple[str, str | None]:
     return split_version(name)
 
 
-def model_modules(names: Sequence[str]) -> dict[str, str]:
+def model_modules(names: Sequence[str], *, reserved: frozenset[str] = frozenset()) -> dict[str, str]:
     """Stable module names for served models: by base name (so `m-2` and `m-3` share one), never
-    shadowing a name the package uses; models that share a base keep their full names."""
+    shadowing a name the package uses (`reserved`); models that share a base keep their full names."""
     bases = [served_model_base(n)[0] for n in names]
     stems = [b if bases.count(b) == 1 else n for n, b in zip(names, bases, strict=True)]
-    reserved = _reserved_modules()
+    reserved = _reserved_modules(reserved)
     used: set[str] = set()
     result: dict[str, str] = {}
     for name, stem in zip(names, stems, strict=True):

@@ -14,11 +14,22 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemakit.codegen.naming import class_name, field_name
-from schemakit.core.model import Column, DataType, FormatKind, Kind, Param, ServedModel
+from schemakit.codegen.naming import class_name, field_name, model_modules, served_model_base
+from schemakit.core.limits import request_limit
+from schemakit.core.model import Column, DataType, EndpointSchema, FormatKind, Kind, Param, ServedModel
 from schemakit.core.types import FLOAT_KINDS, INTEGER_KINDS, JSON_SCHEMA, SCALAR_KINDS
 
-__all__ = ["ClassPlan", "FieldPlan", "ModelPlan", "TypePlanner", "docstring_text", "field_idents", "literal_ints"]
+__all__ = [
+    "PREFIX_SUFFIXES",
+    "ClassPlan",
+    "FieldPlan",
+    "ModelPlan",
+    "TypePlanner",
+    "docstring_text",
+    "field_idents",
+    "literal_ints",
+    "plan_models",
+]
 
 
 @dataclass
@@ -118,15 +129,17 @@ def field_idents(keys: list[str], *, fallback: str) -> dict[str, str]:
 class TypePlanner:
     """Assigns class names across one generated models module and builds the schema for it."""
 
-    def __init__(self) -> None:
+    def __init__(self, reserved: frozenset[str] = frozenset()) -> None:
         self.classes: dict[str, ClassPlan] = {}
+        #: Names the generated modules define or use (`codegen.reserved`): no class may take one.
+        self.reserved = reserved
         self._used: set[str] = set()
         self._nested: dict[int, str] = {}
 
     def unique_class(self, wanted: str) -> str:
         name = wanted
         counter = 2
-        while name in self._used:
+        while name in self._used or name in self.reserved:
             name = f"{wanted}{counter}"
             counter += 1
         self._used.add(name)
@@ -341,3 +354,99 @@ def _default_fits(dtype: DataType, value: Any) -> bool:
             and all(_default_fits(dtype.items, v) for v in value.values())
         )
     return False
+
+
+#: What the targets append to a served model's class prefix (`<Prefix>Row`, `<Prefix>Plan`, ...): a prefix is
+#: refused when any of these names is one the generated modules already define.
+PREFIX_SUFFIXES = (
+    "",
+    "Request",
+    "Row",
+    "Params",
+    "Response",
+    "Payload",
+    "Result",
+    "Plan",
+    *("".join(w.title() for w in kind.value.split("_")) for kind in FormatKind),
+)
+
+
+def _prefix_taken(prefix: str, reserved: frozenset[str]) -> bool:
+    return any(prefix + suffix in reserved for suffix in PREFIX_SUFFIXES)
+
+
+def plan_models(schema: EndpointSchema, planner: TypePlanner) -> list[ModelPlan]:
+    """One plan per served model: its module, class prefix and classes, none taking a reserved name."""
+    names = [m.name for m in schema.models]
+    modules = model_modules(names, reserved=planner.reserved)
+    # Class prefixes always get a suffix (Row, Params, ...), so `None` or `Field` make safe names too.
+    prefixes: dict[str, str] = {}
+    for module in modules.values():
+        stem = class_name(module).rstrip("_") or "Model"
+        prefix, counter = stem, 2
+        while prefix in prefixes.values() or _prefix_taken(prefix, planner.reserved):
+            prefix, counter = f"{stem}{counter}", counter + 1
+        prefixes[module] = prefix
+    plans: list[ModelPlan] = []
+    for served in schema.models:
+        module = modules[served.name]
+        prefix = prefixes[module]
+        plan = ModelPlan(served=served, module=module, prefix=prefix)
+        plan.base_key = module
+        plan.version = served_model_base(served.name)[1]
+        plan.max_request_bytes = request_limit(served)
+        plan.formats = tuple(f.kind for f in served.formats)
+        object_format = served.format(FormatKind.OBJECT)
+        if object_format is not None:
+            plan.is_object_request = True
+            plan.row = planner.object_class(
+                planner.unique_class(f"{prefix}Request"),
+                served.description or "The request body.",
+                object_format.columns,
+            )
+            plan.streams = any(c.name in ("messages", "prompt") for c in object_format.columns)
+        else:
+            columns = served.columns
+            if columns:
+                plan.row = planner.object_class(
+                    planner.unique_class(f"{prefix}Row"),
+                    "One row of input.",
+                    columns,
+                )
+            if served.params:
+                plan.params = planner.params_class(planner.unique_class(f"{prefix}Params"), served.params)
+            for fmt in served.formats:
+                if fmt.tensor is not None and not fmt.columns:
+                    plan.tensor_formats[fmt.kind.value] = fmt.tensor
+            plan.column_formats = tuple(f.kind.value for f in served.formats if f.columns)
+            if plan.row is not None:
+                by_key = {f.key: f for f in plan.row.fields}
+                plan.split_columns = format_fields(served, FormatKind.DATAFRAME_SPLIT, by_key)
+                plan.inputs_columns = format_fields(served, FormatKind.INPUTS, by_key)
+        response = served.response
+        if response is not None and response.body.kind is Kind.OBJECT and response.body.fields:
+            plan.response = planner.object_class(
+                planner.unique_class(f"{prefix}Response"),
+                "What the served model answers.",
+                response.body.fields,
+            )
+        plans.append(plan)
+    return plans
+
+
+def format_fields(served: ServedModel, kind: FormatKind, by_key: dict[str, FieldPlan]) -> tuple[FieldPlan, ...]:
+    """The format's own columns (its order, required set and nullability), named as the row names them."""
+    fmt = served.format(kind)
+    if fmt is None or not fmt.columns:
+        return ()
+    ordered = sorted(fmt.columns, key=lambda c: c.position if c.position is not None else 0)
+    return tuple(
+        FieldPlan(
+            key=c.name,
+            ident=by_key[c.name].ident,
+            type=c.type,
+            required=c.required,
+            description=by_key[c.name].description,
+        )
+        for c in ordered
+    )

@@ -18,6 +18,10 @@ from schemakit.core.types import PYTHON_ANNOTATION, PYTHON_JSON_ANNOTATION, SCAL
 
 __all__ = [
     "escape_source",
+    "from_import",
+    "long_string",
+    "ruff_def",
+    "ruff_string",
     "isort_key",
     "json_type",
     "payload_types",
@@ -62,6 +66,51 @@ def isort_key(name: str) -> tuple[int, str]:
     # The order ruff's isort and RUF022 expect: CONSTANTS, then Classes, then everything else.
     kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
     return kind, name
+
+
+def ruff_string(text: str) -> str:
+    """A string literal quoted as `ruff format` quotes it: double quotes unless the text holds more of them."""
+    literal = repr(text)
+    want = "'" if text.count('"') > text.count("'") else '"'
+    if literal[0] == want:
+        return literal
+    body = literal[1:-1].replace("\\" + literal[0], literal[0]).replace(want, "\\" + want)
+    return want + body + want
+
+
+def long_string(text: str, indent: int, width: int = 120) -> str:
+    """A string literal at `indent` spaces, as `ruff format` leaves it at `width`: one literal when the line
+    fits, else an implicit concatenation of pieces one a line (never a line of thousands of characters)."""
+    whole = ruff_string(text)
+    if indent + len(whole) + 1 <= width:
+        return whole
+    pad = " " * indent
+    size = max(16, width - indent - 24)  # escapes can lengthen a piece; leave room for them
+    pieces = [ruff_string(text[i : i + size]) for i in range(0, len(text), size)]
+    return f"\n{pad}".join(pieces)
+
+
+def ruff_def(head: str, params: list[str], returns: str, indent: int = 4, width: int = 120) -> str:
+    """A `def` line as `ruff format` lays it out at `width`: one line, else the parameters on one indented
+    line, else one a line with a trailing comma (what ruff does with a signature too long for either)."""
+    pad = " " * indent
+    line = f"{pad}{head}({', '.join(params)}) -> {returns}:"
+    if len(line) <= width:
+        return line
+    inner = f"{pad}    {', '.join(params)}"
+    if len(inner) <= width:
+        return f"{pad}{head}(\n{inner}\n{pad}) -> {returns}:"
+    lines = "".join(f"{pad}    {param},\n" for param in params)
+    return f"{pad}{head}(\n{lines}{pad}) -> {returns}:"
+
+
+def from_import(names: list[str], module: str = ".") -> str:
+    """`from MODULE import a, b` as ruff's isort writes it: one line when it fits, else one name a line."""
+    ordered = sorted(names, key=isort_key)
+    line = f"from {module} import {', '.join(ordered)}"
+    if len(line) <= 88:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {name},\n" for name in ordered) + ")"
 
 
 def python_type(dtype: DataType | None, planner: TypePlanner) -> str:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import schemakit
 from schemakit.codegen.generate import generate_package, write_package
 
 from .conftest import SAMPLES
+from .node import TSC, link_node_modules
 from .test_golden import GOLDEN_SAMPLES
 from .test_hostile import _document as hostile_document
 
@@ -57,12 +56,7 @@ def test_docs_example_types() -> None:
     assert '"sentiment"?: number;' in source
 
 
-def _tsc() -> str | None:
-    local = Path(__file__).resolve().parents[2] / ".venv" / "node" / "node_modules" / ".bin" / "tsc"
-    return os.environ.get("SCHEMAKIT_TSC") or (str(local) if local.exists() else shutil.which("tsc"))
-
-
-@pytest.mark.skipif(_tsc() is None, reason="TypeScript compiler not installed (set SCHEMAKIT_TSC=/path/to/tsc)")
+@pytest.mark.skipif(TSC is None, reason="TypeScript compiler not installed (set SCHEMAKIT_TSC=/path/to/tsc)")
 def test_generated_typescript_compiles_strict(tmp_path: Path) -> None:
     files = []
     for index, sample in enumerate(GOLDEN_SAMPLES):
@@ -70,9 +64,9 @@ def test_generated_typescript_compiles_strict(tmp_path: Path) -> None:
             generate_package(schemakit.load(str(SAMPLES / sample)), package=f"ts{index}", target="typescript"), tmp_path
         )
         files.append(str(tmp_path / f"ts{index}" / "index.ts"))
-    tsc = _tsc()
-    assert tsc is not None
+    link_node_modules(tmp_path)
+    assert TSC is not None
     result = subprocess.run(
-        [tsc, "--strict", "--noEmit", "--target", "es2020", *files], capture_output=True, text=True, check=False
+        [TSC, "--strict", "--noEmit", "--target", "es2020", "--moduleResolution", "node", *files], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr

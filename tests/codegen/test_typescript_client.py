@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,27 +14,17 @@ from schemakit.check.validator import check_payload
 from schemakit.codegen.generate import generate_package, write_package
 from schemakit.testing import MockServer
 
-from .conftest import ROOT, SAMPLES
+from .conftest import SAMPLES
+from .node import NODE, TSC, tsc_compile
 from .test_golden import GOLDEN_SAMPLES
 
-
-def _tsc() -> str | None:
-    found = os.environ.get("SCHEMAKIT_TSC") or str(ROOT / ".venv" / "node" / "node_modules" / ".bin" / "tsc")
-    return found if Path(found).exists() else shutil.which("tsc")
-
-
-TSC = _tsc()
-NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(
     TSC is None or NODE is None, reason="tsc or node not installed (`make setup` installs tsc; or set SCHEMAKIT_TSC)"
 )
-TSC_FLAGS = ["--strict", "--target", "es2022", "--module", "commonjs", "--lib", "es2022,dom", "--skipLibCheck"]
 
 
 def _compile(tmp_path: Path, files: list[Path], *, emit: bool = True) -> subprocess.CompletedProcess[str]:
-    assert TSC is not None
-    out = ["--outDir", str(tmp_path / "js"), "--rootDir", str(tmp_path / "src")] if emit else ["--noEmit"]
-    return subprocess.run([TSC, *TSC_FLAGS, *out, *map(str, files)], capture_output=True, text=True, check=False)
+    return tsc_compile(tmp_path, files, emit=emit)
 
 
 def _model_for(schema: schemakit.EndpointSchema, payload: Path) -> str:

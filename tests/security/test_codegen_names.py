@@ -28,6 +28,7 @@ from schemakit._exceptions import SchemakitError
 from schemakit.codegen.generate import generate_package, write_package
 from schemakit.testing import MockServer
 
+from ..codegen.node import link_node_modules
 from .hostile import ROOT, assert_clean, document, run_cli, write_json
 
 pytestmark = pytest.mark.timeout(60)
@@ -161,8 +162,9 @@ def test_non_finite_enum_values_are_refused_or_compile(tmp_path: Path, env: dict
     if tsc is None:
         pytest.skip("TypeScript compiler not installed (set SCHEMAKIT_TSC)")
     files = [str(p) for p in (tmp_path / "ts").rglob("*.ts")]
+    link_node_modules(tmp_path)  # the generated package's one dependency, re2js
     compiled = subprocess.run(
-        [tsc, "--strict", "--noEmit", "--target", "es2020", *files],
+        [tsc, "--strict", "--noEmit", "--target", "es2020", "--moduleResolution", "node", *files],
         capture_output=True,
         text=True,
         check=False,

@@ -2,8 +2,12 @@
 // The runtime of generated TypeScript clients: payload validation from schemakit's plans, and a
 // fetch-based client (retries on 429/503 honouring Retry-After, whole-request timeouts, tokens that
 // never reach another origin or an error message, typed errors, chat streaming).
+// Document patterns run on re2js (RE2 in JavaScript: linear time, the same syntax as the Python
+// engine's google-re2), never on JavaScript's backtracking RegExp.
 
-export const RUNTIME_VERSION = "1.0.0";
+import { RE2JS } from "re2js";
+
+export const RUNTIME_VERSION = "1.1.0";
 
 // -- validation ---------------------------------------------------------------------------------
 
@@ -52,7 +56,12 @@ const INT64_LIMIT = 2 ** 63;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+// ISO-8601 as the Python engine reads it (schemakit/runtime/values.py ISO_PARTS): date, separator, time, zone.
+const ISO_PARTS =
+  /^((?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))(?:([T ])((?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?)(Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?$/;
+// A datetime column becomes pandas datetime64[ns] on the server: instants outside its range are refused.
+const NS_FIRST = "1677-09-21T00:12:43.145224192";
+const NS_LAST = "2262-04-11T23:47:16.854775807";
 // Fields the server itself requires of object requests, whatever the document's `required` says.
 const SERVER_REQUIRED = ["messages", "prompt", "input"];
 
@@ -60,6 +69,31 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 function isObject(value: unknown): value is { [key: string]: unknown } {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Whether `value` has the key itself: `in` would also find `toString` on every object's prototype. */
+function has(value: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(value, key);
+}
+
+type Search = (text: string) => boolean;
+const PATTERNS = new Map<string, Search | string>();
+
+/** A linear-time search for a document pattern, or why it cannot run (never an exception). */
+function compilePattern(pattern: string): Search | string {
+  const cached = PATTERNS.get(pattern);
+  if (cached !== undefined) return cached;
+  let found: Search | string;
+  try {
+    const compiled = RE2JS.compile(pattern);
+    found = (text) => compiled.test(text);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    found = `the document's pattern ${JSON.stringify(pattern).slice(0, 80)} cannot be matched in linear time (${reason.slice(0, 200)}): no text is checked against it`;
+  }
+  if (PATTERNS.size > 512) PATTERNS.clear();
+  PATTERNS.set(pattern, found);
+  return found;
 }
 
 function jsonType(value: unknown): string {
@@ -73,16 +107,108 @@ function equal(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => equal(v, b[i]));
   if (isObject(a) && isObject(b)) {
     const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => k in b && equal(a[k], b[k]));
+    return keys.length === Object.keys(b).length && keys.every((k) => has(b, k) && equal(a[k], b[k]));
   }
   return false;
 }
 
+/** Whether the date of ISO text is a real day (29 February only in leap years, no 31 April). */
+function realDate(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return day <= days;
+}
+
 function validDate(text: string): boolean {
-  if (!ISO_8601.test(text)) return false;
-  const [year, month, day] = text.slice(0, 10).split("-").map(Number);
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return ISO_PARTS.test(text) && realDate(text);
+}
+
+function inNsRange(parts: RegExpExecArray): boolean {
+  const year = Number(parts[1].slice(0, 4));
+  if (year > 1677 && year < 2262) return true;
+  let time = parts[3] ?? "00:00";
+  if (time.length === 5) time += ":00";
+  const [seconds, fraction = ""] = time.split(".");
+  const instant = `${parts[1]}T${seconds}.${fraction.padEnd(9, "0")}`;
+  return NS_FIRST <= instant && instant <= NS_LAST;
+}
+
+/** What the server refuses in one datetime column beyond each value's own check (structure.py _DatetimeColumn). */
+class DatetimeColumn {
+  first: [number, string, string] | null = null;
+  other: [number, string, string] | null = null;
+
+  feed(row: number, text: unknown, path: string, out: Problem[]): void {
+    if (typeof text !== "string") return;
+    const parts = ISO_PARTS.exec(text);
+    if (parts === null || !realDate(text)) return;
+    if (parts[4] !== undefined) {
+      out.push(error("datetime-iso8601", path, "MLflow cannot put a timezone-aware value in a datetime column"));
+      return;
+    }
+    if (!inNsRange(parts)) {
+      out.push(error("datetime-iso8601", path, `a datetime column holds ${NS_FIRST} to ${NS_LAST}`));
+      return;
+    }
+    const form = parts[2] === undefined ? "" : parts[2] + parts[3].replace(/[0-9]/g, "");
+    if (this.first === null) this.first = [row, text, form];
+    else if (form !== this.first[2] && this.other === null) this.other = [row, text, path];
+  }
+
+  finish(out: Problem[]): void {
+    if (this.other === null || this.first === null) return;
+    out.push(error("datetime-iso8601", this.other[2], `written unlike row ${this.first[0]}: a datetime column is read in the form of its first value`));
+  }
+}
+
+function datetimeColumns(format: PlanFormat, key: string, value: unknown, out: Problem[]): void {
+  const names = format.columns.filter((c) => c.type.replace(/\?$/, "") === "datetime").map((c) => c.name);
+  if (names.length === 0) return;
+  const base = `$.${key}`;
+  if (key === "dataframe_split") {
+    if (!isObject(value) || !Array.isArray(value["data"])) return;
+    const columns = value["columns"];
+    const located: Array<[number, DatetimeColumn]> = [];
+    for (const name of names) {
+      let position: number;
+      if (Array.isArray(columns)) {
+        position = columns.indexOf(name);
+        if (position < 0) continue;
+      } else {
+        const column = format.columns.find((c) => c.name === name);
+        if (column === undefined || column.position === null) continue;
+        position = column.position;
+      }
+      located.push([position, new DatetimeColumn()]);
+    }
+    (value["data"] as unknown[]).forEach((row, index) => {
+      if (!Array.isArray(row)) return;
+      for (const [position, column] of located) {
+        if (position < row.length) column.feed(index, row[position], `${base}.data[${index}][${position}]`, out);
+      }
+    });
+    for (const [, column] of located) column.finish(out);
+  } else if ((key === "dataframe_records" || key === "instances") && Array.isArray(value)) {
+    const byName = names.map((name) => [name, new DatetimeColumn()] as const);
+    value.forEach((row, index) => {
+      if (!isObject(row)) return;
+      for (const [name, column] of byName) {
+        if (has(row, name)) column.feed(index, row[name], `${base}[${index}].${name}`, out);
+      }
+    });
+    for (const [, column] of byName) column.finish(out);
+  } else if (key === "inputs" && isObject(value)) {
+    for (const name of names) {
+      const cells = has(value, name) ? value[name] : undefined;
+      if (!Array.isArray(cells)) continue;
+      const column = new DatetimeColumn();
+      cells.forEach((item, index) => column.feed(index, item, `${base}.${name}[${index}]`, out));
+      column.finish(out);
+    }
+  }
 }
 
 /** Every problem of `value` against a JSON Schema (2020-12 subset the plans use) and the value rules. */
@@ -156,8 +282,10 @@ function stringProblems(s: { [k: string]: unknown }, value: string, path: string
   const length = [...value].length;
   if (typeof s["minLength"] === "number" && length < s["minLength"]) out.push(error("min-length", path, "string too short"));
   if (typeof s["maxLength"] === "number" && length > s["maxLength"]) out.push(error("max-length", path, "string too long"));
-  if (typeof s["pattern"] === "string" && !new RegExp(s["pattern"], "u").test(value)) {
-    out.push(error("pattern", path, "string does not match the pattern"));
+  if (typeof s["pattern"] === "string") {
+    const search = compilePattern(s["pattern"]);
+    if (typeof search === "string") out.push(error("pattern", path, search));
+    else if (!search(value)) out.push(error("pattern", path, "string does not match the pattern"));
   }
   const format = s["format"];
   if ((format === "binary" || format === "byte") && !BASE64.test(value)) {
@@ -184,7 +312,7 @@ function arrayProblems(s: { [k: string]: unknown }, value: unknown[], path: stri
 function objectProblems(s: { [k: string]: unknown }, value: { [k: string]: unknown }, path: string, out: Problem[]): void {
   const properties = (s["properties"] as { [k: string]: Schema } | undefined) ?? {};
   for (const name of (s["required"] as string[] | undefined) ?? []) {
-    if (!(name in value)) out.push(error("required", path, `${JSON.stringify(name)} is required`));
+    if (!has(value, name)) out.push(error("required", path, `${JSON.stringify(name)} is required`));
   }
   const keys = Object.keys(value);
   if (typeof s["minProperties"] === "number" && keys.length < s["minProperties"]) out.push(error("min-properties", path, "too few properties"));
@@ -192,7 +320,7 @@ function objectProblems(s: { [k: string]: unknown }, value: { [k: string]: unkno
   const additional = s["additionalProperties"] as Schema | undefined;
   for (const key of keys) {
     const where = `${path}.${key}`;
-    if (key in properties) schemaProblems(properties[key], value[key], where, out);
+    if (has(properties, key)) schemaProblems(properties[key], value[key], where, out);
     else if (additional === false) out.push(error("additional-properties", where, "a property the schema does not allow"));
     else if (additional !== undefined) schemaProblems(additional, value[key], where, out);
   }
@@ -295,18 +423,18 @@ export function validatePlan(plan: Plan, payload: unknown): Report {
   const objectFormat = plan.formats.find((f) => f.kind === "object");
   const keyed = plan.formats.filter((f) => f.kind !== "object");
   let format: string | null = null;
-  if (objectFormat !== undefined && isObject(payload) && !FORMAT_KEYS.some((k) => k in payload)) {
+  if (objectFormat !== undefined && isObject(payload) && !FORMAT_KEYS.some((k) => has(payload, k))) {
     schemaProblems(withKnownGaps(objectFormat.schema, payload, out), payload, "$", out);
     const properties = isObject(objectFormat.schema) ? (objectFormat.schema["properties"] as object | undefined) ?? {} : {};
     for (const name of SERVER_REQUIRED) {
-      if (name in properties && !(name in payload) && !out.some((p) => p.code === "required")) {
+      if (has(properties, name) && !has(payload, name) && !out.some((p) => p.code === "required")) {
         out.push(error("server-required", "$", `the server requires ${name}`));
       }
     }
   } else if (!isObject(payload)) {
     out.push(error("type", "$", "a request is a JSON object"));
   } else {
-    const present = FORMAT_KEYS.filter((k) => k in payload);
+    const present = FORMAT_KEYS.filter((k) => has(payload, k));
     const chosen = present.length === 1 ? keyed.find((f) => f.key === present[0]) : undefined;
     if (chosen === undefined) {
       out.push(error("one-format", "$", `exactly one of ${keyed.map((f) => f.key).join(", ")}`));
@@ -315,6 +443,7 @@ export function validatePlan(plan: Plan, payload: unknown): Report {
       const split = chosen.kind === "dataframe_split" && isObject(payload["dataframe_split"]) && Array.isArray((payload["dataframe_split"] as { [k: string]: unknown })["columns"]);
       schemaProblems(split ? withoutSplitRows(chosen.schema) : chosen.schema, payload, "$", out);
       if (chosen.kind === "dataframe_split") splitProblems(chosen, payload, out);
+      datetimeColumns(chosen, present[0], payload[present[0]], out);
       const body = payload[present[0]];
       const empty = Array.isArray(body) ? body.length === 0 : isObject(body) && chosen.kind === "inputs" && Object.keys(body).length === 0;
       if (chosen.kind !== "dataframe_split" && empty) out.push(error("empty-input", `$.${present[0]}`, "at least one row"));
@@ -323,11 +452,32 @@ export function validatePlan(plan: Plan, payload: unknown): Report {
   return { ok: !out.some((p) => p.severity === "error"), model: plan.model, format, problems: out };
 }
 
+// A JSON string, or a number: the scan that finds integers a JavaScript number would round across the int64 limits.
+const JSON_TOKENS = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+const INT64_MAX = BigInt("9223372036854775807");
+const INT64_MIN = BigInt("-9223372036854775808");
+
+/**
+ * JSON text whose integer literals next to the int64 limits keep their side of the limit once parsed:
+ * 9223372036854775807 (in range) would become 2**63 (out of range), -9223372036854775809 would become -2**63.
+ */
+function int64Faithful(text: string): string {
+  if (!/\d{19}/.test(text)) return text;
+  return text.replace(JSON_TOKENS, (token) => {
+    if (token.startsWith('"') || /[.eE]/.test(token) || token.replace("-", "").length < 19) return token;
+    const value = BigInt(token);
+    const parsed = Number(token);
+    if (value <= INT64_MAX && parsed >= INT64_LIMIT) return "9223372036854774784"; // the largest double below 2**63
+    if (value < INT64_MIN && parsed >= -INT64_LIMIT) return "-9223372036854777856"; // the next double below -2**63
+    return token;
+  });
+}
+
 /** `validatePlan` from JSON text; text that is not JSON gives an `invalid-json` report. */
 export function validatePlanJson(plan: Plan, text: string): Report {
   let payload: Json;
   try {
-    payload = JSON.parse(text) as Json;
+    payload = JSON.parse(int64Faithful(text)) as Json;
   } catch {
     return { ok: false, model: plan.model, format: null, problems: [error("invalid-json", "$", "the payload is not JSON")] };
   }
@@ -385,8 +535,14 @@ export interface ClientOptions {
   baseUrl: string;
   /** The bearer token (default: process.env.DATABRICKS_TOKEN under node). */
   token?: string;
-  /** Milliseconds for each whole request, headers and body. */
+  /** Milliseconds for each whole request: connecting, headers and the whole body. */
   timeoutMs?: number;
+  /** Milliseconds a whole event stream may last (default 10 minutes). */
+  streamTimeoutMs?: number;
+  /** The largest answer read, in bytes (default 64 MiB); a larger one is refused, not buffered. */
+  maxResponseBytes?: number;
+  /** The longest event-stream line, in characters (default 1 Mi); a longer one ends the stream. */
+  maxEventChars?: number;
   maxRetries?: number;
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -396,6 +552,11 @@ export interface ClientOptions {
 }
 
 const RETRY_STATUSES = new Set([429, 503]);
+/** How much of an error answer is read: its message is cut far shorter, after scrubbing. */
+const ERROR_BODY_BYTES = 64 * 1024;
+const MESSAGE_CHARS = 1000;
+// Control, bidi and line-breaking characters: an error message is one line a terminal shows as it is.
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+/g;
 
 function environmentToken(): string | undefined {
   const scope = globalThis as { process?: { env?: { [name: string]: string | undefined } } };
@@ -411,13 +572,62 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Number.isNaN(when) ? null : Math.max(0, when - now);
 }
 
-function scrub(text: string, secret: string): string {
+/** Text with the token, and anything shaped like a credential, masked. Always before any cut. */
+export function scrub(text: string, secret: string): string {
   const masked = secret.length >= 4 ? text.split(secret).join("***") : text;
-  return masked.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, "$1 ***").replace(/\bdapi[0-9a-f]{16,}(-\d+)?\b/g, "***");
+  return masked
+    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, "$1 ***")
+    .replace(/\bdapi[0-9a-f]{16,}(-\d+)?\b/g, "***")
+    .replace(/\bdose[0-9a-f]{16,}\b/g, "***");
+}
+
+/** Server text made safe to show: scrubbed, on one line, then cut. */
+function serverText(text: string, secret: string, limit: number = MESSAGE_CHARS): string {
+  const line = scrub(text, secret).replace(UNSAFE_TEXT, " ").split(/\s+/).join(" ").trim();
+  return line.length > limit ? line.slice(0, limit) + "..." : line;
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+class TooLarge extends Error {}
+
+/** A body's bytes, refused once more than `limit` arrived (`truncate`: kept up to the limit instead). */
+async function readCapped(response: Response, limit: number, truncate = false): Promise<{ bytes: Uint8Array; cut: boolean }> {
+  const declared = Number(response.headers.get("Content-Length") ?? "NaN");
+  if (!truncate && Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new TooLarge();
+  }
+  if (response.body === null) return { bytes: new Uint8Array(0), cut: false };
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    if (received + value.byteLength > limit) {
+      await reader.cancel().catch(() => undefined);
+      if (!truncate) throw new TooLarge();
+      parts.push(value.subarray(0, limit - received));
+      received = limit;
+      return { bytes: join(parts, received), cut: true };
+    }
+    parts.push(value);
+    received += value.byteLength;
+  }
+  return { bytes: join(parts, received), cut: false };
+}
+
+function join(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
 }
 
 export interface ChatChunk {
@@ -429,14 +639,51 @@ export interface ChatChunk {
   usage?: { [key: string]: number };
 }
 
+/** Complete lines from pieces of text, in time linear in the text; a line over `limit` characters is refused. */
+class LineSplitter {
+  #pending: string[] = [];
+  #size = 0;
+  constructor(readonly limit: number) {}
+
+  feed(text: string): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
+      this.#grow(end - start);
+      this.#pending.push(text.slice(start, end));
+      lines.push(this.#pending.join(""));
+      this.#pending = [];
+      this.#size = 0;
+      start = end + 1;
+    }
+    if (start < text.length) {
+      this.#grow(text.length - start);
+      this.#pending.push(text.slice(start));
+    }
+    return lines;
+  }
+
+  #grow(count: number): void {
+    this.#size += count;
+    if (this.#size > this.limit) throw new TransportError(`the event stream sent a line longer than ${this.limit} characters`);
+  }
+}
+
+type Settings = Required<Omit<ClientOptions, "baseUrl" | "token" | "fetch">>;
+
 export class BaseClient {
   readonly baseUrl: string;
   readonly #token: string;
-  readonly #options: Required<Omit<ClientOptions, "baseUrl" | "token" | "fetch">>;
+  readonly #options: Settings;
   readonly #fetch: typeof fetch;
 
   constructor(options: ClientOptions) {
-    const url = new URL(options.baseUrl);
+    let url: URL;
+    try {
+      url = new URL(options.baseUrl);
+    } catch {
+      throw new ClientError("the base URL is not a URL: pass https://<workspace>/serving-endpoints/<endpoint>");
+    }
     const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
     if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
       throw new ClientError(`refusing to send credentials over ${url.protocol} to ${url.hostname}: use https`);
@@ -448,6 +695,9 @@ export class BaseClient {
     this.#fetch = options.fetch ?? fetch;
     this.#options = {
       timeoutMs: options.timeoutMs ?? 60_000,
+      streamTimeoutMs: options.streamTimeoutMs ?? 600_000,
+      maxResponseBytes: options.maxResponseBytes ?? 64 * 1024 * 1024,
+      maxEventChars: options.maxEventChars ?? 1024 * 1024,
       maxRetries: options.maxRetries ?? 4,
       backoffMs: options.backoffMs ?? 500,
       maxBackoffMs: options.maxBackoffMs ?? 30_000,
@@ -460,39 +710,58 @@ export class BaseClient {
     return this.#options.validate;
   }
 
-  /** POST a JSON body to `path` (relative to the base URL), with retries; the raw Response. */
-  protected async post(path: string, body: unknown, accept: string): Promise<Response> {
+  /**
+   * POST a JSON body to `path` (relative to the base URL), with retries, and hand the successful
+   * answer to `consume` while the attempt's deadline (`timeoutMs`, or `timeoutMs` then `streamTimeoutMs`
+   * for a stream) still runs: reading the body is part of the request.
+   */
+  protected async post<T>(path: string, body: unknown, accept: string, consume: (response: Response, signal: AbortSignal) => Promise<T>, stream = false): Promise<T> {
     const url = this.baseUrl + path;
     const text = JSON.stringify(body);
     for (let attempt = 0; ; attempt++) {
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), this.#options.timeoutMs);
-      let response: Response;
+      let timer = setTimeout(() => controller.abort(), this.#options.timeoutMs);
       try {
-        response = await this.#fetch(url, {
-          method: "POST",
-          body: text,
-          redirect: "manual", // the token must not follow a redirect to another origin
-          signal: controller.signal,
-          headers: { Authorization: `Bearer ${this.#token}`, "Content-Type": "application/json", Accept: accept },
-        });
-      } catch (cause) {
-        clearTimeout(timer);
-        const aborted = controller.signal.aborted;
-        if (!aborted && attempt < this.#options.maxRetries) {
-          await sleep(this.#delay(null, attempt));
+        let response: Response;
+        try {
+          response = await this.#fetch(url, {
+            method: "POST",
+            body: text,
+            redirect: "manual", // the token must not follow a redirect to another origin
+            signal: controller.signal,
+            headers: { Authorization: `Bearer ${this.#token}`, "Content-Type": "application/json", Accept: accept },
+          });
+        } catch (cause) {
+          const aborted = controller.signal.aborted;
+          if (!aborted && attempt < this.#options.maxRetries) {
+            clearTimeout(timer);
+            await sleep(this.#delay(null, attempt));
+            continue;
+          }
+          throw new TransportError(aborted ? `no answer from ${url} within ${this.#options.timeoutMs} ms` : `cannot connect to ${url}: ${serverText(String(cause), this.#token, 200)}`);
+        }
+        if (RETRY_STATUSES.has(response.status) && attempt < this.#options.maxRetries) {
+          await response.body?.cancel().catch(() => undefined);
+          clearTimeout(timer);
+          await sleep(this.#delay(response.headers.get("Retry-After"), attempt));
           continue;
         }
-        throw new TransportError(aborted ? `no answer from ${url} within ${this.#options.timeoutMs} ms` : `cannot connect to ${url}: ${String(cause)}`);
+        if (response.status < 200 || response.status >= 300) throw await this.#error(response, url);
+        if (stream) {
+          clearTimeout(timer);
+          timer = setTimeout(() => controller.abort(), this.#options.streamTimeoutMs);
+        }
+        return await consume(response, controller.signal);
+      } catch (failure) {
+        if (failure instanceof ClientError) throw failure;
+        if (failure instanceof TooLarge) throw new TransportError(`${url} answered more than ${this.#options.maxResponseBytes} bytes`);
+        if (controller.signal.aborted) {
+          throw new TransportError(`no complete answer from ${url} within ${stream ? this.#options.streamTimeoutMs : this.#options.timeoutMs} ms`);
+        }
+        throw new TransportError(`reading the answer from ${url} failed: ${serverText(String(failure), this.#token, 200)}`);
+      } finally {
+        clearTimeout(timer);
       }
-      clearTimeout(timer);
-      if (RETRY_STATUSES.has(response.status) && attempt < this.#options.maxRetries) {
-        await response.arrayBuffer();
-        await sleep(this.#delay(response.headers.get("Retry-After"), attempt));
-        continue;
-      }
-      if (response.status < 200 || response.status >= 300) throw await this.#error(response, url);
-      return response;
     }
   }
 
@@ -504,18 +773,24 @@ export class BaseClient {
   }
 
   async #error(response: Response, url: string): Promise<EndpointError> {
-    const text = await response.text();
-    let message = text.slice(0, 4096);
+    const secret = this.#token;
+    const { bytes, cut } = await readCapped(response, ERROR_BODY_BYTES, true);
+    let text = new TextDecoder().decode(bytes);
+    // A token cut off at the read limit would escape the scrubber: drop as many characters as it has.
+    if (cut) text = text.slice(0, Math.max(0, text.length - secret.length));
+    let message = text;
     let code: string | null = null;
     try {
-      const data = JSON.parse(text) as { [key: string]: unknown };
-      if (typeof data["error_code"] === "string") code = scrub(data["error_code"], this.#token);
-      const found = data["message"] ?? data["error"] ?? data["detail"];
-      if (typeof found === "string") message = found;
+      const data = JSON.parse(text) as unknown;
+      if (isObject(data)) {
+        if (typeof data["error_code"] === "string") code = serverText(data["error_code"], secret, 100);
+        const found = data["message"] ?? data["error"] ?? data["detail"];
+        if (typeof found === "string") message = found;
+      }
     } catch {
       // not JSON: the text is its own message
     }
-    message = scrub(message, this.#token).split(/\s+/).join(" ").slice(0, 1000) || response.statusText;
+    message = serverText(message, secret) || serverText(response.statusText, secret, 200);
     if (response.status === 404) {
       message += " (the base URL must be https://<workspace>/serving-endpoints/<endpoint>)";
       return new NotFoundError(response.status, message, code, url);
@@ -525,30 +800,86 @@ export class BaseClient {
   }
 
   protected async json(path: string, body: unknown): Promise<unknown> {
-    const response = await this.post(path, body, "application/json");
-    return response.json();
+    return this.post(path, body, "application/json", async (response) => {
+      const { bytes } = await readCapped(response, this.#options.maxResponseBytes);
+      try {
+        return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+      } catch {
+        throw new TransportError(`${this.baseUrl + path} answered ${response.status} with a body that is not JSON`);
+      }
+    });
   }
 
   /** Server-sent events of a `"stream": true` request, as typed chunks. */
   protected async *events(path: string, body: { [key: string]: unknown }): AsyncGenerator<ChatChunk> {
-    const response = await this.post(path, { ...body, stream: true }, "text/event-stream");
-    if (response.body === null) return;
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
+    const url = this.baseUrl + path;
+    const settings = this.#options;
+    // The stream is read inside `post` (so its deadline covers it) and handed over chunk by chunk.
+    const queue: ChatChunk[] = [];
+    let wake: (() => void) | null = null;
+    let finished = false;
+    let failure: unknown = null;
+    const pump = this.post(
+      path,
+      { ...body, stream: true },
+      "text/event-stream",
+      async (response) => {
+        if (response.body === null) return;
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        const lines = new LineSplitter(settings.maxEventChars);
+        let received = 0;
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          received += value.byteLength;
+          if (received > settings.maxResponseBytes) {
+            await reader.cancel().catch(() => undefined);
+            throw new TooLarge();
+          }
+          for (const line of lines.feed(decoder.decode(value, { stream: true }))) {
+            if (!line.startsWith("data:")) continue;
+            const data = line.slice(5).trim();
+            if (data === "[DONE]") {
+              await reader.cancel().catch(() => undefined);
+              return;
+            }
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(data);
+            } catch {
+              throw new TransportError(`the event stream from ${url} holds an event that is not JSON`);
+            }
+            if (isObject(parsed)) {
+              queue.push(parsed as ChatChunk);
+              wake?.();
+            }
+          }
+        }
+      },
+      true,
+    ).then(
+      () => {
+        finished = true;
+        wake?.();
+      },
+      (error: unknown) => {
+        failure = error;
+        finished = true;
+        wake?.();
+      },
+    );
     for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      const lines = buffer.split("\n");
-      buffer = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!line.startsWith("data:")) continue;
-        const data = line.slice(5).trim();
-        if (data === "[DONE]") return;
-        yield JSON.parse(data) as ChatChunk;
-      }
+      while (queue.length > 0) yield queue.shift() as ChatChunk;
+      if (finished) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (queue.length > 0 || finished) resolve();
+      });
+      wake = null;
     }
+    await pump;
+    if (failure !== null) throw failure;
   }
 }
 

@@ -126,6 +126,7 @@ class DataframeRecordsPayload(TypedDict):
     dataframe_records: list[RowJSON]
     params: NotRequired[ParamsJSON]
 
+
 #: Every payload this served model accepts.
 Payload = DataframeSplitPayload | DataframeRecordsPayload
 
@@ -223,14 +224,28 @@ def _keyed_columns(
 
 
 @overload
-def to_dataframe_split(rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None, *, as_bytes: Literal[False] = False) -> DataframeSplitPayload: ...
+def to_dataframe_split(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[False] = False,
+) -> DataframeSplitPayload: ...
 
 
 @overload
-def to_dataframe_split(rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None, *, as_bytes: Literal[True]) -> bytes: ...
+def to_dataframe_split(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[True],
+) -> bytes: ...
+
 
 def to_dataframe_split(
-    rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None, *, as_bytes: bool = False
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    *,
+    as_bytes: bool = False,
 ) -> DataframeSplitPayload | bytes:
     """A `dataframe_split` payload from rows: `{"dataframe_split": {"columns": [...], "data": [[...], ...]}}`.
 
@@ -243,14 +258,28 @@ def to_dataframe_split(
 
 
 @overload
-def split_from_columns(columns: Mapping[str, Sequence[Any]] | FrameLike, params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None, *, as_bytes: Literal[False] = False) -> DataframeSplitPayload: ...
+def split_from_columns(
+    columns: Mapping[str, Sequence[Any]] | FrameLike,
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[False] = False,
+) -> DataframeSplitPayload: ...
 
 
 @overload
-def split_from_columns(columns: Mapping[str, Sequence[Any]] | FrameLike, params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None, *, as_bytes: Literal[True]) -> bytes: ...
+def split_from_columns(
+    columns: Mapping[str, Sequence[Any]] | FrameLike,
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[True],
+) -> bytes: ...
+
 
 def split_from_columns(
-    columns: Mapping[str, Sequence[Any]] | FrameLike, params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None, *, as_bytes: bool = False
+    columns: Mapping[str, Sequence[Any]] | FrameLike,
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    *,
+    as_bytes: bool = False,
 ) -> DataframeSplitPayload | bytes:
     """A `dataframe_split` payload from columns: a mapping of column name to values, or a pandas DataFrame.
 
@@ -259,18 +288,33 @@ def split_from_columns(
     """
     keyed = _keyed_columns(_columns_of(columns), SPLIT_COLUMNS)
     data = [list(row) for row in zip(*keyed.values(), strict=True)] if keyed else []
-    return cast("DataframeSplitPayload", _finish({"dataframe_split": {"columns": list(keyed), "data": data}}, params, as_bytes))
+    payload = {"dataframe_split": {"columns": list(keyed), "data": data}}
+    return cast("DataframeSplitPayload", _finish(payload, params, as_bytes))
 
 
 @overload
-def to_dataframe_records(rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None, *, as_bytes: Literal[False] = False) -> DataframeRecordsPayload: ...
+def to_dataframe_records(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[False] = False,
+) -> DataframeRecordsPayload: ...
 
 
 @overload
-def to_dataframe_records(rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None, *, as_bytes: Literal[True]) -> bytes: ...
+def to_dataframe_records(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[True],
+) -> bytes: ...
+
 
 def to_dataframe_records(
-    rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None, *, as_bytes: bool = False
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: models.AllTypesModelParams | ParamsJSON | Mapping[str, Any] | None = None,
+    *,
+    as_bytes: bool = False,
 ) -> DataframeRecordsPayload | bytes:
     """A `dataframe_records` payload from rows: `{"dataframe_records": [{"column": value, ...}, ...]}`."""
     payload = _batching.body("dataframe_records", list(_encoded_rows(rows, _DATAFRAME_RECORDS_KEYS)), (), None)

@@ -219,7 +219,9 @@ class Client:
         reply = self._send(url, body)
         return parse_answer(reply, self._secrets, self.base_url)
 
-    def _prepare(self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None) -> tuple[str, bytes]:
+    def _prepare(
+        self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None
+    ) -> tuple[str, bytes]:
         if served_model is not None and served_model not in SERVED_MODELS:
             names = ", ".join(SERVED_MODELS)
             raise ValueError(f"no served model named {served_model!r} (served models: {names})")
@@ -261,17 +263,24 @@ class Client:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if reply.status in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                time.sleep(retry_delay(reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                time.sleep(delay)
                 attempt += 1
                 continue
             return reply
 
-    def predict_all_types_model(self, payload: all_types_model.Payload | bytes, *, validate: bool | None = None) -> all_types_model.Response:
+    def predict_all_types_model(
+        self, payload: all_types_model.Payload | bytes, *, validate: bool | None = None
+    ) -> all_types_model.Response:
         """Query served model `all_types_model.NAME` alone; returns its typed response."""
         answer = self.invoke(payload, served_model=all_types_model.NAME, validate=validate)
         return _parsed(all_types_model.parse_response, answer)
 
-    def predict(self, payload: all_types_model.Payload | bytes, *, validate: bool | None = None) -> all_types_model.Response:
+    def predict(
+        self, payload: all_types_model.Payload | bytes, *, validate: bool | None = None
+    ) -> all_types_model.Response:
         """Query the endpoint at `/serving-endpoints/<endpoint>/invocations`, where its traffic
         configuration picks the served model: the call apps make, the same whatever the version.
         """
@@ -383,7 +392,9 @@ class AsyncClient:
         reply = await self._send(url, body)
         return parse_answer(reply, self._secrets, self.base_url)
 
-    def _prepare(self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None) -> tuple[str, bytes]:
+    def _prepare(
+        self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None
+    ) -> tuple[str, bytes]:
         if served_model is not None and served_model not in SERVED_MODELS:
             names = ", ".join(SERVED_MODELS)
             raise ValueError(f"no served model named {served_model!r} (served models: {names})")
@@ -425,17 +436,24 @@ class AsyncClient:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if reply.status in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                await asyncio.sleep(retry_delay(reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                await asyncio.sleep(delay)
                 attempt += 1
                 continue
             return reply
 
-    async def predict_all_types_model(self, payload: all_types_model.Payload | bytes, *, validate: bool | None = None) -> all_types_model.Response:
+    async def predict_all_types_model(
+        self, payload: all_types_model.Payload | bytes, *, validate: bool | None = None
+    ) -> all_types_model.Response:
         """Query served model `all_types_model.NAME` alone; returns its typed response."""
         answer = await self.invoke(payload, served_model=all_types_model.NAME, validate=validate)
         return _parsed(all_types_model.parse_response, answer)
 
-    async def predict(self, payload: all_types_model.Payload | bytes, *, validate: bool | None = None) -> all_types_model.Response:
+    async def predict(
+        self, payload: all_types_model.Payload | bytes, *, validate: bool | None = None
+    ) -> all_types_model.Response:
         """Query the endpoint at `/serving-endpoints/<endpoint>/invocations`, where its traffic
         configuration picks the served model: the call apps make, the same whatever the version.
         """

@@ -16,7 +16,9 @@ ColumnSpecs = tuple[tuple[str, str, bool, bool, Any], ...]
 
 def column_names(rows: list[dict[str, Any]], columns: ColumnSpecs) -> list[str]:
     """The columns a body carries: the required ones, and the optional ones some row sets."""
-    return [key for key, _attribute, required, _nullable, _spec in columns if required or any(key in row for row in rows)]
+    return [
+        key for key, _attribute, required, _nullable, _spec in columns if required or any(key in row for row in rows)
+    ]
 
 
 def body(kind: str, rows: list[dict[str, Any]], columns: ColumnSpecs, params: dict[str, Any] | None) -> dict[str, Any]:

@@ -95,8 +95,8 @@ export const AllTypesModel = {
     const keys: string[] = ["flag", "small_int", "big_int", "ratio", "score", "label", "category", "blob", "created_at", "tags", "matrix", "location", "counts", "extra", "nickname", "rating"];
     const required: string[] = ["flag", "small_int", "big_int", "ratio", "score", "label", "created_at", "rating"];
     const cells = rows as unknown as Array<Record<string, unknown>>;
-    const columns = keys.filter((key) => required.includes(key) || cells.some((row) => key in row));
-    const data = cells.map((row) => columns.map((key) => (key in row ? row[key] : null)));
+    const columns = keys.filter((key) => required.includes(key) || cells.some((row) => Object.prototype.hasOwnProperty.call(row, key)));
+    const data = cells.map((row) => columns.map((key) => (Object.prototype.hasOwnProperty.call(row, key) ? row[key] : null)));
     const split = { columns, data } as unknown as AllTypesModelDataframeSplit["dataframe_split"];
     return { dataframe_split: split, ...(params ? { params } : {}) };
   },

@@ -21,9 +21,7 @@ CLASS_FIELDS: dict[str, tuple[tuple[str, str, bool, bool, Any], ...]] = {
         ("income", "income", True, False, None),
         ("city", "city", False, False, None),
     ),
-    "ChurnModelResponse": (
-        ("predictions", "predictions", False, False, None),
-    ),
+    "ChurnModelResponse": (("predictions", "predictions", False, False, None),),
 }
 
 CLASSES: dict[str, Any] = {

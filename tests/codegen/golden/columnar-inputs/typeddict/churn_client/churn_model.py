@@ -91,6 +91,7 @@ class InstancesPayload(TypedDict):
     instances: list[RowJSON]
     params: NotRequired[dict[str, Any]]
 
+
 #: Every payload this served model accepts.
 Payload = InputsPayload | InstancesPayload
 
@@ -171,14 +172,28 @@ def _keyed_columns(
 
 
 @overload
-def to_instances(rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: Literal[False] = False) -> InstancesPayload: ...
+def to_instances(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[False] = False,
+) -> InstancesPayload: ...
 
 
 @overload
-def to_instances(rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: Literal[True]) -> bytes: ...
+def to_instances(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[True],
+) -> bytes: ...
+
 
 def to_instances(
-    rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: bool = False
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: bool = False,
 ) -> InstancesPayload | bytes:
     """An `instances` payload from rows: `{"instances": [{"column": value, ...}, ...]}`."""
     payload = _batching.body("instances", list(_encoded_rows(rows, _INSTANCES_KEYS)), (), None)
@@ -186,14 +201,28 @@ def to_instances(
 
 
 @overload
-def to_inputs(rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: Literal[False] = False) -> InputsPayload: ...
+def to_inputs(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[False] = False,
+) -> InputsPayload: ...
 
 
 @overload
-def to_inputs(rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: Literal[True]) -> bytes: ...
+def to_inputs(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[True],
+) -> bytes: ...
+
 
 def to_inputs(
-    rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: bool = False
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: bool = False,
 ) -> InputsPayload | bytes:
     """A columnar `inputs` payload from rows: `{"inputs": {"column": [values...], ...}}`."""
     payload = _batching.body("inputs", list(_encoded_rows(rows, None)), INPUTS_COLUMNS, None)
@@ -201,11 +230,22 @@ def to_inputs(
 
 
 @overload
-def inputs_from_columns(columns: Mapping[str, Sequence[Any]] | FrameLike, params: Mapping[str, Any] | None = None, *, as_bytes: Literal[False] = False) -> InputsPayload: ...
+def inputs_from_columns(
+    columns: Mapping[str, Sequence[Any]] | FrameLike,
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[False] = False,
+) -> InputsPayload: ...
 
 
 @overload
-def inputs_from_columns(columns: Mapping[str, Sequence[Any]] | FrameLike, params: Mapping[str, Any] | None = None, *, as_bytes: Literal[True]) -> bytes: ...
+def inputs_from_columns(
+    columns: Mapping[str, Sequence[Any]] | FrameLike,
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[True],
+) -> bytes: ...
+
 
 def inputs_from_columns(
     columns: Mapping[str, Sequence[Any]] | FrameLike, params: Mapping[str, Any] | None = None, *, as_bytes: bool = False

@@ -62,8 +62,8 @@ export const ChurnModel = {
   toInputs(rows: ChurnModelRow[]): ChurnModelInputs {
     const keys: string[] = ["age", "income", "city"];
     const cells = rows as unknown as Array<Record<string, unknown>>;
-    const present = keys.filter((key) => cells.some((row) => key in row));
-    const inputs = Object.fromEntries(present.map((key) => [key, cells.map((row) => (key in row ? row[key] : null))]));
+    const present = keys.filter((key) => cells.some((row) => Object.prototype.hasOwnProperty.call(row, key)));
+    const inputs = Object.fromEntries(present.map((key) => [key, cells.map((row) => (Object.prototype.hasOwnProperty.call(row, key) ? row[key] : null))]));
     return { inputs: inputs as ChurnModelInputs["inputs"] };
   },
 };

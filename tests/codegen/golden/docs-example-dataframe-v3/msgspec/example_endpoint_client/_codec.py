@@ -24,12 +24,8 @@ CLASS_FIELDS: dict[str, tuple[tuple[str, str, bool, bool, Any], ...]] = {
         ("string_col", "string_col", True, False, None),
         ("region", "region", False, False, None),
     ),
-    "VanillaSimpleModelParams": (
-        ("sentiment", "sentiment", False, False, None),
-    ),
-    "VanillaSimpleModelResponse": (
-        ("predictions", "predictions", False, False, None),
-    ),
+    "VanillaSimpleModelParams": (("sentiment", "sentiment", False, False, None),),
+    "VanillaSimpleModelResponse": (("predictions", "predictions", False, False, None),),
 }
 
 CLASSES: dict[str, Any] = {

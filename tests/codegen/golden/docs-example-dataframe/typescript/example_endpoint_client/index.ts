@@ -65,8 +65,8 @@ export const VanillaSimpleModel = {
     const keys: string[] = ["int_col", "float_col", "string_col"];
     const required: string[] = ["int_col"];
     const cells = rows as unknown as Array<Record<string, unknown>>;
-    const columns = keys.filter((key) => required.includes(key) || cells.some((row) => key in row));
-    const data = cells.map((row) => columns.map((key) => (key in row ? row[key] : null)));
+    const columns = keys.filter((key) => required.includes(key) || cells.some((row) => Object.prototype.hasOwnProperty.call(row, key)));
+    const data = cells.map((row) => columns.map((key) => (Object.prototype.hasOwnProperty.call(row, key) ? row[key] : null)));
     const split = { columns, data } as unknown as VanillaSimpleModelDataframeSplit["dataframe_split"];
     return { dataframe_split: split, ...(params ? { params } : {}) };
   },

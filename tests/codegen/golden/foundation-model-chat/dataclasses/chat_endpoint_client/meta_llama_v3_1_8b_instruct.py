@@ -64,6 +64,7 @@ class RowJSON(TypedDict):
     stop: NotRequired[str | list[str] | None]
     stream: NotRequired[bool | None]
 
+
 #: Every payload this served model accepts.
 Payload = RowJSON
 

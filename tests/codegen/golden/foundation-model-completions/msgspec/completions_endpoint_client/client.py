@@ -34,7 +34,16 @@ from .errors import (
 
 require(1, "completions_endpoint_client")
 
-__all__ = ["DEFAULT_BASE_URL", "ENDPOINT", "SERVED_MODELS", "AsyncChatStream", "AsyncClient", "ChatChunk", "ChatStream", "Client"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ENDPOINT",
+    "SERVED_MODELS",
+    "AsyncChatStream",
+    "AsyncClient",
+    "ChatChunk",
+    "ChatStream",
+    "Client",
+]
 
 _T = TypeVar("_T")
 
@@ -127,6 +136,39 @@ class ChatChunk(TypedDict, total=False):
     usage: dict[str, Any]
 
 
+#: The longest event-stream line a stream accepts, in characters (`max_event_chars`).
+MAX_EVENT_CHARS = 1024 * 1024
+
+
+class _Lines:
+    """Complete lines from the pieces of text a stream delivers, in time linear in the text: each piece
+    is searched once, and a line longer than `limit` characters is refused before it is held whole."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._pending: list[str] = []
+        self._size = 0
+
+    def feed(self, text: str) -> list[str]:
+        lines: list[str] = []
+        start = 0
+        while (end := text.find("\n", start)) >= 0:
+            self._grow(end - start)
+            self._pending.append(text[start:end])
+            lines.append("".join(self._pending))
+            self._pending, self._size = [], 0
+            start = end + 1
+        if start < len(text):
+            self._grow(len(text) - start)
+            self._pending.append(text[start:])
+        return lines
+
+    def _grow(self, count: int) -> None:
+        self._size += count
+        if self._size > self._limit:
+            raise ResponseError(f"the event stream sent a line longer than {self._limit} characters")
+
+
 def _events(lines: list[str]) -> tuple[list[ChatChunk], bool]:
     """The chunks in complete `data:` lines, and whether `[DONE]` was among them."""
     chunks: list[ChatChunk] = []
@@ -148,8 +190,12 @@ def _events(lines: list[str]) -> tuple[list[ChatChunk], bool]:
 class _Assembled:
     """What a stream has delivered so far, assembled into the final message."""
 
-    def __init__(self, response: httpx.Response, secrets: tuple[str, ...]) -> None:
+    def __init__(
+        self, response: httpx.Response, secrets: tuple[str, ...], ends: float, max_event_chars: int = MAX_EVENT_CHARS
+    ) -> None:
         self.response = response
+        self._ends = ends
+        self._lines = _Lines(max_event_chars)
         self.chunks: list[ChatChunk] = []
         self.done = False
         self._secrets = secrets
@@ -170,6 +216,12 @@ class _Assembled:
         if isinstance(chunk.get("usage"), dict):
             self.usage = chunk["usage"]
 
+    def _receive(self, text: str) -> list[ChatChunk]:
+        if time.monotonic() > self._ends:
+            raise TransportError("the event stream ran past its stream_timeout")
+        chunks, self.done = _events(self._lines.feed(text))
+        return chunks
+
     @property
     def text(self) -> str:
         """The content of every chunk so far, joined."""
@@ -185,13 +237,9 @@ class ChatStream(_Assembled):
     """Typed chunks of a streamed answer; use as an iterator (and a context manager)."""
 
     def __iter__(self) -> Iterator[ChatChunk]:
-        buffer = ""
         try:
             for text in self.response.iter_text():
-                buffer += text
-                *lines, buffer = buffer.split("\n")
-                chunks, self.done = _events(lines)
-                for chunk in chunks:
+                for chunk in self._receive(text):
                     self._take(chunk)
                     yield chunk
                 if self.done:
@@ -212,13 +260,9 @@ class AsyncChatStream(_Assembled):
     """Typed chunks of a streamed answer; use as an async iterator (and an async context manager)."""
 
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
-        buffer = ""
         try:
             async for text in self.response.aiter_text():
-                buffer += text
-                *lines, buffer = buffer.split("\n")
-                chunks, self.done = _events(lines)
-                for chunk in chunks:
+                for chunk in self._receive(text):
                     self._take(chunk)
                     yield chunk
                 if self.done:
@@ -244,6 +288,8 @@ class Client:
     answers, and connections refused before anything was sent, are retried up to `max_retries`
     times with backoff, honouring Retry-After; `timeout` bounds each whole request. Other errors
     raise EndpointError subclasses carrying the server's message, with the token masked.
+    A stream ends after `stream_timeout` seconds, and refuses an event-stream line longer than
+    `max_event_chars` characters (a server that never ends a line cannot grow memory past it).
     """
 
     def __init__(
@@ -259,6 +305,8 @@ class Client:
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
         max_response_bytes: int = http.DEFAULT_MAX_BYTES,
+        stream_timeout: float = 600.0,
+        max_event_chars: int = MAX_EVENT_CHARS,
         validate: bool = True,
         http_client: httpx.Client | None = None,
         allow_insecure_http: bool = False,
@@ -288,6 +336,8 @@ class Client:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_response_bytes = max_response_bytes
+        self.stream_timeout = stream_timeout
+        self.max_event_chars = max_event_chars
         self.validate = validate
         self._credentials = credentials
         self._owns_http = http_client is None
@@ -339,7 +389,9 @@ class Client:
         reply = self._send(url, body)
         return parse_answer(reply, self._secrets, self.base_url)
 
-    def _prepare(self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None) -> tuple[str, bytes]:
+    def _prepare(
+        self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None
+    ) -> tuple[str, bytes]:
         if served_model is not None and served_model not in SERVED_MODELS:
             names = ", ".join(SERVED_MODELS)
             raise ValueError(f"no served model named {served_model!r} (served models: {names})")
@@ -381,12 +433,17 @@ class Client:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if reply.status in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                time.sleep(retry_delay(reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                time.sleep(delay)
                 attempt += 1
                 continue
             return reply
 
-    def predict_mpt_7b_instruct(self, payload: mpt_7b_instruct.Payload | bytes, *, validate: bool | None = None) -> mpt_7b_instruct.Response:
+    def predict_mpt_7b_instruct(
+        self, payload: mpt_7b_instruct.Payload | bytes, *, validate: bool | None = None
+    ) -> mpt_7b_instruct.Response:
         """Query served model `mpt_7b_instruct.NAME` alone; returns its typed response."""
         answer = self.invoke(payload, served_model=mpt_7b_instruct.NAME, validate=validate)
         return _parsed(mpt_7b_instruct.parse_response, answer)
@@ -398,7 +455,9 @@ class Client:
         (server-sent events); `.text` and `.message` hold what has arrived, assembled."""
         return self._stream(dict(payload), mpt_7b_instruct.NAME, validate)
 
-    def predict(self, payload: mpt_7b_instruct.Payload | bytes, *, validate: bool | None = None) -> mpt_7b_instruct.Response:
+    def predict(
+        self, payload: mpt_7b_instruct.Payload | bytes, *, validate: bool | None = None
+    ) -> mpt_7b_instruct.Response:
         """Query the endpoint at `/serving-endpoints/<endpoint>/invocations`, where its traffic
         configuration picks the served model: the call apps make, the same whatever the version.
         """
@@ -410,7 +469,10 @@ class Client:
         attempt = 0
         while True:
             request = self._http.build_request(
-                "POST", url, content=body, headers={**_STREAM_HEADERS, **self._credentials()},
+                "POST",
+                url,
+                content=body,
+                headers={**_STREAM_HEADERS, **self._credentials()},
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
             )
             try:
@@ -424,7 +486,7 @@ class Client:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if response.status_code == 200 and response.headers.get("content-type", "").startswith("text/event-stream"):
-                return ChatStream(response, self._secrets)
+                return ChatStream(response, self._secrets, time.monotonic() + self.stream_timeout, self.max_event_chars)
             # Not a stream: read the (capped) answer, retry before anything was streamed, or raise.
             try:
                 data = http.read_capped(response, self.max_response_bytes)
@@ -433,7 +495,10 @@ class Client:
             finally:
                 response.close()
             if response.status_code in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                time.sleep(retry_delay(response.headers.get("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    response.headers.get("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                time.sleep(delay)
                 attempt += 1
                 continue
             reply = http.Reply(response.status_code, dict(response.headers), data, url)
@@ -452,6 +517,8 @@ class AsyncClient:
     answers, and connections refused before anything was sent, are retried up to `max_retries`
     times with backoff, honouring Retry-After; `timeout` bounds each whole request. Other errors
     raise EndpointError subclasses carrying the server's message, with the token masked.
+    A stream ends after `stream_timeout` seconds, and refuses an event-stream line longer than
+    `max_event_chars` characters (a server that never ends a line cannot grow memory past it).
     """
 
     def __init__(
@@ -467,6 +534,8 @@ class AsyncClient:
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
         max_response_bytes: int = http.DEFAULT_MAX_BYTES,
+        stream_timeout: float = 600.0,
+        max_event_chars: int = MAX_EVENT_CHARS,
         validate: bool = True,
         http_client: httpx.AsyncClient | None = None,
         allow_insecure_http: bool = False,
@@ -496,6 +565,8 @@ class AsyncClient:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_response_bytes = max_response_bytes
+        self.stream_timeout = stream_timeout
+        self.max_event_chars = max_event_chars
         self.validate = validate
         self._credentials = credentials
         self._owns_http = http_client is None
@@ -547,7 +618,9 @@ class AsyncClient:
         reply = await self._send(url, body)
         return parse_answer(reply, self._secrets, self.base_url)
 
-    def _prepare(self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None) -> tuple[str, bytes]:
+    def _prepare(
+        self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None
+    ) -> tuple[str, bytes]:
         if served_model is not None and served_model not in SERVED_MODELS:
             names = ", ".join(SERVED_MODELS)
             raise ValueError(f"no served model named {served_model!r} (served models: {names})")
@@ -589,12 +662,17 @@ class AsyncClient:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if reply.status in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                await asyncio.sleep(retry_delay(reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                await asyncio.sleep(delay)
                 attempt += 1
                 continue
             return reply
 
-    async def predict_mpt_7b_instruct(self, payload: mpt_7b_instruct.Payload | bytes, *, validate: bool | None = None) -> mpt_7b_instruct.Response:
+    async def predict_mpt_7b_instruct(
+        self, payload: mpt_7b_instruct.Payload | bytes, *, validate: bool | None = None
+    ) -> mpt_7b_instruct.Response:
         """Query served model `mpt_7b_instruct.NAME` alone; returns its typed response."""
         answer = await self.invoke(payload, served_model=mpt_7b_instruct.NAME, validate=validate)
         return _parsed(mpt_7b_instruct.parse_response, answer)
@@ -606,7 +684,9 @@ class AsyncClient:
         (server-sent events); `.text` and `.message` hold what has arrived, assembled."""
         return await self._stream(dict(payload), mpt_7b_instruct.NAME, validate)
 
-    async def predict(self, payload: mpt_7b_instruct.Payload | bytes, *, validate: bool | None = None) -> mpt_7b_instruct.Response:
+    async def predict(
+        self, payload: mpt_7b_instruct.Payload | bytes, *, validate: bool | None = None
+    ) -> mpt_7b_instruct.Response:
         """Query the endpoint at `/serving-endpoints/<endpoint>/invocations`, where its traffic
         configuration picks the served model: the call apps make, the same whatever the version.
         """
@@ -618,7 +698,10 @@ class AsyncClient:
         attempt = 0
         while True:
             request = self._http.build_request(
-                "POST", url, content=body, headers={**_STREAM_HEADERS, **self._credentials()},
+                "POST",
+                url,
+                content=body,
+                headers={**_STREAM_HEADERS, **self._credentials()},
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
             )
             try:
@@ -632,7 +715,9 @@ class AsyncClient:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if response.status_code == 200 and response.headers.get("content-type", "").startswith("text/event-stream"):
-                return AsyncChatStream(response, self._secrets)
+                return AsyncChatStream(
+                    response, self._secrets, time.monotonic() + self.stream_timeout, self.max_event_chars
+                )
             # Not a stream: read the (capped) answer, retry before anything was streamed, or raise.
             try:
                 data = await http.aread_capped(response, self.max_response_bytes)
@@ -641,7 +726,10 @@ class AsyncClient:
             finally:
                 await response.aclose()
             if response.status_code in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                await asyncio.sleep(retry_delay(response.headers.get("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    response.headers.get("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                await asyncio.sleep(delay)
                 attempt += 1
                 continue
             reply = http.Reply(response.status_code, dict(response.headers), data, url)

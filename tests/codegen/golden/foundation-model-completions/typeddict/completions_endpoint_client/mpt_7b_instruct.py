@@ -65,6 +65,7 @@ class RowJSON(TypedDict):
     stream: NotRequired[bool | None]
     echo: NotRequired[bool | None]
 
+
 #: Every payload this served model accepts.
 Payload = RowJSON
 

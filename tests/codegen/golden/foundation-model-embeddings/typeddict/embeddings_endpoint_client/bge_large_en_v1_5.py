@@ -58,6 +58,7 @@ class RowJSON(TypedDict):
     input: str | list[str]
     instruction: NotRequired[str | None]
 
+
 #: Every payload this served model accepts.
 Payload = RowJSON
 

@@ -28,9 +28,7 @@ CLASS_FIELDS: dict[str, tuple[tuple[str, str, bool, bool, Any], ...]] = {
         ("round_to", "round_to", False, False, None),
         ("include_interval", "include_interval", False, False, None),
     ),
-    "HousePriceRegressorResponse": (
-        ("predictions", "predictions", False, False, None),
-    ),
+    "HousePriceRegressorResponse": (("predictions", "predictions", False, False, None),),
 }
 
 CLASSES: dict[str, Any] = {

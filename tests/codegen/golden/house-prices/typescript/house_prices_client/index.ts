@@ -68,8 +68,8 @@ export const HousePriceRegressor = {
     const keys: string[] = ["sqft", "bedrooms", "zipcode", "has_garage", "built"];
     const required: string[] = ["sqft", "bedrooms", "zipcode"];
     const cells = rows as unknown as Array<Record<string, unknown>>;
-    const columns = keys.filter((key) => required.includes(key) || cells.some((row) => key in row));
-    const data = cells.map((row) => columns.map((key) => (key in row ? row[key] : null)));
+    const columns = keys.filter((key) => required.includes(key) || cells.some((row) => Object.prototype.hasOwnProperty.call(row, key)));
+    const data = cells.map((row) => columns.map((key) => (Object.prototype.hasOwnProperty.call(row, key) ? row[key] : null)));
     const split = { columns, data } as unknown as HousePriceRegressorDataframeSplit["dataframe_split"];
     return { dataframe_split: split, ...(params ? { params } : {}) };
   },

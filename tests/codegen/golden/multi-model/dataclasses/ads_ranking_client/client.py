@@ -219,7 +219,9 @@ class Client:
         reply = self._send(url, body)
         return parse_answer(reply, self._secrets, self.base_url)
 
-    def _prepare(self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None) -> tuple[str, bytes]:
+    def _prepare(
+        self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None
+    ) -> tuple[str, bytes]:
         if served_model is not None and served_model not in SERVED_MODELS:
             names = ", ".join(SERVED_MODELS)
             raise ValueError(f"no served model named {served_model!r} (served models: {names})")
@@ -261,7 +263,10 @@ class Client:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if reply.status in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                time.sleep(retry_delay(reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                time.sleep(delay)
                 attempt += 1
                 continue
             return reply
@@ -276,12 +281,16 @@ class Client:
         answer = self.invoke(payload, served_model=ads_2.NAME, validate=validate)
         return _parsed(ads_2.parse_response, answer)
 
-    def predict_ctr_calibrator(self, payload: ctr_calibrator.Payload | bytes, *, validate: bool | None = None) -> ctr_calibrator.Response:
+    def predict_ctr_calibrator(
+        self, payload: ctr_calibrator.Payload | bytes, *, validate: bool | None = None
+    ) -> ctr_calibrator.Response:
         """Query served model `ctr_calibrator.NAME` alone; returns its typed response."""
         answer = self.invoke(payload, served_model=ctr_calibrator.NAME, validate=validate)
         return _parsed(ctr_calibrator.parse_response, answer)
 
-    def predict(self, payload: ads_1.Payload | ads_2.Payload | ctr_calibrator.Payload | bytes, *, validate: bool | None = None) -> Any:
+    def predict(
+        self, payload: ads_1.Payload | ads_2.Payload | ctr_calibrator.Payload | bytes, *, validate: bool | None = None
+    ) -> Any:
         """Query the endpoint at `/serving-endpoints/<endpoint>/invocations`, where its traffic
         configuration picks the served model: the call apps make, the same whatever the version.
 
@@ -394,7 +403,9 @@ class AsyncClient:
         reply = await self._send(url, body)
         return parse_answer(reply, self._secrets, self.base_url)
 
-    def _prepare(self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None) -> tuple[str, bytes]:
+    def _prepare(
+        self, payload: Mapping[str, Any] | bytes, served_model: str | None, validate: bool | None
+    ) -> tuple[str, bytes]:
         if served_model is not None and served_model not in SERVED_MODELS:
             names = ", ".join(SERVED_MODELS)
             raise ValueError(f"no served model named {served_model!r} (served models: {names})")
@@ -436,7 +447,10 @@ class AsyncClient:
             except httpx.HTTPError as exc:
                 raise TransportError(f"request to {url} failed: {type(exc).__name__}") from None
             if reply.status in http.RETRY_ANY_METHOD and attempt < self.max_retries:
-                await asyncio.sleep(retry_delay(reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after))
+                delay = retry_delay(
+                    reply.header("Retry-After"), attempt, self.backoff, self.max_backoff, self.max_retry_after
+                )
+                await asyncio.sleep(delay)
                 attempt += 1
                 continue
             return reply
@@ -451,12 +465,16 @@ class AsyncClient:
         answer = await self.invoke(payload, served_model=ads_2.NAME, validate=validate)
         return _parsed(ads_2.parse_response, answer)
 
-    async def predict_ctr_calibrator(self, payload: ctr_calibrator.Payload | bytes, *, validate: bool | None = None) -> ctr_calibrator.Response:
+    async def predict_ctr_calibrator(
+        self, payload: ctr_calibrator.Payload | bytes, *, validate: bool | None = None
+    ) -> ctr_calibrator.Response:
         """Query served model `ctr_calibrator.NAME` alone; returns its typed response."""
         answer = await self.invoke(payload, served_model=ctr_calibrator.NAME, validate=validate)
         return _parsed(ctr_calibrator.parse_response, answer)
 
-    async def predict(self, payload: ads_1.Payload | ads_2.Payload | ctr_calibrator.Payload | bytes, *, validate: bool | None = None) -> Any:
+    async def predict(
+        self, payload: ads_1.Payload | ads_2.Payload | ctr_calibrator.Payload | bytes, *, validate: bool | None = None
+    ) -> Any:
         """Query the endpoint at `/serving-endpoints/<endpoint>/invocations`, where its traffic
         configuration picks the served model: the call apps make, the same whatever the version.
 

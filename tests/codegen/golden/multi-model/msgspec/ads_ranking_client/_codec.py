@@ -23,9 +23,7 @@ CLASS_FIELDS: dict[str, tuple[tuple[str, str, bool, bool, Any], ...]] = {
         ("ad_id", "ad_id", True, False, None),
         ("hour", "hour", True, False, None),
     ),
-    "Ads1Response": (
-        ("predictions", "predictions", False, False, None),
-    ),
+    "Ads1Response": (("predictions", "predictions", False, False, None),),
     "Ads2Row": (
         ("user_id", "user_id", True, False, None),
         ("ad_id", "ad_id", True, False, None),
@@ -33,18 +31,10 @@ CLASS_FIELDS: dict[str, tuple[tuple[str, str, bool, bool, Any], ...]] = {
         ("country", "country", True, False, None),
         ("device", "device", False, True, None),
     ),
-    "Ads2Params": (
-        ("threshold", "threshold", False, False, None),
-    ),
-    "Ads2Response": (
-        ("predictions", "predictions", False, False, None),
-    ),
-    "CtrCalibratorRow": (
-        ("raw_score", "raw_score", True, False, None),
-    ),
-    "CtrCalibratorResponse": (
-        ("predictions", "predictions", False, False, None),
-    ),
+    "Ads2Params": (("threshold", "threshold", False, False, None),),
+    "Ads2Response": (("predictions", "predictions", False, False, None),),
+    "CtrCalibratorRow": (("raw_score", "raw_score", True, False, None),),
+    "CtrCalibratorResponse": (("predictions", "predictions", False, False, None),),
 }
 
 CLASSES: dict[str, Any] = {

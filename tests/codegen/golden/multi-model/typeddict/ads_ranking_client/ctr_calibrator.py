@@ -70,6 +70,7 @@ class DataframeRecordsPayload(TypedDict):
     dataframe_records: list[RowJSON]
     params: NotRequired[dict[str, Any]]
 
+
 #: Every payload this served model accepts.
 Payload = DataframeRecordsPayload
 
@@ -100,14 +101,28 @@ def _encoded_rows(
 
 
 @overload
-def to_dataframe_records(rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: Literal[False] = False) -> DataframeRecordsPayload: ...
+def to_dataframe_records(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[False] = False,
+) -> DataframeRecordsPayload: ...
 
 
 @overload
-def to_dataframe_records(rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: Literal[True]) -> bytes: ...
+def to_dataframe_records(
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[True],
+) -> bytes: ...
+
 
 def to_dataframe_records(
-    rows: Iterable[Row | RowJSON | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *, as_bytes: bool = False
+    rows: Iterable[Row | RowJSON | Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: bool = False,
 ) -> DataframeRecordsPayload | bytes:
     """A `dataframe_records` payload from rows: `{"dataframe_records": [{"column": value, ...}, ...]}`."""
     payload = _batching.body("dataframe_records", list(_encoded_rows(rows, _DATAFRAME_RECORDS_KEYS)), (), None)

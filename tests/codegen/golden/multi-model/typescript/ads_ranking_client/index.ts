@@ -88,8 +88,8 @@ export const Ads1 = {
     const keys: string[] = ["user_id", "ad_id", "hour"];
     const required: string[] = ["user_id", "ad_id", "hour"];
     const cells = rows as unknown as Array<Record<string, unknown>>;
-    const columns = keys.filter((key) => required.includes(key) || cells.some((row) => key in row));
-    const data = cells.map((row) => columns.map((key) => (key in row ? row[key] : null)));
+    const columns = keys.filter((key) => required.includes(key) || cells.some((row) => Object.prototype.hasOwnProperty.call(row, key)));
+    const data = cells.map((row) => columns.map((key) => (Object.prototype.hasOwnProperty.call(row, key) ? row[key] : null)));
     const split = { columns, data } as unknown as Ads1DataframeSplit["dataframe_split"];
     return { dataframe_split: split };
   },
@@ -132,8 +132,8 @@ export const Ads2 = {
     const keys: string[] = ["user_id", "ad_id", "hour", "country", "device"];
     const required: string[] = ["user_id", "ad_id", "hour", "country"];
     const cells = rows as unknown as Array<Record<string, unknown>>;
-    const columns = keys.filter((key) => required.includes(key) || cells.some((row) => key in row));
-    const data = cells.map((row) => columns.map((key) => (key in row ? row[key] : null)));
+    const columns = keys.filter((key) => required.includes(key) || cells.some((row) => Object.prototype.hasOwnProperty.call(row, key)));
+    const data = cells.map((row) => columns.map((key) => (Object.prototype.hasOwnProperty.call(row, key) ? row[key] : null)));
     const split = { columns, data } as unknown as Ads2DataframeSplit["dataframe_split"];
     return { dataframe_split: split, ...(params ? { params } : {}) };
   },

@@ -24,12 +24,8 @@ CLASS_FIELDS: dict[str, tuple[tuple[str, str, bool, bool, Any], ...]] = {
         ("segment", "segment", False, True, None),
         ("spend", "spend", False, True, None),
     ),
-    "RecommenderParams": (
-        ("top_k", "top_k", False, True, None),
-    ),
-    "RecommenderResponse": (
-        ("predictions", "predictions", False, False, None),
-    ),
+    "RecommenderParams": (("top_k", "top_k", False, True, None),),
+    "RecommenderResponse": (("predictions", "predictions", False, False, None),),
 }
 
 CLASSES: dict[str, Any] = {

@@ -63,6 +63,7 @@ class InputsPayload(TypedDict):
     inputs: list[list[list[float]]]
     params: NotRequired[dict[str, Any]]
 
+
 #: Every payload this served model accepts.
 Payload = InstancesPayload | InputsPayload
 
@@ -88,11 +89,19 @@ def _finish(payload: dict[str, Any], params: Any, as_bytes: bool) -> Any:
 
 
 @overload
-def to_instances(tensor: list[list[list[float]]] | ArrayLike, params: Mapping[str, Any] | None = None, *, as_bytes: Literal[False] = False) -> InstancesPayload: ...
+def to_instances(
+    tensor: list[list[list[float]]] | ArrayLike,
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[False] = False,
+) -> InstancesPayload: ...
 
 
 @overload
-def to_instances(tensor: list[list[list[float]]] | ArrayLike, params: Mapping[str, Any] | None = None, *, as_bytes: Literal[True]) -> bytes: ...
+def to_instances(
+    tensor: list[list[list[float]]] | ArrayLike, params: Mapping[str, Any] | None = None, *, as_bytes: Literal[True]
+) -> bytes: ...
+
 
 def to_instances(
     tensor: list[list[list[float]]] | ArrayLike, params: Mapping[str, Any] | None = None, *, as_bytes: bool = False
@@ -102,11 +111,19 @@ def to_instances(
 
 
 @overload
-def to_inputs(tensor: list[list[list[float]]] | ArrayLike, params: Mapping[str, Any] | None = None, *, as_bytes: Literal[False] = False) -> InputsPayload: ...
+def to_inputs(
+    tensor: list[list[list[float]]] | ArrayLike,
+    params: Mapping[str, Any] | None = None,
+    *,
+    as_bytes: Literal[False] = False,
+) -> InputsPayload: ...
 
 
 @overload
-def to_inputs(tensor: list[list[list[float]]] | ArrayLike, params: Mapping[str, Any] | None = None, *, as_bytes: Literal[True]) -> bytes: ...
+def to_inputs(
+    tensor: list[list[list[float]]] | ArrayLike, params: Mapping[str, Any] | None = None, *, as_bytes: Literal[True]
+) -> bytes: ...
+
 
 def to_inputs(
     tensor: list[list[list[float]]] | ArrayLike, params: Mapping[str, Any] | None = None, *, as_bytes: bool = False

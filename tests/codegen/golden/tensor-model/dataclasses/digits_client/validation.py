@@ -49,6 +49,4 @@ def assert_valid(payload: Any, *, served_model: str) -> None:
     else:
         report = validate(payload, served_model=served_model)
     if not report.ok:
-        raise InvalidPayloadError(
-            f"payload rejected for served model {served_model!r}:\n{report.to_text()}", report
-        )
+        raise InvalidPayloadError(f"payload rejected for served model {served_model!r}:\n{report.to_text()}", report)

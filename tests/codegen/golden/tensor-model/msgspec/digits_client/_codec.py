@@ -18,9 +18,7 @@ from . import models
 #: Per class: (JSON key, Python attribute, required, nullable, conversion) for every field.
 #: A conversion is None (as is), "binary", "datetime", ("list", c), ("map", c) or ("class", name).
 CLASS_FIELDS: dict[str, tuple[tuple[str, str, bool, bool, Any], ...]] = {
-    "MnistCnnResponse": (
-        ("predictions", "predictions", False, False, None),
-    ),
+    "MnistCnnResponse": (("predictions", "predictions", False, False, None),),
 }
 
 CLASSES: dict[str, Any] = {
