@@ -155,7 +155,7 @@ class TableChecker:
             start = self.rows if first_row is None else first_row
             row_ids = pa.array(np.arange(start, start + n, dtype=np.int64))
         for position, column in self.plan.checks:
-            self.values.check(column.type, batch.column(position), row_ids, column.name)
+            self.values.check(column.type, batch.column(position), row_ids, column.name, column=True)
         if self.sizes is not None:
             self.sizes.feed([batch.column(p) for p in self.plan.sent])
         self.rows += n

@@ -110,7 +110,7 @@ def _base(n: int = 4) -> dict[str, Any]:
         "score": [1.5] * n,
         "label": ["a"] * n,
         "created_at": ["2024-01-01T00:00:00"] * n,
-        "rating": pa.array([None] * n, pa.int64()),
+        "rating": pa.array([3] * n, pa.int64()),
     }
 
 
