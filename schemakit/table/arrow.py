@@ -476,7 +476,10 @@ class ValueChecker:
             return
         arr, rows = _valid_rows(arr, rows)
         for index in range(arr.type.num_fields):
-            self.check(dtype.items, arr.field(index), rows, f"{path}.{arr.type.field(index).name}")
+            # A struct read from JSON Lines has a field for every key any row has: a null is a key
+            # the row does not have (maps whose keys differ per row).
+            values, at = _valid_rows(arr.field(index), rows)
+            self.check(dtype.items, values, at, f"{path}.{arr.type.field(index).name}")
 
     def _objects(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
         if not dtype.fields or not pa.types.is_struct(arr.type):
@@ -495,7 +498,9 @@ class ValueChecker:
                         rows,
                     )
                 continue
-            self.check(column.type, arr.field(index), rows, f"{path}.{column.name}")
+            values, at = (arr.field(index), rows) if column.required else _valid_rows(arr.field(index), rows)
+            # An optional field's null is a field the row does not have (JSON Lines objects, Spark structs).
+            self.check(column.type, values, at, f"{path}.{column.name}")
 
 
 def temporal_ticks(arr: Any) -> tuple[Any, int]:

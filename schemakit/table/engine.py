@@ -23,7 +23,7 @@ from schemakit.table.arrow import ValueChecker
 from schemakit.table.report import Finding, Findings, TableReport
 from schemakit.table.rules import severity
 from schemakit.table.sizing import RowSizes
-from schemakit.table.sources import DEFAULT_BATCH_ROWS, open_table
+from schemakit.table.sources import DEFAULT_BATCH_ROWS, from_arrow, open_table
 
 __all__ = [
     "TableChecker",
@@ -196,7 +196,7 @@ def text_columns(model: ServedModel) -> list[str]:
 
 
 def check_table(
-    table: str | os.PathLike[str],
+    table: str | os.PathLike[str] | Any,
     schema: EndpointSchema | ServedModel | str | os.PathLike[str],
     *,
     model: str | None = None,
@@ -204,13 +204,20 @@ def check_table(
     max_rows_per_finding: int = 5,
     batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> TableReport:
-    """Check a table (Parquet file or folder, CSV, JSON Lines, Arrow IPC, Delta) against a served model.
+    """Check a table against a served model: a path (Parquet, CSV, JSON Lines, Arrow IPC/Feather file,
+    folder or glob; a Delta table) or data in memory (a pyarrow Table or RecordBatchReader, a pandas
+    or polars DataFrame, a DuckDB relation: anything with `__arrow_c_stream__`).
 
     Rows are numbered from 0 in the table's order (files of a folder by path). Memory is
     bounded by `batch_rows`, not the size of the table.
     """
     served = pick_model(schema, model)
-    source = open_table(table, text_columns=text_columns(served))
+    if isinstance(table, (str, os.PathLike)):
+        source = open_table(table, text_columns=text_columns(served))
+        where = os.fspath(table)
+    else:
+        where = f"<{type(table).__module__.split('.')[0]}.{type(table).__name__}>"
+        source = from_arrow(table, where)
     names = list(source.schema.names)
     plan = plan_table(served, names, columns)
     checker = TableChecker(plan, max_rows_per_finding)
@@ -221,7 +228,7 @@ def check_table(
         checker.plan = plan
     for batch in source.batches(batch_rows, project):
         checker.feed(batch)
-    return checker.report(served, os.fspath(table), "arrow", "position in the table, from 0")
+    return checker.report(served, where, "arrow", "position in the table, from 0")
 
 
 def _renumber(checks: Sequence[tuple[int, Column]], project: Sequence[str]) -> tuple[tuple[int, Column], ...]:

@@ -1,13 +1,18 @@
-"""Opening a table: a Parquet file or folder, CSV, JSON Lines, Arrow IPC, or a Delta table (delta-rs).
+"""Opening a table: Parquet, CSV (gzip too), JSON Lines, Arrow IPC/Feather files, folders and globs of
+them (Hive partitions are columns), a Delta table (delta-rs), or data in memory (`from_arrow`).
 
 Every source streams record batches in a stable order (files by path, rows as stored),
 so a row number means the same row in every run: memory is bounded by the batch size,
-not the table. Unreadable tables raise `SourceError` with one line saying what and where.
+not the table (Parquet is read without pre-buffering whole files). Unreadable tables
+raise `SourceError` with one line saying what and where; a remote URI says how to
+check such a table instead.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +22,7 @@ import pyarrow as pa
 
 from schemakit._exceptions import SourceError, SourceNotFound
 
-__all__ = ["DEFAULT_BATCH_ROWS", "TableSource", "open_table", "table_format"]
+__all__ = ["DEFAULT_BATCH_ROWS", "TableSource", "from_arrow", "open_table", "table_format"]
 
 #: Rows per record batch: memory is bounded by this many rows of the table's widest columns.
 DEFAULT_BATCH_ROWS = 128 * 1024
@@ -34,6 +39,10 @@ _SUFFIXES: Mapping[str, str] = {
     ".ipc": "ipc",
     ".feather": "ipc",
 }
+#: Compressed text tables: the codec is read from the last suffix, the format from the one before.
+_COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4"}
+_REMOTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
+_GLOB = re.compile(r"[*?\[]")
 
 
 def table_format(path: Path) -> str:
@@ -41,19 +50,27 @@ def table_format(path: Path) -> str:
     if path.is_dir():
         if (path / "_delta_log").is_dir():
             return "delta"
-        kinds = {_SUFFIXES.get(p.suffix.lower()) for p in _data_files(path)}
+        kinds = {_SUFFIXES.get(_suffix(p)) for p in _data_files(path)}
         kinds.discard(None)
         if len(kinds) == 1:
             return str(kinds.pop())
         if not kinds:
             raise SourceError(f"{path}: a folder without Parquet, CSV, JSON Lines or Arrow files")
         raise SourceError(f"{path}: a folder of several table formats ({', '.join(sorted(str(k) for k in kinds))})")
-    kind = _SUFFIXES.get(path.suffix.lower())
+    kind = _SUFFIXES.get(_suffix(path))
     if kind is None:
         raise SourceError(
             f"{path}: not a table schemakit reads (.parquet, .csv, .jsonl, .arrow/.feather, or a Parquet or Delta folder)"
         )
     return kind
+
+
+def _suffix(path: Path) -> str:
+    """The table suffix, under a compression suffix (`t.csv.gz` is `.csv`)."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] in _COMPRESSED:
+        return suffixes[-2]
+    return suffixes[-1] if suffixes else ""
 
 
 def _data_files(folder: Path) -> list[Path]:
@@ -80,28 +97,38 @@ class TableSource:
     text_columns: Sequence[str] = ()
     num_rows: int | None = None
     _dataset: Any = field(default=None, repr=False)
+    #: Data in memory: a callable returning a fresh `RecordBatchReader` (or the one reader, once).
+    _stream: Any = field(default=None, repr=False)
 
     def batches(self, batch_rows: int = DEFAULT_BATCH_ROWS, columns: Sequence[str] | None = None) -> Iterator[Any]:
         """Record batches in table order; `columns` (names, each at most once) projects them."""
         try:
             yield from self._batches(batch_rows, columns)
-        except (pa.ArrowException, OSError, ValueError) as exc:
+        except SourceError:
+            raise
+        except (pa.ArrowException, OSError, ValueError, RecursionError) as exc:
             raise _read_error(self.path, exc) from None
 
     def _batches(self, batch_rows: int, columns: Sequence[str] | None) -> Iterator[Any]:
+        wanted = list(columns) if columns is not None else None
+        if self._stream is not None:
+            reader, self._stream = self._stream, None
+            if reader is None:
+                raise SourceError(f"{self.path}: a stream of record batches can be read only once")
+            yield from _select(_rebatch(reader, batch_rows), columns)
+            return
         if self._dataset is not None:
             for fragment in self._dataset.get_fragments():
+                # The dataset's schema: partition columns filled in, files of narrower types widened.
                 yield from fragment.to_batches(
-                    columns=list(columns) if columns is not None else None, batch_size=batch_rows
+                    schema=self._dataset.schema,
+                    columns=wanted,
+                    batch_size=batch_rows,
+                    fragment_scan_options=_scan_options(self.format),
                 )
             return
         if self.format == "parquet":
-            import pyarrow.parquet as pq
-
-            parquet = pq.ParquetFile(self.path)
-            yield from parquet.iter_batches(
-                batch_size=batch_rows, columns=list(columns) if columns is not None else None
-            )
+            yield from _parquet_file(self.path).iter_batches(batch_size=batch_rows, columns=wanted)
         elif self.format == "csv":
             yield from _select(_csv_reader(Path(self.path), self.text_columns, batch_rows), columns)
         elif self.format == "json":
@@ -110,36 +137,62 @@ class TableSource:
             yield from _select(_ipc_batches(Path(self.path), batch_rows), columns)
 
 
+def _parquet_file(path: str) -> Any:
+    import pyarrow.parquet as pq
+
+    # pre_buffer=False: pyarrow would otherwise read whole row groups (a whole file, often) ahead.
+    # INT96 timestamps (Spark, Hive) as microseconds: as nanoseconds years outside 1677-2262 wrap around.
+    return pq.ParquetFile(path, pre_buffer=False, coerce_int96_timestamp_unit="us")
+
+
+def _scan_options(kind: str) -> Any:
+    if kind not in ("parquet", "delta"):
+        return None
+    import pyarrow.dataset as ds
+
+    return ds.ParquetFragmentScanOptions(pre_buffer=False)
+
+
 def _select(batches: Iterator[Any], columns: Sequence[str] | None) -> Iterator[Any]:
     for batch in batches:
         yield batch if columns is None else batch.select(list(columns))
 
 
-def _csv_reader(path: Path, text_columns: Sequence[str], batch_rows: int) -> Iterator[Any]:
+def _csv_options(path: Path, text_columns: Sequence[str]) -> tuple[Any, Any, Any]:
     import pyarrow.csv as pcsv
 
     # Arrow would infer timestamps from ISO-8601 text (leniently): text columns stay text.
-    # An empty cell is a null (as pandas writes one), "NaN" a float: Arrow's default reads NaN as null.
+    # Only an empty cell is a null (as pandas writes one): NA, null, N/A and NULL are text, and
+    # "NaN" a float (Arrow's defaults read all of those as nulls).
     convert = pcsv.ConvertOptions(
         column_types={name: pa.string() for name in text_columns},
-        null_values=["", "NULL", "null", "NA", "N/A"],
+        null_values=[""],
         strings_can_be_null=True,
         quoted_strings_can_be_null=False,
     )
-    parse = pcsv.ParseOptions(delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-    reader = pcsv.open_csv(
-        path, read_options=pcsv.ReadOptions(block_size=1 << 22), parse_options=parse, convert_options=convert
-    )
-    yield from _rebatch(reader, batch_rows)
+    # newlines_in_values: a quoted value may hold a newline (pandas and Spark write those).
+    parse = pcsv.ParseOptions(delimiter="\t" if _suffix(path) == ".tsv" else ",", newlines_in_values=True)
+    return pcsv.ReadOptions(block_size=1 << 22), parse, convert
+
+
+def _csv_reader(path: Path, text_columns: Sequence[str], batch_rows: int) -> Iterator[Any]:
+    import pyarrow.csv as pcsv
+
+    read, parse, convert = _csv_options(path, text_columns)
+    with pa.input_stream(str(path), compression="detect") as stream:
+        reader = pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+        yield from _rebatch(reader, batch_rows)
 
 
 def _json_reader(path: Path, text_columns: Sequence[str], batch_rows: int) -> Iterator[Any]:
     import pyarrow.json as pjson
 
+    # open_table screened the file's depth (`check_json_depth`) before any of this.
     schema = pa.schema([pa.field(name, pa.string()) for name in text_columns])
     parse = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
-    reader = pjson.open_json(path, read_options=pjson.ReadOptions(block_size=1 << 22), parse_options=parse)
-    yield from _rebatch(reader, batch_rows)
+    with pa.input_stream(str(path), compression="detect") as stream:
+        reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=1 << 22), parse_options=parse)
+        yield from _rebatch(reader, batch_rows)
 
 
 def _rebatch(reader: Any, batch_rows: int) -> Iterator[Any]:
@@ -155,53 +208,299 @@ def _ipc_batches(path: Path, batch_rows: int) -> Iterator[Any]:
             batches: Iterator[Any] = (reader.get_batch(i) for i in range(reader.num_record_batches))
         except pa.ArrowInvalid:
             source.seek(0)
-            batches = iter(pa.ipc.open_stream(source))
+            try:
+                batches = iter(pa.ipc.open_stream(source))
+            except pa.ArrowInvalid:
+                batches = _feather_v1(path, batch_rows)
         for batch in batches:
             for start in range(0, len(batch), batch_rows):
                 yield batch.slice(start, batch_rows)
 
 
+def _feather_v1(path: Path, batch_rows: int) -> Iterator[Any]:
+    """Feather version 1 files (no IPC framing): read whole, as pyarrow only can (an old, small format)."""
+    import pyarrow.feather as feather
+
+    yield from feather.read_table(str(path), memory_map=True).to_batches(batch_rows)
+
+
+# -- depth of JSON values, before pyarrow's JSON reader sees them -----------------------------
+
+_JSON_TOKEN = re.compile(rb'[\[\]{}"\\]')
+_SCAN_BLOCK = 1 << 24
+
+
+def _depth_limit() -> int:
+    from schemakit.core.load import DEFAULT_MAX_DEPTH
+
+    return DEFAULT_MAX_DEPTH
+
+
+def check_json_depth(path: Path, limit: int | None = None) -> None:
+    """Refuse a JSON Lines file with a value nested deeper than the project's depth limit.
+
+    pyarrow's JSON reader recurses (and crashes the process some 20,000 levels down), so the
+    bytes are screened first: a line with no more opening brackets than the limit cannot be
+    too deep, which numpy decides a block at a time; only lines with more are scanned exactly.
+    """
+    import numpy as np
+
+    limit = _depth_limit() if limit is None else limit
+    suspects: list[tuple[int, int, int]] = []
+    line_start, carried, offset, lines = 0, 0, 0, 0
+    with pa.input_stream(str(path), compression="detect") as stream:
+        while True:
+            block = stream.read(_SCAN_BLOCK)
+            if not block:
+                break
+            data = np.frombuffer(block, dtype=np.uint8)
+            cum = np.cumsum((data == 0x5B) | (data == 0x7B), dtype=np.int64)
+            ends = np.flatnonzero(data == 0x0A)
+            total = int(cum[-1])
+            if carried + total > limit and len(ends):
+                counts = np.diff(np.concatenate(([0], cum[ends])))
+                counts[0] += carried
+                for k in np.flatnonzero(counts > limit).tolist():
+                    start = line_start if k == 0 else offset + int(ends[k - 1]) + 1
+                    suspects.append((lines + k + 1, start, offset + int(ends[k])))
+            if len(ends):
+                carried = total - int(cum[ends[-1]])
+                line_start = offset + int(ends[-1]) + 1
+                lines += len(ends)
+            else:
+                carried += total
+            offset += len(block)
+    if carried > limit:
+        suspects.append((lines + 1, line_start, offset))
+    if suspects:
+        _scan_exactly(path, suspects, limit)
+
+
+def _scan_exactly(path: Path, suspects: list[tuple[int, int, int]], limit: int) -> None:
+    """Read the suspect lines again (in order, one at a time) and measure their depth exactly."""
+    with pa.input_stream(str(path), compression="detect") as stream:
+        position = 0
+        for line, start, end in suspects:
+            while position < start:
+                skipped = stream.read(min(_SCAN_BLOCK, start - position))
+                if not skipped:
+                    return
+                position += len(skipped)
+            text = stream.read(end - start)
+            position += len(text)
+            if _json_depth(text) > limit:
+                raise SourceError(f"{path}: line {line}: a JSON value nested more than {limit} levels deep")
+
+
+def _json_depth(text: bytes) -> int:
+    """The deepest nesting of brackets outside strings (the line need not be valid JSON)."""
+    depth = deepest = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_TOKEN.finditer(text):
+        at = match.start()
+        char = text[at]
+        if in_string:
+            if at == escaped_at:
+                continue
+            if char == 0x5C:
+                escaped_at = at + 1
+            elif char == 0x22:
+                in_string = False
+            continue
+        if char == 0x22:
+            in_string = True
+        elif char in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+# -- opening ----------------------------------------------------------------------------------
+
+
+def remote_refusal(where: str) -> SourceError:
+    scheme = where.split(":", 1)[0]
+    return SourceError(
+        f"{where}: a {scheme}: URI; check-table reads local tables. Check it where it lives with "
+        "`schemakit check-table --engine spark` (on a cluster that can read it) or, in a notebook, "
+        "`schemakit.spark.check_dataframe(spark.read...)`; or copy it here first"
+    )
+
+
 def open_table(path: str | os.PathLike[str], *, text_columns: Sequence[str] = ()) -> TableSource:
-    """Open a table for streaming; `text_columns` stay text in formats whose readers infer types."""
+    """Open a table for streaming; `text_columns` stay text in formats whose readers infer types.
+
+    `path` is a file, a folder (Parquet, CSV, JSON Lines or Arrow files, Hive partitions
+    included; a Delta table) or a glob of files.
+    """
     where = os.fspath(path)
-    location = Path(where)
-    if not location.exists():
-        raise SourceNotFound(f"{where}: no such file or folder")
-    kind = table_format(location)
+    if _REMOTE.match(where) and not re.match(r"^[A-Za-z]:[\\/]", where):
+        raise remote_refusal(where)
+    files: list[Path] | None = None
+    if _GLOB.search(where) and not Path(where).exists():
+        files = sorted(Path(p) for p in glob.glob(where, recursive=True) if Path(p).is_file())
+        if not files:
+            raise SourceNotFound(f"{where}: no file matches")
+        kinds = {_SUFFIXES.get(_suffix(p)) for p in files}
+        if None in kinds or len(kinds) != 1:
+            raise SourceError(f"{where}: matches files of several or unknown table formats; match one format")
+        kind = str(kinds.pop())
+    else:
+        location = Path(where)
+        if not location.exists():
+            raise SourceNotFound(f"{where}: no such file or folder")
+        kind = table_format(location)
     try:
-        return _open(where, location, kind, text_columns)
+        return _open(where, kind, text_columns, files)
     except SourceError:
         raise
-    except (pa.ArrowException, OSError, ValueError) as exc:
+    except (pa.ArrowException, OSError, ValueError, RecursionError) as exc:
         raise _read_error(where, exc) from None
     except Exception as exc:  # deltalake raises its own exception types (TableNotFoundError, DeltaError, ...)
         raise _read_error(where, exc) from None
 
 
-def _open(where: str, location: Path, kind: str, text_columns: Sequence[str]) -> TableSource:
+def from_arrow(data: Any, name: str = "<data>") -> TableSource:
+    """Data in memory as a source: a pyarrow Table, RecordBatch or RecordBatchReader, or anything with
+    `__arrow_c_stream__` (a pandas 2.2+, polars or DuckDB result); pandas DataFrames without it convert."""
+    reader: Any
+    if isinstance(data, pa.RecordBatchReader):
+        reader = data
+    elif isinstance(data, pa.Table):
+        reader = pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
+    elif isinstance(data, pa.RecordBatch):
+        reader = pa.RecordBatchReader.from_batches(data.schema, [data])
+    elif type(data).__module__.startswith("pandas") and hasattr(data, "columns"):
+        table = pa.Table.from_pandas(data, preserve_index=False)
+        reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+    elif hasattr(data, "__arrow_c_stream__"):
+        reader = pa.RecordBatchReader.from_stream(data)
+    elif hasattr(data, "to_arrow"):  # a DuckDB relation of an older DuckDB
+        return from_arrow(data.to_arrow(), name)
+    else:
+        raise SourceError(
+            f"{name}: not a table: pass a path, a pyarrow Table or RecordBatchReader, or a DataFrame "
+            f"(pandas, polars, DuckDB), not {type(data).__name__}"
+        )
+    return TableSource(name, "arrow", reader.schema, _stream=reader)
+
+
+def _file_schemas(files: Sequence[str], kind: str) -> Any:
+    """One schema for files whose schemas may differ: unified (a column missing from a file is null there,
+    int32 and int64 make int64), or a SourceError naming the column and the two files."""
+    import pyarrow.parquet as pq
+
+    schemas: list[tuple[str, Any]] = []
+    for file in files:
+        if kind == "parquet":
+            schema = pq.read_schema(file)
+        else:
+            with pa.memory_map(file) as source:
+                try:
+                    schema = pa.ipc.open_file(source).schema
+                except pa.ArrowInvalid:
+                    source.seek(0)
+                    schema = pa.ipc.open_stream(source).schema
+        schemas.append((file, schema))
+    distinct = {schema for _, schema in schemas}
+    if len(distinct) == 1:
+        return schemas[0][1]
+    try:
+        return pa.unify_schemas([schema for _, schema in schemas], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    seen: dict[str, tuple[str, Any]] = {}
+    for file, schema in schemas:
+        for fld in schema:
+            first = seen.setdefault(fld.name, (file, fld.type))
+            if first[1] != fld.type:
+                raise SourceError(
+                    f"column {fld.name!r} is {first[1]} in {first[0]} but {fld.type} in {file}: "
+                    "the files of one table must agree; rewrite them with one type"
+                ) from None
+    raise SourceError("the files' schemas cannot be unified") from None
+
+
+def _dataset(where: str, kind: str, files: list[str], base: str | None, text_columns: Sequence[str]) -> TableSource:
     import pyarrow.dataset as ds
 
+    partitioning = ds.HivePartitioning.discover(infer_dictionary=False) if base is not None else None
+    if kind in ("parquet", "ipc"):
+        fmt: Any = (
+            ds.ParquetFileFormat(
+                read_options=ds.ParquetReadOptions(coerce_int96_timestamp_unit="us"),
+                default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
+            )
+            if kind == "parquet"
+            else ds.IpcFileFormat()
+        )
+        try:
+            schema = _file_schemas(files, kind)
+        except SourceError as exc:
+            raise SourceError(f"{where}: {exc}") from None
+        found = ds.dataset(files, format=fmt, partitioning=partitioning, partition_base_dir=base)
+        for name in found.schema.names:
+            if name not in schema.names:
+                schema = schema.append(found.schema.field(name))
+        dataset = ds.dataset(files, schema=schema, format=fmt, partitioning=partitioning, partition_base_dir=base)
+        return TableSource(where, kind, dataset.schema, _dataset=dataset)
+    if kind == "csv":
+        read, parse, convert = _csv_options(Path(files[0]), text_columns)
+        fmt = ds.CsvFileFormat(parse_options=parse, convert_options=convert, read_options=read)
+    else:
+        import pyarrow.json as pjson
+
+        for file in files:
+            check_json_depth(Path(file))
+        names = _json_text_columns(Path(files[0]), text_columns)
+        parse_json = pjson.ParseOptions(
+            explicit_schema=pa.schema([pa.field(n, pa.string()) for n in names]), unexpected_field_behavior="infer"
+        )
+        fmt = ds.JsonFileFormat(parse_options=parse_json, read_options=pjson.ReadOptions(block_size=1 << 22))
+    dataset = ds.dataset(files, format=fmt, partitioning=partitioning, partition_base_dir=base)
+    return TableSource(where, kind, dataset.schema, text_columns, _dataset=dataset)
+
+
+def _json_text_columns(path: Path, text_columns: Sequence[str]) -> list[str]:
+    """The text columns to read as text: those the file has, as text (numbers, such as pandas' epoch
+    milliseconds in a datetime column, stay numbers and get `column-type`)."""
+    head = next(iter(TableSource(str(path), "json", None)._batches(1024, None)), None)
+    if head is None:
+        return []
+    keep = []
+    for name in text_columns:
+        index = head.schema.get_field_index(name)
+        if index >= 0:
+            t = head.schema.field(index).type
+            if pa.types.is_string(t) or pa.types.is_timestamp(t) or pa.types.is_null(t) or pa.types.is_date(t):
+                keep.append(name)
+    return keep
+
+
+def _open(where: str, kind: str, text_columns: Sequence[str], files: list[Path] | None) -> TableSource:
+    location = Path(where)
     if kind == "delta":
         from deltalake import DeltaTable
 
         dataset = DeltaTable(where).to_pyarrow_dataset()
         return TableSource(where, kind, dataset.schema, num_rows=None, _dataset=dataset)
-    if kind == "parquet" and location.is_file():
-        import pyarrow.parquet as pq
-
-        parquet = pq.ParquetFile(where)
+    if files is None and location.is_dir():
+        found = [str(p) for p in _data_files(location) if _SUFFIXES.get(_suffix(p)) == kind]
+        return _dataset(where, kind, found, where, text_columns)
+    if files is not None:
+        if len(files) > 1 or kind in ("parquet", "ipc"):
+            return _dataset(where, kind, [str(f) for f in files], None, text_columns)
+        where, location = str(files[0]), files[0]
+    if kind == "parquet":
+        parquet = _parquet_file(where)
         return TableSource(where, kind, parquet.schema_arrow, num_rows=parquet.metadata.num_rows)
-    if kind == "parquet" or (kind == "ipc" and location.is_dir()):
-        files = [str(p) for p in _data_files(location)] if location.is_dir() else [where]
-        dataset = ds.dataset(files, format="parquet" if kind == "parquet" else "ipc")
-        return TableSource(where, kind, dataset.schema, _dataset=dataset)
-    if location.is_dir():
-        raise SourceError(f"{where}: read a folder of {kind.upper()} files one file at a time")
     if kind == "json":
+        check_json_depth(location)
         # An explicit schema would add the text columns the file lacks, as nulls: keep those it has.
-        head = next(iter(TableSource(where, kind, None)._batches(1024, None)), None)
-        have = set(head.schema.names) if head is not None else set()
-        text_columns = [name for name in text_columns if name in have]
+        text_columns = _json_text_columns(location, text_columns)
     first = next(iter(TableSource(where, kind, None, text_columns)._batches(1024, None)), None)
     if first is None:
         raise SourceError(f"{where}: the file holds no table (not even a header)")
