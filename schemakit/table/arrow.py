@@ -318,16 +318,18 @@ class ValueChecker:
 
     def _floats(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
         values = arr.cast(pa.float64()) if pa.types.is_decimal(arr.type) or pa.types.is_float32(arr.type) else arr
+        failed = _bounds(self, dtype, values, arr, rows, path)
         if pa.types.is_floating(arr.type):
+            # As in `check`: a value outside a bound is reported for the bound alone.
+            bad = pc.invert(pc.is_finite(values))
             self.hit(
                 path,
                 "non-finite",
                 f"expected {dtype.display()}: NaN and Infinity are not valid JSON",
-                pc.invert(pc.is_finite(values)),
+                bad if failed is None else pc.and_(bad, pc.invert(failed)),
                 arr,
                 rows,
             )
-        _bounds(self, dtype, values, arr, rows, path)
 
     # -- text -------------------------------------------------------------------------------
 
@@ -557,21 +559,26 @@ def _cast_target(dtype: DataType) -> str:
         return "string"
 
 
-def _bounds(checker: ValueChecker, dtype: DataType, values: Any, arr: Any, rows: Any, path: str) -> None:
+def _bounds(checker: ValueChecker, dtype: DataType, values: Any, arr: Any, rows: Any, path: str) -> Any:
+    """The schema's bounds, compared as `check` compares (a NaN fails every bound); the rows failing any."""
     checks = (
-        ("minimum", dtype.minimum, pc.less, ">="),
-        ("maximum", dtype.maximum, pc.greater, "<="),
-        ("exclusive-minimum", dtype.exclusive_minimum, pc.less_equal, ">"),
-        ("exclusive-maximum", dtype.exclusive_maximum, pc.greater_equal, "<"),
+        ("minimum", dtype.minimum, pc.greater_equal, ">="),
+        ("maximum", dtype.maximum, pc.less_equal, "<="),
+        ("exclusive-minimum", dtype.exclusive_minimum, pc.greater, ">"),
+        ("exclusive-maximum", dtype.exclusive_maximum, pc.less, "<"),
     )
-    for code, bound, outside, sign in checks:
+    failed = None
+    for code, bound, holds, sign in checks:
         if bound is None:
             continue
         try:
-            mask = outside(values, pa.scalar(bound).cast(values.type))
+            inside = holds(values, pa.scalar(bound).cast(values.type))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
-            mask = outside(values.cast(pa.float64()), float(bound))
+            inside = holds(values.cast(pa.float64()), float(bound))
+        mask = pc.and_(arr.is_valid(), pc.invert(_false_for_null(inside)))
         checker.hit(path, code, f"expected {dtype.display()} {sign} {bound}", mask, arr, rows)
+        failed = mask if failed is None else pc.or_(failed, mask)
+    return failed
 
 
 def _enum(checker: ValueChecker, dtype: DataType, arr: Any, rows: Any, path: str) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from schemakit._exceptions import SchemakitError
-from schemakit.core.model import Column, DataType, EndpointSchema, FormatKind, ServedModel
+from schemakit.core.model import Column, DataType, EndpointSchema, FormatKind, Kind, ServedModel
 from schemakit.table.arrow import ValueChecker
 from schemakit.table.report import Finding, Findings, TableReport
 from schemakit.table.rules import severity
@@ -190,6 +190,14 @@ class TableChecker:
         )
 
 
+def partition_types(model: ServedModel) -> dict[str, Any]:
+    """The Arrow types of the model's scalar columns, for the values of Hive partition columns."""
+    from schemakit.core.types import arrow_type
+
+    wanted = (Kind.BOOLEAN, Kind.INTEGER, Kind.LONG, Kind.FLOAT, Kind.DOUBLE, Kind.STRING)
+    return {c.name: arrow_type(c.type) for c in table_columns(model) if c.type.kind in wanted}
+
+
 def text_columns(model: ServedModel) -> list[str]:
     """Columns that CSV and JSON readers must leave as text (they would infer timestamps leniently)."""
     return [c.name for c in table_columns(model) if c.type.kind.value in TEXT_KINDS_FOR_READERS]
@@ -213,7 +221,7 @@ def check_table(
     """
     served = pick_model(schema, model)
     if isinstance(table, (str, os.PathLike)):
-        source = open_table(table, text_columns=text_columns(served))
+        source = open_table(table, text_columns=text_columns(served), column_types=partition_types(served))
         where = os.fspath(table)
     else:
         where = f"<{type(table).__module__.split('.')[0]}.{type(table).__name__}>"

@@ -97,8 +97,10 @@ class TableSource:
     text_columns: Sequence[str] = ()
     num_rows: int | None = None
     _dataset: Any = field(default=None, repr=False)
-    #: Data in memory: a callable returning a fresh `RecordBatchReader` (or the one reader, once).
+    #: Data in memory: the one `RecordBatchReader` (read once).
     _stream: Any = field(default=None, repr=False)
+    #: The order of a dataset's files (path -> rank); by path when absent.
+    _order: Mapping[str, int] | None = field(default=None, repr=False)
 
     def batches(self, batch_rows: int = DEFAULT_BATCH_ROWS, columns: Sequence[str] | None = None) -> Iterator[Any]:
         """Record batches in table order; `columns` (names, each at most once) projects them."""
@@ -109,6 +111,19 @@ class TableSource:
         except (pa.ArrowException, OSError, ValueError, RecursionError) as exc:
             raise _read_error(self.path, exc) from None
 
+    def _fragments(self) -> list[Any]:
+        fragments = list(self._dataset.get_fragments())
+        order = self._order
+        if order is None:
+            return sorted(fragments, key=lambda f: str(f.path))
+
+        def rank(fragment: Any) -> tuple[int, str]:
+            path = str(fragment.path)
+            best = [r for p, r in order.items() if path.endswith(p)]
+            return (best[0] if best else len(order), path)
+
+        return sorted(fragments, key=rank)
+
     def _batches(self, batch_rows: int, columns: Sequence[str] | None) -> Iterator[Any]:
         wanted = list(columns) if columns is not None else None
         if self._stream is not None:
@@ -118,7 +133,7 @@ class TableSource:
             yield from _select(_rebatch(reader, batch_rows), columns)
             return
         if self._dataset is not None:
-            for fragment in self._dataset.get_fragments():
+            for fragment in self._fragments():
                 # The dataset's schema: partition columns filled in, files of narrower types widened.
                 yield from fragment.to_batches(
                     schema=self._dataset.schema,
@@ -135,6 +150,14 @@ class TableSource:
             yield from _select(_json_reader(Path(self.path), self.text_columns, batch_rows), columns)
         else:
             yield from _select(_ipc_batches(Path(self.path), batch_rows), columns)
+
+
+def _delta_order(delta: Any) -> dict[str, int]:
+    """Delta data files in the order they were added (commit time, then path): rows appended later come later."""
+    actions = delta.get_add_actions(flatten=True)
+    actions = actions.to_pydict() if hasattr(actions, "to_pydict") else dict(pa.table(actions).to_pydict())
+    ranked = sorted(zip(actions["modification_time"], actions["path"], strict=True), key=lambda a: (str(a[0]), a[1]))
+    return {path: rank for rank, (_, path) in enumerate(ranked)}
 
 
 def _parquet_file(path: str) -> Any:
@@ -219,9 +242,14 @@ def _ipc_batches(path: Path, batch_rows: int) -> Iterator[Any]:
 
 def _feather_v1(path: Path, batch_rows: int) -> Iterator[Any]:
     """Feather version 1 files (no IPC framing): read whole, as pyarrow only can (an old, small format)."""
+    import warnings
+
     import pyarrow.feather as feather
 
-    yield from feather.read_table(str(path), memory_map=True).to_batches(batch_rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # pyarrow deprecates v1; users still have such files
+        table = feather.read_table(str(path), memory_map=True)
+    yield from table.to_batches(batch_rows)
 
 
 # -- depth of JSON values, before pyarrow's JSON reader sees them -----------------------------
@@ -330,11 +358,17 @@ def remote_refusal(where: str) -> SourceError:
     )
 
 
-def open_table(path: str | os.PathLike[str], *, text_columns: Sequence[str] = ()) -> TableSource:
+def open_table(
+    path: str | os.PathLike[str],
+    *,
+    text_columns: Sequence[str] = (),
+    column_types: Mapping[str, Any] | None = None,
+) -> TableSource:
     """Open a table for streaming; `text_columns` stay text in formats whose readers infer types.
 
     `path` is a file, a folder (Parquet, CSV, JSON Lines or Arrow files, Hive partitions
-    included; a Delta table) or a glob of files.
+    included; a Delta table) or a glob of files. `column_types` (name -> Arrow type) types
+    the values of Hive partition columns (in folder names they are text).
     """
     where = os.fspath(path)
     if _REMOTE.match(where) and not re.match(r"^[A-Za-z]:[\\/]", where):
@@ -354,7 +388,7 @@ def open_table(path: str | os.PathLike[str], *, text_columns: Sequence[str] = ()
             raise SourceNotFound(f"{where}: no such file or folder")
         kind = table_format(location)
     try:
-        return _open(where, kind, text_columns, files)
+        return _open(where, kind, text_columns, files, column_types or {})
     except SourceError:
         raise
     except (pa.ArrowException, OSError, ValueError, RecursionError) as exc:
@@ -424,10 +458,12 @@ def _file_schemas(files: Sequence[str], kind: str) -> Any:
     raise SourceError("the files' schemas cannot be unified") from None
 
 
-def _dataset(where: str, kind: str, files: list[str], base: str | None, text_columns: Sequence[str]) -> TableSource:
+def _dataset(
+    where: str, kind: str, files: list[str], base: str | None, text_columns: Sequence[str], types: Mapping[str, Any]
+) -> TableSource:
     import pyarrow.dataset as ds
 
-    partitioning = ds.HivePartitioning.discover(infer_dictionary=False) if base is not None else None
+    partitioning = _partitioning(files, base, types) if base is not None else None
     if kind in ("parquet", "ipc"):
         fmt: Any = (
             ds.ParquetFileFormat(
@@ -464,6 +500,27 @@ def _dataset(where: str, kind: str, files: list[str], base: str | None, text_col
     return TableSource(where, kind, dataset.schema, text_columns, _dataset=dataset)
 
 
+def _partitioning(files: Sequence[str], base: str, types: Mapping[str, Any]) -> Any:
+    """Hive partitioning of the folder: a partition column the model types is read as that type
+    (`flag=true` a boolean), the others as pyarrow infers them (int32 or text)."""
+    import pyarrow.dataset as ds
+
+    names: list[str] = []
+    for file in files:
+        for part in Path(os.path.relpath(file, base)).parts[:-1]:
+            name = part.split("=", 1)[0]
+            if "=" in part and name not in names:
+                names.append(name)
+    if not names or not any(name in types for name in names):
+        return ds.HivePartitioning.discover(infer_dictionary=False)
+    discovered = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=base)
+    fields = []
+    for name in names:
+        inferred = discovered.schema.field(name).type if name in discovered.schema.names else pa.string()
+        fields.append(pa.field(name, types.get(name, inferred)))
+    return ds.partitioning(pa.schema(fields), flavor="hive")
+
+
 def _json_text_columns(path: Path, text_columns: Sequence[str]) -> list[str]:
     """The text columns to read as text: those the file has, as text (numbers, such as pandas' epoch
     milliseconds in a datetime column, stay numbers and get `column-type`)."""
@@ -480,19 +537,22 @@ def _json_text_columns(path: Path, text_columns: Sequence[str]) -> list[str]:
     return keep
 
 
-def _open(where: str, kind: str, text_columns: Sequence[str], files: list[Path] | None) -> TableSource:
+def _open(
+    where: str, kind: str, text_columns: Sequence[str], files: list[Path] | None, types: Mapping[str, Any]
+) -> TableSource:
     location = Path(where)
     if kind == "delta":
         from deltalake import DeltaTable
 
-        dataset = DeltaTable(where).to_pyarrow_dataset()
-        return TableSource(where, kind, dataset.schema, num_rows=None, _dataset=dataset)
+        delta = DeltaTable(where)
+        dataset = delta.to_pyarrow_dataset()
+        return TableSource(where, kind, dataset.schema, num_rows=None, _dataset=dataset, _order=_delta_order(delta))
     if files is None and location.is_dir():
         found = [str(p) for p in _data_files(location) if _SUFFIXES.get(_suffix(p)) == kind]
-        return _dataset(where, kind, found, where, text_columns)
+        return _dataset(where, kind, found, where, text_columns, types)
     if files is not None:
         if len(files) > 1 or kind in ("parquet", "ipc"):
-            return _dataset(where, kind, [str(f) for f in files], None, text_columns)
+            return _dataset(where, kind, [str(f) for f in files], None, text_columns, types)
         where, location = str(files[0]), files[0]
     if kind == "parquet":
         parquet = _parquet_file(where)
