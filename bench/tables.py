@@ -1,14 +1,19 @@
-"""Benchmark: check-table against a bare pyarrow read of the same Parquet file, Spark beside it, and replay.
+"""Benchmark: check-table against a bare read of the same table, per writer, Spark beside it, and replay.
 
-    python bench/tables.py [--rows N ...] [--repeat N] [--spark] [--replay-rows N]
+    python bench/tables.py [--rows N ...] [--repeat N] [--writers W ...] [--ten-million] [--large-mb MB]
+                           [--spark] [--replay-rows N]
 
-For each row count: writes the all-types table (samples/all-types.json, every column) as
-Parquet, then measures in the same run, best of --repeat:
+For each row count (1M by default; --ten-million adds 10M): writes the all-types table
+(samples/all-types.json) with each writer installed (pyarrow Parquet with every column;
+pandas, polars, DuckDB and delta-rs Parquet, and pandas CSV, with the flat columns), then
+measures in the same run, best of --repeat:
 
-- `pyarrow.parquet.read_table` of the file (the anchor) and `schemakit.table.check_table`
-  of it, and their ratio;
+- a bare read of the table (the anchor: `pyarrow.parquet.read_table`, `pyarrow.csv.read_csv`,
+  `DeltaTable(...).to_pyarrow_table()`) and `schemakit.table.check_table` of it, and their ratio;
 - the peak resident memory of each, each in a fresh process (Arrow's memory is not
-  Python's, so tracemalloc would not see it);
+  Python's, so tracemalloc would not see it), beside an interpreter that only imports;
+- --large-mb MB: one Parquet file of about MB megabytes in large row groups, and
+  check-table's peak memory against the file's size (the promise: bounded by the batch);
 - with --spark, `schemakit.spark.check_dataframe` on a local session (session start
   reported apart);
 - `replay` of --replay-rows one-row logged requests (JSON Lines) against the payload
@@ -67,40 +72,140 @@ def peak_rss_mb(code: str) -> int:
     return int(result.stdout.split()[-1])
 
 
-def tables(rows: int, folder: Path, repeat: int, spark: Any) -> dict[str, Any]:
+FLAT = [
+    "flag",
+    "small_int",
+    "big_int",
+    "ratio",
+    "score",
+    "label",
+    "category",
+    "created_at",
+    "extra",
+    "nickname",
+    "rating",
+]
+
+
+def _write(writer: str, rows: int, folder: Path) -> tuple[Path, str]:
+    """The all-types table of `rows` rows as `writer` writes it; the path and how to read it bare."""
     import pyarrow.parquet as pq
     from table_data import all_types_table
 
+    chunk = min(rows, 1_000_000)
+
+    def parts(columns: list[str] | None = None) -> Any:
+        # A million rows at a time, so a 10M-row table never needs 10M rows in memory.
+        for start in range(0, rows, chunk):
+            part = all_types_table(min(chunk, rows - start), seed=start or 7)
+            yield part.select(columns) if columns else part
+
+    if writer == "pyarrow":
+        path = folder / f"pyarrow-{rows}.parquet"
+        with pq.ParquetWriter(path, next(parts()).schema) as out:
+            for part in parts():
+                out.write_table(part)
+        return path, "parquet"
+    if writer == "delta":
+        from deltalake import write_deltalake
+
+        path = folder / f"delta-{rows}"
+        for part in parts(FLAT):
+            write_deltalake(str(path), part, mode="append")
+        return path, "delta"
+    path = folder / f"{writer}-{rows}.{'csv' if writer == 'pandas-csv' else 'parquet'}"
+    for index, part in enumerate(parts(FLAT)):
+        one = path if rows <= chunk else path.with_name(f"{path.stem}-{index:03d}{path.suffix}")
+        if writer == "pandas":
+            part.to_pandas().to_parquet(one, index=False)
+        elif writer == "pandas-csv":
+            part.to_pandas().to_csv(one, index=False)
+        elif writer == "polars":
+            import polars as pl
+
+            pl.from_arrow(part).write_parquet(one)
+        elif writer == "duckdb":
+            import duckdb
+
+            con = duckdb.connect()
+            con.register("part", part)
+            con.execute(f"COPY part TO '{one}' (FORMAT parquet)")
+            con.close()
+    if rows > chunk:  # the parts of a large table go in a folder, as a pipeline writes them
+        target = folder / f"{writer}-{rows}"
+        target.mkdir(exist_ok=True)
+        for one in folder.glob(f"{path.stem}-*{path.suffix}"):
+            one.rename(target / one.name)
+        path = target
+    return path, "csv" if writer == "pandas-csv" else "parquet"
+
+
+_BARE = {
+    "parquet": "import pyarrow.parquet as pq; pq.read_table({path!r})",
+    "csv": "import pyarrow.dataset as ds; ds.dataset({path!r}, format='csv').to_table()",
+    "delta": "from deltalake import DeltaTable; DeltaTable({path!r}).to_pyarrow_table()",
+}
+
+
+def _bare(kind: str, path: Path) -> Callable[[], Any]:
+    namespace: dict[str, Any] = {}
+    code = _BARE[kind].format(path=str(path))
+    return lambda: exec(code, namespace)
+
+
+def tables(rows: int, folder: Path, repeat: int, spark: Any, writers: list[str]) -> list[dict[str, Any]]:
     from schemakit.table import check_table
 
-    path = folder / f"all-types-{rows}.parquet"
-    if not path.exists():
-        # Written a million rows at a time, so building a 10M-row file does not need 10M rows in memory.
-        chunk = min(rows, 1_000_000)
-        first = all_types_table(chunk)
-        with pq.ParquetWriter(path, first.schema) as writer:
-            for start in range(0, rows, chunk):
-                part = first if start == 0 else all_types_table(min(chunk, rows - start), seed=start)
-                writer.write_table(part)
-    read = best(repeat, lambda: pq.read_table(path))
-    checked = best(repeat, lambda: check_table(path, SPEC))
-    out: dict[str, Any] = {
-        "rows": rows,
-        "file_mb": round(path.stat().st_size / 1e6, 1),
-        "read_table_s": round(read, 3),
-        "check_table_s": round(checked, 3),
-        "ratio": round(checked / read, 2),
-        "read_table_peak_mb": round(peak_rss_mb(f"import pyarrow.parquet as pq; pq.read_table({str(path)!r})")),
+    results = []
+    for writer in writers:
+        path, kind = _write(writer, rows, folder)
+        read = best(repeat, _bare(kind, path))
+        checked = best(repeat, lambda path=path: check_table(path, SPEC))
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
+        out: dict[str, Any] = {
+            "writer": writer,
+            "rows": rows,
+            "table_mb": round(size / 1e6, 1),
+            "bare_read_s": round(read, 3),
+            "check_table_s": round(checked, 3),
+            "ratio": round(checked / read, 2),
+            "bare_read_peak_mb": round(peak_rss_mb(_BARE[kind].format(path=str(path)))),
+            "check_table_peak_mb": round(
+                peak_rss_mb(f"from schemakit.table import check_table; check_table({str(path)!r}, {SPEC!r})")
+            ),
+            "baseline_peak_mb": round(peak_rss_mb("import pyarrow.parquet, schemakit.table")),
+        }
+        if spark is not None and kind == "parquet":
+            from schemakit.spark import check_dataframe
+
+            out["spark_local_s"] = round(
+                best(1, lambda path=path: check_dataframe(spark.read.parquet(str(path)), SPEC)), 3
+            )
+        results.append(out)
+    return results
+
+
+def large_parquet(megabytes: int, folder: Path) -> dict[str, Any]:
+    """One Parquet file of about `megabytes` MB in row groups of 1M rows: check-table's peak memory against its size."""
+    import pyarrow.parquet as pq
+    from table_data import all_types_table
+
+    path = folder / f"large-{megabytes}mb.parquet"
+    part = all_types_table(1_000_000).select(FLAT)
+    probe = folder / "probe.parquet"
+    pq.write_table(part, probe)
+    parts = max(1, round(megabytes * 1_000_000 / probe.stat().st_size))
+    with pq.ParquetWriter(path, part.schema) as out:
+        for index in range(parts):
+            out.write_table(part if index == 0 else all_types_table(1_000_000, seed=index).select(FLAT))
+    return {
+        "large_parquet_mb": round(path.stat().st_size / 1e6),
+        "rows": pq.ParquetFile(path).metadata.num_rows,
         "check_table_peak_mb": round(
             peak_rss_mb(f"from schemakit.table import check_table; check_table({str(path)!r}, {SPEC!r})")
         ),
         "baseline_peak_mb": round(peak_rss_mb("import pyarrow.parquet, schemakit.table")),
     }
-    if spark is not None:
-        from schemakit.spark import check_dataframe
-
-        out["spark_local_s"] = round(best(1, lambda: check_dataframe(spark.read.parquet(str(path)), SPEC)), 3)
-    return out
 
 
 def replay_bench(rows: int, folder: Path, repeat: int) -> dict[str, Any]:
@@ -125,13 +230,23 @@ def replay_bench(rows: int, folder: Path, repeat: int) -> dict[str, Any]:
     }
 
 
+WRITERS = ["pyarrow", "pandas", "polars", "duckdb", "delta", "pandas-csv"]
+
+
 def main() -> None:
+    import importlib.util
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--ten-million", action="store_true", help="also 10M rows (minutes, and GBs of disk)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--writers", nargs="+", default=WRITERS, choices=WRITERS)
+    parser.add_argument("--large-mb", type=int, default=0, help="a Parquet file of about this many MB (e.g. 2600)")
     parser.add_argument("--spark", action="store_true", help="also time the Spark engine (local session)")
     parser.add_argument("--replay-rows", type=int, default=1_000_000)
     args = parser.parse_args()
+    modules = {"pandas": "pandas", "pandas-csv": "pandas", "polars": "polars", "duckdb": "duckdb", "delta": "deltalake"}
+    writers = [w for w in args.writers if importlib.util.find_spec(modules.get(w, "pyarrow")) is not None]
     spark = None
     if args.spark:
         from schemakit.spark import session
@@ -139,9 +254,13 @@ def main() -> None:
         start = time.perf_counter()
         spark = session()
         print(json.dumps({"spark_session_start_s": round(time.perf_counter() - start, 1)}))
+    rows = [*args.rows, *([10_000_000] if args.ten_million else [])]
     with tempfile.TemporaryDirectory() as tmp:
-        for rows in args.rows:
-            print(json.dumps(tables(rows, Path(tmp), args.repeat, spark)), flush=True)
+        for count in rows:
+            for result in tables(count, Path(tmp), args.repeat, spark, writers):
+                print(json.dumps(result), flush=True)
+        if args.large_mb:
+            print(json.dumps(large_parquet(args.large_mb, Path(tmp))), flush=True)
         if args.replay_rows:
             print(json.dumps(replay_bench(args.replay_rows, Path(tmp), args.repeat)), flush=True)
     if spark is not None:
