@@ -659,5 +659,9 @@ def _utf8(value: bytes | None) -> bool:
 def _values(arr: Any) -> list[Any]:
     try:
         return list(arr.to_pylist())
-    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
-        return [None] * len(arr)
+    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError, OverflowError):
+        # Bad UTF-8, dates past Python's year 9999: the report shows the raw values instead.
+        try:
+            return list(arr.cast(pa.int64()).to_pylist()) if pa.types.is_temporal(arr.type) else [None] * len(arr)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return [None] * len(arr)

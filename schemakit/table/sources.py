@@ -450,7 +450,11 @@ def _file_schemas(files: Sequence[str], kind: str) -> Any:
     for file, schema in schemas:
         for fld in schema:
             first = seen.setdefault(fld.name, (file, fld.type))
-            if first[1] != fld.type:
+            try:
+                pa.unify_schemas(
+                    [pa.schema([pa.field(fld.name, first[1])]), pa.schema([fld])], promote_options="permissive"
+                )
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                 raise SourceError(
                     f"column {fld.name!r} is {first[1]} in {first[0]} but {fld.type} in {file}: "
                     "the files of one table must agree; rewrite them with one type"
