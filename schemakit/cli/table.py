@@ -93,16 +93,16 @@ def check_table(
     selected = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     try:
         if engine == "spark":
-            from schemakit.spark.engine import check_dataframe, read_table
+            from schemakit.spark.engine import check_table as run_spark
 
-            spark = _spark(spark_remote)
-            report = check_dataframe(
-                read_table(spark, table),
+            # The table is opened (and refused, if it must be) before a session starts.
+            report = run_spark(
+                table,
                 schema,
                 model_name,
+                remote=spark_remote,
                 columns=selected,
                 max_rows_per_finding=max_rows_per_finding,
-                source=table,
             )
         else:
             from schemakit.table.engine import check_table as run

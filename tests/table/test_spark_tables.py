@@ -1,0 +1,118 @@
+"""The Spark engine against the Arrow engine on tables real writers wrote (one shared Spark session).
+
+`schemakit.spark.check_table` reads each table with the Arrow engine's reader in Spark's tasks,
+so it must give `schemakit.table.check_table`'s report: the same findings, counts and row
+numbers, or the same one-line refusal. `check_dataframe` over Spark's own reader must agree on
+the verdicts (column, rule, count) wherever Spark reads the same values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from spark_tables import LATE, write_hostile, write_tables
+
+from schemakit._exceptions import SchemakitError
+from schemakit.table import check_table
+
+pytestmark = pytest.mark.spark
+
+Outcome = tuple[Any, ...]
+
+
+def _outcome(run: Any) -> Outcome:
+    try:
+        report = run()
+    except SchemakitError as exc:
+        return ("error", str(exc))
+    except Exception:  # an internal error of the Arrow engine: Spark must fail the same way, not pass
+        return ("crash",)
+    keyed = sorted((f.column, f.code, f.message, f.count, f.rows, f.values) for f in report.findings)
+    return ("report", report.rows, keyed, report.advice)
+
+
+@pytest.fixture(scope="session")
+def written(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_tables(tmp_path_factory.mktemp("writers"), spark)
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_hostile(tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture(scope="session")
+def outcomes(spark: Any, written: dict[str, Path], hostile: dict[str, Path], all_types: str) -> dict[str, Any]:
+    """Both engines on every table, once (the Spark runs share the session)."""
+    from schemakit.spark import check_table as on_spark
+
+    out = {}
+    for name, path in {**written, **hostile}.items():
+        arrow = _outcome(lambda path=path: check_table(path, all_types))
+        spark_ = _outcome(lambda path=path: on_spark(path, all_types, spark=spark))
+        out[name] = (arrow, spark_)
+    return out
+
+
+WRITERS = [
+    "pyarrow.parquet",
+    "pyarrow-v1.parquet",
+    "folder",
+    "hive",
+    "v2.feather",
+    "lz4.arrow",
+    "pandas.csv",
+    "pandas.jsonl",
+    "pandas.parquet",
+    "pandas.csv.gz",
+    "polars.parquet",
+    "polars.arrow",
+    "duckdb.parquet",
+    "duckdb-hive",
+    "delta",
+    "delta-partitioned",
+    "spark-int96",
+    "spark-ntz",
+    "spark-ltz",
+    "spark-partitioned",
+    "spark.csv",
+]
+HOSTILE = [
+    "nanos.parquet",
+    "views.arrow",
+    "truncated.parquet",
+    "empty.parquet",
+    "text.parquet",
+    "corrupt-folder",
+    "mixed-folder",
+    "bad-utf8.csv",
+    "header-only.csv",
+    "zero-bytes.csv",
+    "bad.jsonl",
+]
+
+
+@pytest.mark.parametrize("name", WRITERS + HOSTILE)
+def test_spark_gives_the_arrow_engines_report(outcomes: dict[str, Any], name: str) -> None:
+    arrow, spark = outcomes[name]
+    assert spark == arrow
+
+
+@pytest.mark.parametrize("name", ["pyarrow.parquet", "folder", "v2.feather", "pandas.csv", "spark-ntz", "delta"])
+def test_planted_rows_are_named_by_both(outcomes: dict[str, Any], name: str) -> None:
+    _arrow, spark = outcomes[name]
+    assert spark[0] == "report"
+    rows = {(column, code, row) for column, code, _m, _n, found, _v in spark[2] for row in found}
+    assert {("small_int", "int-range", row) for row in (10, *LATE)} <= rows
+    assert ("label", "type", 30) in rows
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_tables_end_in_one_line_or_a_report(outcomes: dict[str, Any], name: str) -> None:
+    _arrow, spark = outcomes[name]
+    assert spark[0] in ("report", "error"), spark
+    if spark[0] == "error":
+        assert "\n" not in spark[1]
+        assert len(spark[1]) < 500
