@@ -201,10 +201,13 @@ def _csv_options(path: Path, text_columns: Sequence[str]) -> tuple[Any, Any, Any
 def _csv_reader(path: Path, text_columns: Sequence[str], batch_rows: int) -> Iterator[Any]:
     import pyarrow.csv as pcsv
 
-    read, parse, convert = _csv_options(path, text_columns)
-    with pa.input_stream(str(path), compression="detect") as stream:
-        reader = pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
-        yield from _rebatch(reader, batch_rows)
+    _, parse, convert = _csv_options(path, text_columns)
+
+    def reader(stream: Any, block: int) -> Any:
+        read = pcsv.ReadOptions(block_size=block)
+        return pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+
+    yield from _growing_blocks(path, reader, batch_rows)
 
 
 def _json_reader(path: Path, text_columns: Sequence[str], batch_rows: int) -> Iterator[Any]:
@@ -213,9 +216,37 @@ def _json_reader(path: Path, text_columns: Sequence[str], batch_rows: int) -> It
     # open_table screened the file's depth (`check_json_depth`) before any of this.
     schema = pa.schema([pa.field(name, pa.string()) for name in text_columns])
     parse = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
-    with pa.input_stream(str(path), compression="detect") as stream:
-        reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=1 << 22), parse_options=parse)
-        yield from _rebatch(reader, batch_rows)
+
+    def reader(stream: Any, block: int) -> Any:
+        return pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=block), parse_options=parse)
+
+    yield from _growing_blocks(path, reader, batch_rows)
+
+
+#: Text readers start with 4 MB blocks; a row longer than a block is read again with larger ones, up to this.
+_MAX_BLOCK = 1 << 28
+
+
+def _growing_blocks(path: Path, open_reader: Any, batch_rows: int) -> Iterator[Any]:
+    """Batches of a text reader; when a row straddles two blocks (longer than one), the file is read again
+    with blocks four times larger, skipping the rows already given."""
+    block, given = 1 << 22, 0
+    while True:
+        seen = 0
+        try:
+            with pa.input_stream(str(path), compression="detect") as stream:
+                for batch in _rebatch(open_reader(stream, block), batch_rows):
+                    end = seen + len(batch)
+                    if end > given:
+                        part = batch.slice(given - seen) if given > seen else batch
+                        given += len(part)
+                        yield part
+                    seen = end
+            return
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc) or block >= _MAX_BLOCK:
+                raise
+            block *= 4
 
 
 def _rebatch(reader: Any, batch_rows: int) -> Iterator[Any]:

@@ -290,3 +290,13 @@ def test_parquet_is_read_without_pre_buffering(monkeypatch: pytest.MonkeyPatch, 
     check_table(path, MODEL)
     assert seen
     assert set(seen) == {False}
+
+
+def test_rows_longer_than_a_reader_block(tmp_path: Path) -> None:
+    big = "x" * 5_000_000
+    path = tmp_path / "big.csv"
+    path.write_text("label,small_int\n" + "a,1\n" * 3 + f'"{big}\n{big}",2\n' + ",3\n")
+    assert found(path, columns=["label", "small_int"]) == {("label", "type", 4)}
+    lines = tmp_path / "big.jsonl"
+    lines.write_text(json.dumps({"label": "a"}) + "\n" + json.dumps({"label": big * 2}) + "\n" + '{"label": null}\n')
+    assert found(lines, columns=["label"]) == {("label", "type", 2)}
