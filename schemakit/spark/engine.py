@@ -156,7 +156,8 @@ def _collect(frame: DataFrame, run: Callable[[Iterator[Any]], Iterator[Any]], so
             rows = frame.mapInArrow(run, "partial string").collect()
     except Exception as exc:  # py4j, captured Spark and Connect exceptions share no base class
         raise _spark_error(source, exc) from None
-    partials = [json.loads(row["partial"]) for row in rows]
+    # In part order: when several parts fail, the first in the table's order is the one reported.
+    partials = sorted((json.loads(row["partial"]) for row in rows), key=lambda p: int(p["part"]))
     for partial in partials:
         if "error" in partial:
             raise SchemakitError(str(partial["error"]))
@@ -166,10 +167,10 @@ def _collect(frame: DataFrame, run: Callable[[Iterator[Any]], Iterator[Any]], so
     return partials
 
 
-def _failure(exc: BaseException) -> dict[str, str]:
+def _failure(exc: BaseException, part: int) -> dict[str, Any]:
     if isinstance(exc, SchemakitError):
-        return {"error": str(exc)}
-    return {"crash": f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"}
+        return {"part": part, "error": str(exc)}
+    return {"part": part, "crash": f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"}
 
 
 def _task_id() -> int:
@@ -194,9 +195,9 @@ def _shift_findings(findings: dict[str, Any], offset: int) -> dict[str, Any]:
 
 
 def _merge_in_order(driver: TableChecker, partials: list[dict[str, Any]]) -> None:
-    """Merge partials numbered from 0 each, in the order of their `part`, each after the rows of those before."""
+    """Merge partials (in part order) numbered from 0 each, each after the rows of the parts before it."""
     offset = 0
-    for partial in sorted(partials, key=lambda p: int(p["part"])):
+    for partial in partials:
         checker = partial["checker"]
         driver.merge_json({**checker, "findings": _shift_findings(checker["findings"], offset)})
         offset += int(checker["rows"])
@@ -223,15 +224,32 @@ def _files(source: Any) -> list[Any] | None:
     return list(ordered())
 
 
+def _row_groups(source: Any) -> int:
+    """How many row groups a single Parquet file has (0 when the source is not one)."""
+    from schemakit.table import sources
+
+    opener = getattr(sources, "_parquet_file", None)
+    if source.format != "parquet" or getattr(source, "_dataset", None) is not None or opener is None:
+        return 0
+    if getattr(source, "_stream", None) is not None or not os.path.isfile(source.path):
+        return 0
+    return int(opener(source.path).metadata.num_row_groups)
+
+
 def _parts(source: Any, target: int) -> list[tuple[str, ...]]:
     """Contiguous runs of the source's files (their paths), in the Arrow engine's order; () is the whole table.
 
     The paths travel to the tasks: a task reads the files the driver listed, whatever order a
-    second listing would give.
+    second listing would give. A single Parquet file is split into runs of row groups ("#3", "#4").
     """
     files = _files(source)
     if files is None:
-        return [()]
+        groups = _row_groups(source)
+        if groups <= 1:
+            return [()]
+        parts = min(groups, max(1, target))
+        bounds = [groups * i // parts for i in range(parts + 1)]
+        return [tuple(f"#{g}" for g in range(bounds[i], bounds[i + 1])) for i in range(parts)]
     paths = [str(fragment.path) for fragment in files]
     if len(paths) <= 1 or len(set(paths)) != len(paths):
         return [()]
@@ -241,6 +259,19 @@ def _parts(source: Any, target: int) -> list[tuple[str, ...]]:
 
 
 def _part_batches(source: Any, part: tuple[str, ...], batch_rows: int, columns: Sequence[str] | None) -> Iterator[Any]:
+    if part and part[0].startswith("#"):
+        import pyarrow as pa
+
+        from schemakit.table.sources import _parquet_file, _read_error
+
+        # The Arrow engine's own Parquet reader (its options), over this part's row groups.
+        groups = [int(p[1:]) for p in part]
+        wanted = list(columns) if columns is not None else None
+        try:
+            yield from _parquet_file(source.path).iter_batches(batch_size=batch_rows, columns=wanted, row_groups=groups)
+        except (pa.ArrowException, OSError, ValueError, RecursionError) as exc:
+            raise _read_error(source.path, exc) from None
+        return
     files = _files(source) if part else None
     if files is None:
         yield from source.batches(batch_rows, columns)
@@ -282,6 +313,9 @@ def check_table(
     """
     where = os.fspath(table)
     served = pick_model(schema, model)
+    if _REMOTE.match(where) and not _DRIVE.match(where):
+        frame = read_remote(spark if spark is not None else session(remote), where, text_columns(served))
+        return check_dataframe(frame, served, columns=columns, max_rows_per_finding=max_rows_per_finding, source=where)
     texts, types = text_columns(served), partition_types(served)
     source = open_table(where, text_columns=texts, column_types=types)
     names = list(source.schema.names)
@@ -308,7 +342,7 @@ def check_table(
                         checker.feed(data)
                     out: dict[str, Any] = {"part": index, "checker": checker.to_json()}
                 except Exception as exc:
-                    out = _failure(exc)
+                    out = _failure(exc, index)
                 yield pa.RecordBatch.from_pydict({"partial": [orjson.dumps(out).decode()]})
 
     frame = spark.range(0, len(parts), 1, numPartitions=len(parts))
@@ -365,7 +399,7 @@ def check_dataframe(
                     checker.feed(batch)
             out: dict[str, Any] = {"part": _task_id(), "checker": checker.to_json()}
         except Exception as exc:
-            out = _failure(exc)
+            out = _failure(exc, _task_id())
         yield pa.RecordBatch.from_pydict({"partial": [orjson.dumps(out).decode()]})
 
     driver = TableChecker(plan, max_rows_per_finding)
@@ -379,10 +413,67 @@ def check_dataframe(
     return driver.report(served, source, "spark", numbers)
 
 
+_REMOTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+_REMOTE_KINDS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "json", ".ndjson": "json"}
+_REMOTE_KINDS.update({".json": "json", ".tsv": "csv"})
+#: A pattern no text matches: Spark's CSV inference then leaves every datetime as text.
+_NO_DATETIME = "'schemakit-no-datetime'"
+
+
+def read_remote(spark: SparkSession, uri: str, texts: Sequence[str] = ()) -> DataFrame:
+    """A table in storage Spark reaches (s3://, abfss://, gs://, dbfs:/, ...) read by Spark's own readers.
+
+    Parquet, CSV (a header; the model's text and datetime columns kept as text: Spark would
+    infer zoned timestamps) and JSON Lines by suffix; a folder is read as Delta (where the
+    cluster has delta-spark) or else as Parquet. Rows are numbered by position in the DataFrame.
+    """
+    name = uri.rstrip("/").rsplit("/", 1)[-1].lower()
+    for codec in (".gz", ".bz2", ".zst", ".lz4"):
+        name = name.removesuffix(codec)
+    kind = next((k for suffix, k in _REMOTE_KINDS.items() if name.endswith(suffix)), None)
+    try:
+        if kind == "parquet":
+            return spark.read.parquet(uri)
+        if kind == "json":
+            return spark.read.json(uri)
+        if kind == "csv":
+            return _remote_csv(spark, uri, texts, "\t" if name.endswith(".tsv") else ",")
+        try:
+            return spark.read.format("delta").load(uri)
+        except Exception:
+            return spark.read.parquet(uri)
+    except Exception as exc:
+        raise _spark_error(uri, exc) from None
+
+
+def _remote_csv(spark: SparkSession, uri: str, texts: Sequence[str], separator: str) -> DataFrame:
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    options = {
+        "header": "true",
+        "sep": separator,
+        "inferSchema": "true",
+        "preferDate": "false",
+        "timestampFormat": _NO_DATETIME,
+        "timestampNTZFormat": _NO_DATETIME,
+        "multiLine": "true",
+    }
+    inferred = spark.read.options(**options).csv(uri).schema
+    keep = set(texts)
+    fields = [StructField(f.name, StringType(), True) if f.name in keep else f for f in inferred.fields]
+    return spark.read.options(**{**options, "inferSchema": "false"}).schema(StructType(fields)).csv(uri)
+
+
 def read_table(spark: SparkSession, path: str) -> DataFrame:
-    """A DataFrame of a table for `replay_dataframe`: Parquet and JSON Lines read by Spark, others through Arrow."""
+    """A DataFrame of a table for `replay_dataframe`: Parquet and JSON Lines read by Spark, others through Arrow.
+
+    A URI is read by Spark (`read_remote`); CSV, Arrow IPC and Delta go through the driver's memory.
+    """
     from pathlib import Path
 
+    if _REMOTE.match(path) and not _DRIVE.match(path):
+        return read_remote(spark, path)
     if not Path(path).exists():
         raise SourceNotFound(f"{path}: no such file or folder")
     kind = table_format(Path(path))
@@ -448,14 +539,14 @@ def replay_dataframe(
             tally.flush()
             out: dict[str, Any] = {"part": _task_id(), "rows": row, "tally": tally.to_json()}
         except Exception as exc:
-            out = _failure(exc)
+            out = _failure(exc, _task_id())
         yield pa.RecordBatch.from_pydict({"partial": [orjson.dumps(out).decode()]})
 
     from schemakit.check.validator import compile_validator
 
     driver = ReplayTally(compile_validator(served), max_examples)
     offset = 0
-    for partial in sorted(_collect(frame, run, source), key=lambda p: int(p["part"])):
+    for partial in _collect(frame, run, source):
         tally = partial["tally"]
         groups = [[code, col, n, [[r + offset, m] for r, m in examples]] for code, col, n, examples in tally["groups"]]
         driver.merge_json({**tally, "groups": groups})

@@ -116,3 +116,27 @@ def test_hostile_tables_end_in_one_line_or_a_report(outcomes: dict[str, Any], na
     if spark[0] == "error":
         assert "\n" not in spark[1]
         assert len(spark[1]) < 500
+
+
+def _verdicts(report: Any) -> list[tuple[str, str, int]]:
+    return sorted((f.column, f.code, f.count) for f in report.findings)
+
+
+@pytest.mark.parametrize("name", ["pandas.csv", "pyarrow.parquet", "spark-ntz", "spark-partitioned"])
+def test_uris_are_read_by_spark_with_the_arrow_engines_verdicts(
+    spark: Any, written: dict[str, Path], all_types: str, name: str
+) -> None:
+    """A URI (here file://, as s3:// or abfss:// on a cluster) is read by Spark's readers, not refused."""
+    from schemakit.spark import check_table as on_spark
+
+    path = written[name]
+    report = on_spark(path.as_uri(), all_types, spark=spark)
+    assert report.engine == "spark"
+    assert _verdicts(report) == _verdicts(check_table(path, all_types))
+
+
+def test_an_unreachable_uri_is_one_line(spark: Any, all_types: str) -> None:
+    from schemakit.spark import check_table as on_spark
+
+    with pytest.raises(SchemakitError, match=r"^s3://no-such-bucket/t\.parquet: Spark cannot check the table: [^\n]+$"):
+        on_spark("s3://no-such-bucket/t.parquet", all_types, spark=spark)
