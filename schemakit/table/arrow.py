@@ -190,8 +190,10 @@ class ValueChecker:
 
     # -- reporting --------------------------------------------------------------------------
 
-    def hit(self, path: str, code: str, message: str, mask: Any, arr: Any, rows: Any) -> int:
-        """Report the rows where `mask` is true (nulls in the mask count as false)."""
+    def hit(
+        self, path: str, code: str, message: str, mask: Any, arr: Any, rows: Any, *, level: str | None = None
+    ) -> int:
+        """Report the rows where `mask` is true (nulls in the mask count as false); `level` overrides the severity."""
         mask = _false_for_null(mask)
         count = pc.sum(mask).as_py() or 0
         if count:
@@ -204,7 +206,7 @@ class ValueChecker:
                     (row, describe_cell(value))
                     for row, value in zip(rows.take(index).to_pylist(), _values(arr.take(index)), strict=True)
                 ]
-            self.findings.add(key, severity(code), count, samples)
+            self.findings.add(key, level or severity(code), count, samples)
         return int(count)
 
     def column_type(self, dtype: DataType, arr: Any, rows: Any, path: str, raw_type: Any = None) -> None:
@@ -242,7 +244,7 @@ class ValueChecker:
             return
         kind = dtype.kind
         if kind in INTEGER_KINDS:
-            self._integers(dtype, arr, rows, path)
+            self._integers(dtype, arr, rows, path, column)
         elif kind in FLOAT_KINDS:
             self._floats(dtype, arr, rows, path)
         elif kind is Kind.STRING:
@@ -262,7 +264,7 @@ class ValueChecker:
 
     # -- numbers ----------------------------------------------------------------------------
 
-    def _integers(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+    def _integers(self, dtype: DataType, arr: Any, rows: Any, path: str, column: bool = False) -> None:
         t = arr.type
         bits = "int32" if dtype.kind is Kind.INTEGER else "int64"
         low, high = INT32 if dtype.kind is Kind.INTEGER else INT64
@@ -281,9 +283,11 @@ class ValueChecker:
                 self.hit(path, "int-range", range_message, _any(masks), arr, rows)
             _bounds(self, dtype, arr, arr, rows, path)
             return
-        if pa.types.is_decimal(t):
-            # Exactly, in decimal: a float64 cannot tell 2**63 - 1 from 2**63.
-            whole = pc.equal(arr, pc.round(arr, 0, round_mode="towards_zero"))
+        if pa.types.is_decimal(t) and t.scale <= 0:
+            # A decimal without a fraction is written as an integer, and compared exactly, as `check` compares
+            # an integer (a float64 cannot tell 2**63 - 1 from 2**63). With a fraction it is written as a
+            # number with a point, which JSON readers (and `check`) read as the double it rounds to: below.
+            whole = arr.is_valid()
             edge = pa.decimal256(40, 0) if pa.types.is_decimal256(t) else pa.decimal128(20, 0)
             inside = pc.and_(
                 pc.greater_equal(arr, pa.scalar(decimal.Decimal(low), edge)),
@@ -305,15 +309,22 @@ class ValueChecker:
             rows,
         )
         self.hit(path, "int-range", range_message, pc.and_(whole, pc.invert(inside)), arr, rows)
-        self.hit(
-            path,
-            "float-for-integer",
-            f"expected {dtype.display()}, got a whole-number float (the table column is {t}; an integer "
-            "column with nulls becomes float64 in pandas): MLflow reads 1.0 as 1, but send integers",
-            pc.and_(whole, inside),
-            arr,
-            rows,
-        )
+        if not (pa.types.is_decimal(t) and t.scale <= 0):  # a decimal without a fraction is written as an integer
+            if column:
+                message = (
+                    f"expected {dtype.display()}, got a whole-number float (the table column is {t}; an integer "
+                    "column with nulls becomes float64 in pandas): MLflow reads 1.0 as 1, but send integers"
+                )
+                level = None
+            else:
+                # As `check`: only a dataframe cell is converted by the server; nested, 1.0 is refused.
+                message = (
+                    f"expected {dtype.display()}, got a whole-number float (the table column is {t}): "
+                    "the server refuses it inside a value: send integers"
+                )
+                level = "error"
+            finite = _false_for_null(pc.is_finite(values))
+            self.hit(path, "float-for-integer", message, pc.and_(whole, finite), arr, rows, level=level)
         _bounds(self, dtype, values, arr, rows, path)
 
     def _floats(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
@@ -500,9 +511,9 @@ class ValueChecker:
                         rows,
                     )
                 continue
-            values, at = (arr.field(index), rows) if column.required else _valid_rows(arr.field(index), rows)
-            # An optional field's null is a field the row does not have (JSON Lines objects, Spark structs).
-            self.check(column.type, values, at, f"{path}.{column.name}")
+            # A null field is a null value, as a request built from the row carries it (`check` refuses it
+            # where the field's type has no null, optional or not).
+            self.check(column.type, arr.field(index), rows, f"{path}.{column.name}")
 
 
 def temporal_ticks(arr: Any) -> tuple[Any, int]:

@@ -258,8 +258,13 @@ def available_writers() -> list[str]:
 # -- the same rows as a request ---------------------------------------------------------------
 
 
-def json_value(value: Any) -> Any:
-    """A cell as a request writer puts it in JSON (datetimes ISO-8601, bytes base64, decimals as numbers)."""
+def json_value(value: Any, t: Any = None) -> Any:
+    """A cell as a request writer puts it in JSON (datetimes ISO-8601, bytes base64, decimals as numbers,
+    maps as objects); `t` is its Arrow type, where the value alone does not say (an empty map)."""
+    if t is not None and pa.types.is_dictionary(t):
+        t = t.value_type
+    if value is None:
+        return None
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None).isoformat() if value.tzinfo is None else value.isoformat()
     if isinstance(value, dt.date):
@@ -267,18 +272,23 @@ def json_value(value: Any) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        # As written: 2 is an integer, 2.0 (a scale of 1) a float.
+        exponent = value.as_tuple().exponent
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+    if t is not None and pa.types.is_map(t):
+        return {str(k): json_value(v, t.item_type) for k, v in value}
     if isinstance(value, dict):
-        return {k: json_value(v) for k, v in value.items()}
+        fields = {f.name: f.type for f in t} if t is not None and pa.types.is_struct(t) else {}
+        return {k: json_value(v, fields.get(k)) for k, v in value.items()}
     if isinstance(value, list):
-        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
-            return {str(k): json_value(v) for k, v in value}
-        return [json_value(v) for v in value]
+        item = t.value_type if t is not None and hasattr(t, "value_type") else None
+        return [json_value(v, item) for v in value]
     if isinstance(value, float) and math.isnan(value):
         return value
     return value
 
 
 def request_of(table: pa.Table) -> dict[str, Any]:
-    rows = [[json_value(v) for v in row.values()] for row in table.to_pylist()]
+    types = table.schema.types
+    rows = [[json_value(v, t) for v, t in zip(row.values(), types, strict=True)] for row in table.to_pylist()]
     return {"dataframe_split": {"columns": table.column_names, "data": rows}}
