@@ -402,6 +402,10 @@ def open_table(
     the values of Hive partition columns (in folder names they are text).
     """
     where = os.fspath(path)
+    if where.startswith("file://"):
+        from urllib.parse import unquote, urlsplit
+
+        where = unquote(urlsplit(where).path)  # a local file named as a URI
     if _REMOTE.match(where) and not re.match(r"^[A-Za-z]:[\\/]", where):
         raise remote_refusal(where)
     files: list[Path] | None = None
@@ -597,6 +601,13 @@ def _open(
         # An explicit schema would add the text columns the file lacks, as nulls: keep those it has.
         text_columns = _json_text_columns(location, text_columns)
     first = next(iter(TableSource(where, kind, None, text_columns)._batches(1024, None)), None)
-    if first is None:
-        raise SourceError(f"{where}: the file holds no table (not even a header)")
-    return TableSource(where, kind, first.schema, text_columns)
+    if first is not None:
+        return TableSource(where, kind, first.schema, text_columns)
+    if kind == "csv":  # a header and no rows: a table of no rows (`empty-input`)
+        import pyarrow.csv as pcsv
+
+        read, parse, convert = _csv_options(location, text_columns)
+        with pa.input_stream(where, compression="detect") as stream:
+            schema = pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert).schema
+        return TableSource(where, kind, schema, text_columns)
+    raise SourceError(f"{where}: the file holds no table (not even a header)")

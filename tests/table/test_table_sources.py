@@ -300,3 +300,17 @@ def test_rows_longer_than_a_reader_block(tmp_path: Path) -> None:
     lines = tmp_path / "big.jsonl"
     lines.write_text(json.dumps({"label": "a"}) + "\n" + json.dumps({"label": big * 2}) + "\n" + '{"label": null}\n')
     assert found(lines, columns=["label"]) == {("label", "type", 2)}
+
+
+def test_a_csv_header_without_rows_is_an_empty_table(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text("flag,small_int,big_int,ratio,score,label,created_at,rating\n")
+    report = check_table(path, MODEL)
+    assert report.rows == 0
+    assert "empty-input" in {f.code for f in report.findings}
+
+
+def test_a_file_uri_is_a_local_path(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table(base()), path)
+    assert check_table(path.as_uri(), MODEL).ok
