@@ -83,7 +83,10 @@ def _data_files(folder: Path) -> list[Path]:
 
 def _read_error(where: str, exc: BaseException) -> SourceError:
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return SourceError(f"{where}: cannot read the table: {text[:300]}")
+    hint = ""
+    if "JSON parse error" in text:
+        hint = " (JSON Lines are read: one object per line, as to_json(orient='records', lines=True) writes)"
+    return SourceError(f"{where}: cannot read the table: {text[:300]}{hint}")
 
 
 @dataclass
