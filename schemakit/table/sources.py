@@ -544,7 +544,7 @@ def _dataset(
 
 def _partitioning(files: Sequence[str], base: str, types: Mapping[str, Any]) -> Any:
     """Hive partitioning of the folder: a partition column the model types is read as that type
-    (`flag=true` a boolean), the others as pyarrow infers them (int32 or text)."""
+    (`flag=true` a boolean); without any, pyarrow infers them (int32 or text)."""
     import pyarrow.dataset as ds
 
     names: list[str] = []
@@ -555,12 +555,8 @@ def _partitioning(files: Sequence[str], base: str, types: Mapping[str, Any]) -> 
                 names.append(name)
     if not names or not any(name in types for name in names):
         return ds.HivePartitioning.discover(infer_dictionary=False)
-    discovered = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=base)
-    fields = []
-    for name in names:
-        inferred = discovered.schema.field(name).type if name in discovered.schema.names else pa.string()
-        fields.append(pa.field(name, types.get(name, inferred)))
-    return ds.partitioning(pa.schema(fields), flavor="hive")
+    # A partition column the model does not declare is an unknown column, whatever its type: text.
+    return ds.partitioning(pa.schema([pa.field(n, types.get(n, pa.string())) for n in names]), flavor="hive")
 
 
 def _json_text_columns(path: Path, text_columns: Sequence[str]) -> list[str]:

@@ -314,3 +314,16 @@ def test_a_file_uri_is_a_local_path(tmp_path: Path) -> None:
     path = tmp_path / "t.parquet"
     pq.write_table(pa.table(base()), path)
     assert check_table(path.as_uri(), MODEL).ok
+
+
+def test_hive_partitioned_csv_folder(tmp_path: Path) -> None:
+    import pyarrow.csv as pcsv
+
+    table = pa.table(base(2)).drop_columns(["flag"])
+    for flag in ("true", "false"):
+        folder = tmp_path / "csv" / f"flag={flag}" / "extra=x"
+        folder.mkdir(parents=True)
+        pcsv.write_csv(table, folder / "part.csv")
+    report = check_table(tmp_path / "csv", MODEL)
+    assert report.rows == 4
+    assert not report.errors, report.to_text()
