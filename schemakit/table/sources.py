@@ -104,6 +104,8 @@ class TableSource:
     _stream: Any = field(default=None, repr=False)
     #: The order of a dataset's files (path -> rank); by path when absent.
     _order: Mapping[str, int] | None = field(default=None, repr=False)
+    #: A Delta table pyarrow's dataset cannot read (deletion vectors, column mapping): delta-rs scans it.
+    _delta: Any = field(default=None, repr=False)
 
     def batches(self, batch_rows: int = DEFAULT_BATCH_ROWS, columns: Sequence[str] | None = None) -> Iterator[Any]:
         """Record batches in table order; `columns` (names, each at most once) projects them."""
@@ -129,11 +131,14 @@ class TableSource:
 
     def _batches(self, batch_rows: int, columns: Sequence[str] | None) -> Iterator[Any]:
         wanted = list(columns) if columns is not None else None
-        if self._stream is not None:
+        if self.format == "arrow":
             reader, self._stream = self._stream, None
             if reader is None:
                 raise SourceError(f"{self.path}: a stream of record batches can be read only once")
             yield from _select(_rebatch(reader, batch_rows), columns)
+            return
+        if self._delta is not None:
+            yield from _select(_rebatch(_delta_scan(self._delta), batch_rows), columns)
             return
         if self._dataset is not None:
             for fragment in self._fragments():
@@ -153,6 +158,18 @@ class TableSource:
             yield from _select(_json_reader(Path(self.path), self.text_columns, batch_rows), columns)
         else:
             yield from _select(_ipc_batches(Path(self.path), batch_rows), columns)
+
+
+def _delta_scan(delta: Any) -> Any:
+    """delta-rs's own scan (DataFusion) of a table with deletion vectors or column mapping, as a RecordBatchReader.
+
+    One partition: the files are read one after another, in the order delta-rs lists them, so
+    row numbers are the same in every run of one table version.
+    """
+    from deltalake import QueryBuilder
+
+    query = QueryBuilder(session_config={"datafusion.execution.target_partitions": "1"})
+    return pa.RecordBatchReader.from_stream(query.register("t", delta).execute("SELECT * FROM t"))
 
 
 def _delta_order(delta: Any) -> dict[str, int]:
@@ -583,7 +600,12 @@ def _open(
         from deltalake import DeltaTable
 
         delta = DeltaTable(where)
-        dataset = delta.to_pyarrow_dataset()
+        try:
+            dataset = delta.to_pyarrow_dataset()
+        except Exception as exc:  # deltalake's DeltaProtocolError: reader features pyarrow's dataset lacks
+            if "reader features" not in str(exc):
+                raise
+            return TableSource(where, kind, _delta_scan(delta).schema, _delta=delta)
         return TableSource(where, kind, dataset.schema, num_rows=None, _dataset=dataset, _order=_delta_order(delta))
     if files is None and location.is_dir():
         found = [str(p) for p in _data_files(location) if _SUFFIXES.get(_suffix(p)) == kind]

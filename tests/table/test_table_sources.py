@@ -327,3 +327,15 @@ def test_hive_partitioned_csv_folder(tmp_path: Path) -> None:
     report = check_table(tmp_path / "csv", MODEL)
     assert report.rows == 4
     assert not report.errors, report.to_text()
+
+
+def test_delta_table_with_deletion_vectors_enabled(tmp_path: Path) -> None:
+    deltalake = pytest.importorskip("deltalake")
+    path = str(tmp_path / "dv")
+    table = pa.table(base(4)).set_column(1, "small_int", pa.array([1, 2**40, 3, 4], pa.int64()))
+    deltalake.write_deltalake(path, table, configuration={"delta.enableDeletionVectors": "true"})
+    deltalake.write_deltalake(path, pa.table(base(2)), mode="append")
+    deltalake.DeltaTable(path).delete("small_int = 3")
+    report = check_table(path, MODEL)
+    assert report.rows == 5
+    assert {f.code for f in report.errors} == {"int-range"}
