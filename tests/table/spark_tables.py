@@ -101,6 +101,16 @@ def write_spark_tables(folder: Path, spark: Any, flat: pa.Table, out: dict[str, 
     out["spark-ntz"] = folder / "spark-ntz"
     stamped.write.parquet(str(folder / "spark-ltz"))
     out["spark-ltz"] = folder / "spark-ltz"
+    old = spark.createDataFrame(
+        [("1500-06-01 00:00:00",), ("2024-01-01 00:00:00",), ("9000-01-01 00:00:00",)], "created_at string"
+    ).select(F.to_timestamp("created_at").alias("created_at"))
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "INT96")
+    try:
+        old.coalesce(1).write.parquet(str(folder / "spark-int96-old"))
+    finally:
+        spark.conf.unset("spark.sql.parquet.outputTimestampType")
+    out["spark-int96-old"] = folder / "spark-int96-old"
+    out["spark-int96-old.parquet"] = sorted((folder / "spark-int96-old").glob("part-*.parquet"))[0]
     frame.write.partitionBy("category").parquet(str(folder / "spark-partitioned"))
     out["spark-partitioned"] = folder / "spark-partitioned"
     frame.write.option("header", True).csv(str(folder / "spark-csv"))
