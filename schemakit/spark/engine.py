@@ -63,6 +63,7 @@ __all__ = [
     "check_table",
     "read_table",
     "replay_dataframe",
+    "replay_table",
     "session",
 ]
 
@@ -542,13 +543,95 @@ def replay_dataframe(
             out = _failure(exc, _task_id())
         yield pa.RecordBatch.from_pydict({"partial": [orjson.dumps(out).decode()]})
 
+    return _merge_tallies(served, _collect(frame, run, source), max_examples).report(source, "spark", status_column)
+
+
+def _merge_tallies(served: ServedModel, partials: list[dict[str, Any]], max_examples: int) -> ReplayTally:
+    """Merge replay partials (in part order) numbered from 0 each, each after the rows of the parts before it."""
     from schemakit.check.validator import compile_validator
 
     driver = ReplayTally(compile_validator(served), max_examples)
     offset = 0
-    for partial in _collect(frame, run, source):
+    for partial in partials:
         tally = partial["tally"]
         groups = [[code, col, n, [[r + offset, m] for r, m in examples]] for code, col, n, examples in tally["groups"]]
         driver.merge_json({**tally, "groups": groups})
         offset += int(partial["rows"])
-    return driver.report(source, "spark", status_column)
+    return driver
+
+
+def replay_table(
+    table: str | os.PathLike[str],
+    schema: Schema,
+    model: str | None = None,
+    *,
+    spark: SparkSession | None = None,
+    remote: str | None = None,
+    column: str = "request",
+    status_column: str | None = "status_code",
+    status_explicit: bool = False,
+    max_examples: int = 5,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> ReplayReport:
+    """`schemakit.table.replay` with Spark's tasks doing the work: the same report, the same row numbers.
+
+    As `check_table`: the table is read by the Arrow engine's reader (JSON Lines line by line, as
+    `replay` reads them) in runs of files or row groups, each numbered from 0 and shifted on the
+    driver. A URI is read by Spark (`read_remote`) and numbered by position in the DataFrame.
+    """
+    from pathlib import Path
+
+    from schemakit.table.replay import _columns
+
+    where = os.fspath(table)
+    served = pick_served(schema, model)
+    if _REMOTE.match(where) and not _DRIVE.match(where):
+        frame = read_remote(spark if spark is not None else session(remote), where)
+        return replay_dataframe(
+            frame,
+            served,
+            column=column,
+            status_column=status_column,
+            status_explicit=status_explicit,
+            max_examples=max_examples,
+            source=where,
+        )
+    # The Arrow engine's checks of the table and its columns, on the driver, before a session starts.
+    status, _unread = _columns(where, column, status_column, status_explicit, batch_rows)
+    lines = Path(where).is_file() and Path(where).suffix.lower() in (".jsonl", ".ndjson", ".json")
+    if spark is None:
+        spark = session(remote)
+    parts = [()] if lines else _parts(open_table(where), 2 * _default_parallelism(spark))
+    wanted = [column] if status is None else [column, status]
+
+    def rows_of(part: tuple[str, ...]) -> Iterator[tuple[Any, Any]]:
+        if not part:
+            yield from _columns(where, column, status_column, status_explicit, batch_rows)[1]
+            return
+        for batch in _part_batches(open_table(where), part, batch_rows, wanted):
+            bodies = batch.column(0).to_pylist()
+            statuses = batch.column(1).to_pylist() if status is not None else [200] * len(bodies)
+            yield from zip(bodies, statuses, strict=True)
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import orjson
+        import pyarrow as pa
+
+        from schemakit.check.validator import compile_validator
+
+        for batch in batches:
+            for index in batch.column(0).to_pylist():
+                try:
+                    tally = ReplayTally(compile_validator(served), max_examples)
+                    count = 0
+                    for row, (body, code) in enumerate(rows_of(parts[index])):
+                        tally.add(row, body_bytes(body), succeeded(code))
+                        count = row + 1
+                    tally.flush()
+                    out: dict[str, Any] = {"part": index, "rows": count, "tally": tally.to_json()}
+                except Exception as exc:
+                    out = _failure(exc, index)
+                yield pa.RecordBatch.from_pydict({"partial": [orjson.dumps(out).decode()]})
+
+    frame = spark.range(0, len(parts), 1, numPartitions=len(parts))
+    return _merge_tallies(served, _collect(frame, run, where), max_examples).report(where, "spark", status)
