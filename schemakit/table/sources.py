@@ -327,12 +327,14 @@ def check_json_depth(path: Path, limit: int | None = None) -> None:
     limit = _depth_limit() if limit is None else limit
     suspects: list[tuple[int, int, int]] = []
     line_start, carried, offset, lines = 0, 0, 0, 0
+    waiting = True  # the current line has shown nothing but blanks so far
     with pa.input_stream(str(path), compression="detect") as stream:
         while True:
             block = stream.read(_SCAN_BLOCK)
             if not block:
                 break
             data = np.frombuffer(block, dtype=np.uint8)
+            waiting = _objects_only(path, data, offset == 0, lines, waiting)
             cum = np.cumsum((data == 0x5B) | (data == 0x7B), dtype=np.int64)
             ends = np.flatnonzero(data == 0x0A)
             total = int(cum[-1])
@@ -353,6 +355,32 @@ def check_json_depth(path: Path, limit: int | None = None) -> None:
         suspects.append((lines + 1, line_start, offset))
     if suspects:
         _scan_exactly(path, suspects, limit)
+
+
+def _objects_only(path: Path, data: Any, at_start: bool, lines: int, waiting: bool) -> bool:
+    """Refuse a line that is not a JSON object (pyarrow's reader crashes on a first line of `null`).
+
+    Vectorised over one block: the first non-blank byte of each line must be `{`. Returns whether
+    the block ends inside a line that has shown only blanks so far.
+    """
+    import numpy as np
+
+    blank = (data == 0x20) | (data == 0x09) | (data == 0x0D) | (data == 0x0A)
+    if at_start and data[:3].tobytes() == b"\xef\xbb\xbf":
+        blank[:3] = True  # a BOM before the first line
+    ends = np.flatnonzero(data == 0x0A)
+    shown = np.flatnonzero(~blank)
+    if not len(shown):
+        return waiting if not len(ends) else True
+    segment = np.searchsorted(ends, shown)  # 0: the line the block began inside
+    segments, first = np.unique(segment, return_index=True)
+    starts = shown[first]
+    check = segments > 0 if not waiting else np.ones(len(segments), dtype=bool)
+    bad = check & (data[starts] != 0x7B)
+    if bad.any():
+        line = lines + int(segments[np.flatnonzero(bad)[0]]) + 1
+        raise SourceError(f"{path}: line {line}: not a JSON object (JSON Lines hold one object per line)")
+    return bool(segments[-1] != len(ends)) if len(ends) else False
 
 
 def _scan_exactly(path: Path, suspects: list[tuple[int, int, int]], limit: int) -> None:

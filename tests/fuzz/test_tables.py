@@ -201,3 +201,32 @@ def test_model_name_cannot_start_a_workflow_command(tmp_path: Path, run_cli: Any
         assert not line.startswith("::"), line
         assert "\x1b" not in line
         assert "\u202e" not in line
+
+
+@settings(max_examples=max(EXAMPLES // 4, 5), derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hostile_tables())
+def test_hostile_tables_through_parquet(tmp_path_factory: pytest.TempPathFactory, table: Any) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path_factory.mktemp("hostile") / "t.parquet"
+    try:
+        pq.write_table(table, path)
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return  # a type Parquet cannot hold
+    _run(str(path))
+
+
+_JSON_PIECES = st.sampled_from(
+    [b"{", b"}", b"[", b"]", b'"', b"\\", b":", b",", b"\n", b"1e999", b"-0", b"null", b"true", b'"small_int"', b'"label"',
+     b'"created_at"', b'"2024-01-01T00:00:00"', b"\xff", b"\xef\xbb\xbf", b"\x00", b" ", b"9" * 30, b'{"a":'])  # fmt: skip
+
+
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_JSON_PIECES, max_size=60).map(b"".join), st.sampled_from(["t.jsonl", "t.csv", "t.jsonl.gz"]))
+def test_hostile_text_tables(tmp_path_factory: pytest.TempPathFactory, data: bytes, name: str) -> None:
+    path = tmp_path_factory.mktemp("hostile") / name
+    if name.endswith(".gz"):
+        import gzip
+
+        data = gzip.compress(data)
+    path.write_bytes(data)
+    _run(str(path))

@@ -339,3 +339,26 @@ def test_delta_table_with_deletion_vectors_enabled(tmp_path: Path) -> None:
     report = check_table(path, MODEL)
     assert report.rows == 5
     assert {f.code for f in report.errors} == {"int-range"}
+
+
+@pytest.mark.parametrize("block", [3, 7, 64, 1 << 24])
+def test_json_lines_screen_across_blocks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, block: int) -> None:
+    from schemakit.table import sources
+
+    monkeypatch.setattr(sources, "_SCAN_BLOCK", block)
+    cases = {
+        b'{"a": 1}\n{"b": [1, 2]}\n\n  {"c": "x"}\n': None,
+        b"null": "line 1: not a JSON object",
+        b'\xef\xbb\xbf{"a": 1}\n': None,
+        b'{"a": 1}\n   \n  [1]\n': "line 3: not a JSON object",
+        b'{"a": "[[[[[[[[[[[["}\n{"b": ' + b"[" * 20 + b"]" * 20 + b"}\n": "line 2: a JSON value nested more than 8",
+        b'{"a": "\\"[[[[[[[[[[[[[["}\n': None,
+    }
+    for number, (data, refused) in enumerate(cases.items()):
+        path = tmp_path / f"{number}.jsonl"
+        path.write_bytes(data)
+        if refused is None:
+            sources.check_json_depth(path, limit=8)
+        else:
+            with pytest.raises(SchemakitError, match=refused):
+                sources.check_json_depth(path, limit=8)
