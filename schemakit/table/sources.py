@@ -508,12 +508,11 @@ def from_arrow(data: Any, name: str = "<data>") -> TableSource:
 def _file_schemas(files: Sequence[str], kind: str) -> Any:
     """One schema for files whose schemas may differ: unified (a column missing from a file is null there,
     int32 and int64 make int64), or a SourceError naming the column and the two files."""
-    import pyarrow.parquet as pq
 
     schemas: list[tuple[str, Any]] = []
     for file in files:
         if kind == "parquet":
-            schema = pq.read_schema(file)
+            schema = _parquet_file(file).schema_arrow  # INT96 as microseconds here too
         else:
             with pa.memory_map(file) as source:
                 try:

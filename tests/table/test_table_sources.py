@@ -362,3 +362,13 @@ def test_json_lines_screen_across_blocks(monkeypatch: pytest.MonkeyPatch, tmp_pa
         else:
             with pytest.raises(SchemakitError, match=refused):
                 sources.check_json_depth(path, limit=8)
+
+
+def test_int96_timestamps_in_a_folder_do_not_wrap(tmp_path: Path) -> None:
+    folder = tmp_path / "int96"
+    folder.mkdir()
+    for name, year in (("a", 2024), ("b", 1500)):
+        table = with_column("created_at", pa.array([dt.datetime(year, 1, 1)] * 3, pa.timestamp("us")))
+        pq.write_table(table, folder / f"{name}.parquet", use_deprecated_int96_timestamps=True)
+    result = found(folder)
+    assert {row for column, code, row in result if code == RANGE} == {3, 4, 5}
