@@ -555,6 +555,11 @@ def cast_advice(dtype: DataType, t: Any) -> str:
         return f"a union column holds several types; cast it to {target}"
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
         return f"write it as ISO-8601 text or cast it to {target}"
+    if dtype.kind is Kind.DATETIME and (pa.types.is_integer(t) or pa.types.is_floating(t)):
+        return (
+            "numbers are not datetimes (MLflow would read them as nanoseconds since 1970; pandas' to_json writes "
+            f"epoch milliseconds unless date_format='iso'); write ISO-8601 text or cast it to {target}"
+        )
     return f"cast it to {target}"
 
 
