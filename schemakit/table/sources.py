@@ -471,13 +471,22 @@ def open_table(
             raise SourceNotFound(f"{where}: no such file or folder")
         kind = table_format(location)
     try:
-        return _open(where, kind, text_columns, files, column_types or {})
+        return _named(_open(where, kind, text_columns, files, column_types or {}))
     except SourceError:
         raise
     except (pa.ArrowException, OSError, ValueError, RecursionError) as exc:
         raise _read_error(where, exc) from None
     except Exception as exc:  # deltalake raises its own exception types (TableNotFoundError, DeltaError, ...)
         raise _read_error(where, exc) from None
+
+
+def _named(source: TableSource) -> TableSource:
+    """The source, once its column names are known to be text (a CSV header or an IPC schema may hold any bytes)."""
+    try:
+        list(source.schema.names)
+    except UnicodeDecodeError:
+        raise SourceError(f"{source.path}: the column names are not UTF-8 text") from None
+    return source
 
 
 def from_arrow(data: Any, name: str = "<data>") -> TableSource:
@@ -502,7 +511,7 @@ def from_arrow(data: Any, name: str = "<data>") -> TableSource:
             f"{name}: not a table: pass a path, a pyarrow Table or RecordBatchReader, or a DataFrame "
             f"(pandas, polars, DuckDB), not {type(data).__name__}"
         )
-    return TableSource(name, "arrow", reader.schema, _stream=reader)
+    return _named(TableSource(name, "arrow", reader.schema, _stream=reader))
 
 
 def _file_schemas(files: Sequence[str], kind: str) -> Any:

@@ -372,3 +372,10 @@ def test_int96_timestamps_in_a_folder_do_not_wrap(tmp_path: Path) -> None:
         pq.write_table(table, folder / f"{name}.parquet", use_deprecated_int96_timestamps=True)
     result = found(folder)
     assert {row for column, code, row in result if code == RANGE} == {3, 4, 5}
+
+
+def test_column_names_that_are_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "names.csv"
+    path.write_bytes(b"\xff,label\n1,a\n")
+    with pytest.raises(SchemakitError, match="column names are not UTF-8"):
+        check_table(path, MODEL)
