@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     from schemakit.table.replay import ReplayReport
     from schemakit.table.report import TableReport
 
-__all__ = ["FILE_ROW_NUMBERS", "ROW_NUMBERS", "check_dataframe", "check_table", "replay_dataframe", "session"]
+__all__ = [
+    "FILE_ROW_NUMBERS",
+    "ROW_NUMBERS",
+    "check_dataframe",
+    "check_table",
+    "replay_dataframe",
+    "replay_table",
+    "session",
+]
 
 ROW_NUMBERS = "position in the DataFrame (partitions in order, rows in order within each), from 0"
 FILE_ROW_NUMBERS = "position in the table, from 0"
@@ -86,6 +94,32 @@ def replay_dataframe(
     from schemakit.spark.engine import replay_dataframe as run
 
     return run(df, schema, model, column=column, status_column=status_column, max_examples=max_examples, source=source)
+
+
+def replay_table(
+    table: str | os.PathLike[str],
+    schema: EndpointSchema | ServedModel | str | os.PathLike[str],
+    model: str | None = None,
+    *,
+    spark: SparkSession | None = None,
+    remote: str | None = None,
+    column: str = "request",
+    status_column: str | None = "status_code",
+    max_examples: int = 5,
+) -> ReplayReport:
+    """Replay the logged requests of a table on disk with Spark's tasks; see `schemakit.spark.engine.replay_table`."""
+    from schemakit.spark.engine import replay_table as run
+
+    return run(
+        table,
+        schema,
+        model,
+        spark=spark,
+        remote=remote,
+        column=column,
+        status_column=status_column,
+        max_examples=max_examples,
+    )
 
 
 def session(remote: str | None = None) -> SparkSession:

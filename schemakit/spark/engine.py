@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from schemakit._exceptions import SchemakitError, SourceNotFound
+from schemakit._exceptions import SchemakitError
 from schemakit.core.model import EndpointSchema, ServedModel
 from schemakit.spark import FILE_ROW_NUMBERS, ROW_NUMBERS
 from schemakit.table.engine import (
@@ -50,7 +50,7 @@ from schemakit.table.engine import (
 )
 from schemakit.table.replay import ReplayReport, ReplayTally, body_bytes, succeeded
 from schemakit.table.report import TableReport
-from schemakit.table.sources import DEFAULT_BATCH_ROWS, open_table, table_format
+from schemakit.table.sources import DEFAULT_BATCH_ROWS, open_table
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -61,7 +61,7 @@ __all__ = [
     "Schema",
     "check_dataframe",
     "check_table",
-    "read_table",
+    "read_remote",
     "replay_dataframe",
     "replay_table",
     "session",
@@ -464,36 +464,6 @@ def _remote_csv(spark: SparkSession, uri: str, texts: Sequence[str], separator: 
     keep = set(texts)
     fields = [StructField(f.name, StringType(), True) if f.name in keep else f for f in inferred.fields]
     return spark.read.options(**{**options, "inferSchema": "false"}).schema(StructType(fields)).csv(uri)
-
-
-def read_table(spark: SparkSession, path: str) -> DataFrame:
-    """A DataFrame of a table for `replay_dataframe`: Parquet and JSON Lines read by Spark, others through Arrow.
-
-    A URI is read by Spark (`read_remote`); CSV, Arrow IPC and Delta go through the driver's memory.
-    """
-    from pathlib import Path
-
-    if _REMOTE.match(path) and not _DRIVE.match(path):
-        return read_remote(spark, path)
-    if not Path(path).exists():
-        raise SourceNotFound(f"{path}: no such file or folder")
-    kind = table_format(Path(path))
-    try:
-        if kind == "parquet":
-            return spark.read.parquet(path)
-        if kind == "json":
-            return spark.read.json(path)  # Spark's JSON reader leaves ISO-8601 text as text
-    except Exception as exc:
-        raise _spark_error(path, exc) from None
-    # delta-spark's jars are often out of reach: delta-rs reads Delta (and Arrow IPC) into Arrow. CSV too.
-    import pyarrow as pa
-
-    source = open_table(path)
-    table = pa.Table.from_batches(list(source.batches()), schema=source.schema)
-    try:
-        return spark.createDataFrame(table)
-    except Exception as exc:
-        raise _spark_error(path, exc) from None
 
 
 def replay_dataframe(
