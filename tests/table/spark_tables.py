@@ -105,10 +105,12 @@ def write_spark_tables(folder: Path, spark: Any, flat: pa.Table, out: dict[str, 
         [("1500-06-01 00:00:00",), ("2024-01-01 00:00:00",), ("9000-01-01 00:00:00",)], "created_at string"
     ).select(F.to_timestamp("created_at").alias("created_at"))
     spark.conf.set("spark.sql.parquet.outputTimestampType", "INT96")
+    spark.conf.set("spark.sql.parquet.int96RebaseModeInWrite", "CORRECTED")
     try:
         old.coalesce(1).write.parquet(str(folder / "spark-int96-old"))
     finally:
         spark.conf.unset("spark.sql.parquet.outputTimestampType")
+        spark.conf.unset("spark.sql.parquet.int96RebaseModeInWrite")
     out["spark-int96-old"] = folder / "spark-int96-old"
     out["spark-int96-old.parquet"] = sorted((folder / "spark-int96-old").glob("part-*.parquet"))[0]
     frame.write.partitionBy("category").parquet(str(folder / "spark-partitioned"))

@@ -144,20 +144,7 @@ def test_an_unreachable_uri_is_one_line(spark: Any, all_types: str) -> None:
         on_spark("s3://no-such-bucket/t.parquet", all_types, spark=spark)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "spark-int96-old.parquet",
-        pytest.param(
-            "spark-int96-old",
-            marks=pytest.mark.xfail(
-                reason="Arrow engine: a folder's dataset schema types INT96 as timestamp[ns], and the cast of "
-                "year 1500 read as microseconds to it fails (pending on the Arrow side; single files pass)",
-                strict=False,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("name", ["spark-int96-old.parquet", "spark-int96-old"])
 def test_int96_outside_pandas_range_is_flagged_not_wrapped(outcomes: dict[str, Any], name: str) -> None:
     """Spark's INT96 years 1500 and 9000: outside 1677-2262 on both engines (read as microseconds, not wrapped)."""
     arrow, spark = outcomes[name]
