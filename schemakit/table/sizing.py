@@ -62,13 +62,25 @@ def cell_sizes(arr: Any) -> Any:
         sizes = np.full(n, 2 + max(t.num_fields - 1, 0), dtype=np.int64)
         for index in range(t.num_fields):
             sizes += cell_sizes(arr.field(index)) + len(t.field(index).name) + 3
+    elif pa.types.is_duration(t) or pa.types.is_time(t):
+        # As their count of units, quoted: an upper bound for any text form of them.
+        sizes = _digits(arr.cast(pa.int64())) + 2
     else:
-        import orjson
-
-        sizes = np.array([len(orjson.dumps(v, default=str)) for v in arr.to_pylist()], dtype=np.int64)
+        sizes = _other_sizes(arr)
     if arr.null_count:
         sizes = np.where(_bools(arr.is_null()), 4, sizes)
     return sizes
+
+
+def _other_sizes(arr: Any) -> Any:
+    """Cells of other types (intervals, unions) as orjson writes their Python values; 64 bytes each where
+    Python cannot hold the value (a duration past timedelta's range inside a union, ...)."""
+    import orjson
+
+    try:
+        return np.array([len(orjson.dumps(v, default=str)) for v in arr.to_pylist()], dtype=np.int64)
+    except (OverflowError, ValueError, pa.ArrowException, orjson.JSONEncodeError):
+        return np.full(len(arr), 64, dtype=np.int64)
 
 
 def _digits(arr: Any) -> Any:

@@ -379,3 +379,12 @@ def test_column_names_that_are_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(b"\xff,label\n1,a\n")
     with pytest.raises(SchemakitError, match="column names are not UTF-8"):
         check_table(path, MODEL)
+
+
+def test_extreme_durations_and_times_in_any_column() -> None:
+    columns = base()
+    columns["extra"] = pa.array([-86399999913600001, 2**63 - 1, None], pa.int64()).cast(pa.duration("ms"))
+    report = check_table(pa.table(columns), MODEL)
+    assert report.advice is not None
+    columns["label"] = pa.array([-86399999913600001, 2**63 - 1, 0], pa.int64()).cast(pa.duration("ms"))
+    assert any(f.code == "column-type" for f in check_table(pa.table(columns), MODEL).errors)
