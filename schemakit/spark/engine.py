@@ -440,10 +440,25 @@ def read_remote(spark: SparkSession, uri: str, texts: Sequence[str] = ()) -> Dat
             return _remote_csv(spark, uri, texts, "\t" if name.endswith(".tsv") else ",")
         try:
             return spark.read.format("delta").load(uri)
-        except Exception:
+        except Exception as exc:
+            if _has_delta_log(spark, uri):
+                # Read as Parquet, a Delta folder would bring back the files its log removed.
+                raise SchemakitError(
+                    f"{uri}: a Delta table, and this Spark session cannot read Delta ({first_line(exc)}): check it "
+                    "on a cluster with delta-spark, or copy it here and run check-table (delta-rs reads it)"
+                ) from None
             return spark.read.parquet(uri)
+    except SchemakitError:
+        raise
     except Exception as exc:
         raise _spark_error(uri, exc) from None
+
+
+def _has_delta_log(spark: SparkSession, uri: str) -> bool:
+    try:
+        return bool(spark.read.text(uri.rstrip("/") + "/_delta_log").limit(1).count())
+    except Exception:  # no such folder: not a Delta table
+        return False
 
 
 def _remote_csv(spark: SparkSession, uri: str, texts: Sequence[str], separator: str) -> DataFrame:

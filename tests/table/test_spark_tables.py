@@ -124,7 +124,18 @@ def _verdicts(report: Any) -> list[tuple[str, str, int]]:
     return sorted((f.column, f.code, f.count) for f in report.findings)
 
 
-@pytest.mark.parametrize("name", ["pandas.csv", "pyarrow.parquet", "spark-ntz", "spark-partitioned"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pandas.csv",
+        "pandas.jsonl",
+        "pyarrow.parquet",
+        "polars.parquet",
+        "duckdb-hive",
+        "spark-ntz",
+        "spark-partitioned",
+    ],
+)
 def test_uris_are_read_by_spark_with_the_arrow_engines_verdicts(
     spark: Any, written: dict[str, Path], all_types: str, name: str
 ) -> None:
@@ -152,3 +163,15 @@ def test_int96_outside_pandas_range_is_flagged_not_wrapped(outcomes: dict[str, A
     assert spark[0] == "report"
     flagged = {row for column, code, _m, _n, rows, _v in spark[2] if column == "created_at" for row in rows}
     assert flagged == {0, 2}
+
+
+def test_a_delta_uri_without_delta_spark_is_refused_not_read_as_parquet(
+    spark: Any, written: dict[str, Path], all_types: str
+) -> None:
+    from schemakit.spark import check_table as on_spark
+
+    uri = written["delta"].as_uri()
+    with pytest.raises(
+        SchemakitError, match=r"^file:.*: a Delta table, and this Spark session cannot read Delta [^\n]*$"
+    ):
+        on_spark(uri, all_types, spark=spark)
