@@ -5,7 +5,8 @@ Two entry points, each one Spark job:
 - `check_table(path, schema)` (`check-table --engine spark`): the table is opened on the
   driver exactly as the Arrow engine opens it (`schemakit.table.sources.open_table`), and
   its files are split into parts in the Arrow engine's order (contiguous runs of the
-  files of a folder or Delta table; a single file is one part). Each Spark task reads its
+  files of a folder or Delta table, of row groups of one Parquet file; any other single file
+  is one part). Each Spark task reads its
   part with the Arrow engine's own reader and checks it with the Arrow engine's own
   checker (`TableChecker`), numbering rows from 0 within the part. The driver puts the
   parts back in order and shifts each part's row numbers by the rows of the parts before
@@ -121,7 +122,17 @@ def session(remote: str | None = None) -> SparkSession:
     return spark
 
 
-_JAVA_CLASS = re.compile(r"^(?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error): ")
+_ABORTED = re.compile(r"Job aborted due to stage failure: .*? most recent failure: .*?\(TID \d+\) \([^)]*\): (.+)$")
+_JAVA_CLASS = re.compile(r"^(?:[A-Za-z_$][\w$]*\.)+([A-Za-z_$][\w$]*(?:Exception|Error)): ")
+
+
+def _without_class(line: str) -> str:
+    """A Java exception's message: Spark's own carry an [ERROR_CLASS] that says it; others keep their short name."""
+    named = _JAVA_CLASS.match(line)
+    if named is None:
+        return line
+    rest = line[named.end() :]
+    return rest if rest.startswith("[") else f"{named.group(1)}: {rest}"
 
 
 def first_line(exc: BaseException) -> str:
@@ -134,7 +145,11 @@ def first_line(exc: BaseException) -> str:
         if line.startswith(("at ", "Traceback", 'File "')):
             break
         # py4j prints ": org.apache.spark.SparkException: [ERROR_CLASS] <the reason>": the reason is what counts.
-        line = _JAVA_CLASS.sub("", line.lstrip(": "))
+        line = _without_class(line.lstrip(": "))
+        # "Job aborted due to stage failure: Task 0 ... (TID 3) (host executor driver): <the task's error>".
+        aborted = _ABORTED.search(line)
+        if aborted is not None:
+            line = _without_class(aborted.group(1))
         return " ".join(line.split())[:300]
     return type(exc).__name__
 
