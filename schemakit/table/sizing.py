@@ -64,7 +64,7 @@ def cell_sizes(arr: Any) -> Any:
             sizes += cell_sizes(arr.field(index)) + len(t.field(index).name) + 3
     elif pa.types.is_duration(t) or pa.types.is_time(t):
         # As their count of units, quoted: an upper bound for any text form of them.
-        sizes = _digits(arr.cast(pa.int64())) + 2
+        sizes = _digits(arr.cast(pa.int32() if pa.types.is_time32(t) else pa.int64())) + 2
     else:
         sizes = _other_sizes(arr)
     if arr.null_count:
