@@ -39,7 +39,7 @@ def _array(draw: Any, n: int) -> Any:
             [
                 "int8", "uint64", "int64", "float16", "float64", "decimal32", "decimal128", "decimal256",
                 "string", "large_string", "string_view", "binary", "bad_utf8", "bool", "date32", "date64",
-                "timestamp", "timestamp_tz", "time64", "duration", "interval", "uuid", "json", "dictionary",
+                "timestamp", "timestamp_tz", "time64", "time32", "duration", "interval", "uuid", "json", "dictionary",
                 "run_end", "list", "list_view", "large_list_view", "fixed_list", "struct", "map", "deep",
                 "null", "union",
             ]
@@ -88,6 +88,8 @@ def _array(draw: Any, n: int) -> Any:
         return pa.array(values(_INT64), pa.int64()).cast(pa.timestamp(unit, tz))
     if kind == "time64":
         return pa.array(values(st.integers(0, 86_400 * 10**6 - 1)), pa.int64()).cast(pa.time64("us"))
+    if kind == "time32":
+        return pa.array(values(st.integers(0, 86_399)), pa.int32()).cast(pa.time32("s"))
     if kind == "duration":
         return pa.array(values(_INT64), pa.int64()).cast(pa.duration("ms"))
     if kind == "interval":
