@@ -77,8 +77,36 @@ def _data_files(folder: Path) -> list[Path]:
     files: list[Path] = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for d in dirs:  # not walked (os.walk does not follow links), but never silently dropped either
+            _confined(Path(root) / d, folder, "folder")
         files.extend(Path(root) / n for n in sorted(names) if not n.startswith((".", "_")))
+    for file in files:
+        _confined(file, folder, "folder")
     return sorted(files)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
+
+
+def _confined(path: Path, root: Path, what: str) -> None:
+    """A file the table lists must be inside the folder the user named: a table is untrusted, and a
+    symbolic link (or a Delta log path) leading out of it would read a file the user never named."""
+    if not _inside(path, root):
+        raise SourceError(
+            f"{path}: leads outside the {what} {root} (a symbolic link); schemakit reads only the table "
+            "it is given: name the file it points to, or copy it in"
+        )
+
+
+def _glob_base(pattern: str) -> Path:
+    """The part of a glob the user spelled out (no wildcards): every match must stay under it."""
+    parts: list[str] = []
+    for part in Path(pattern).parts:
+        if _GLOB.search(part):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path(".")
 
 
 def _read_error(where: str, exc: BaseException) -> SourceError:
@@ -170,6 +198,28 @@ def _delta_scan(delta: Any) -> Any:
 
     query = QueryBuilder(session_config={"datafusion.execution.target_partitions": "1"})
     return pa.RecordBatchReader.from_stream(query.register("t", delta).execute("SELECT * FROM t"))
+
+
+def _delta_confined(delta: Any, root: Path) -> None:
+    """Every data file of the Delta log inside the table folder. delta-rs already reads `../x`, `/x` and
+    `file:/x` under the table root (they are then missing), but a log is untrusted: say so up front, in
+    one line, and refuse links leading out of the folder too."""
+    from urllib.parse import unquote
+
+    for path in _add_paths(delta):
+        name = unquote(path)
+        if _REMOTE.match(name) or Path(name).is_absolute() or ".." in Path(name).parts:
+            raise SourceError(
+                f"{root}: the Delta log lists a data file outside the table ({name[:200]!r}); "
+                "schemakit reads only files inside the table folder"
+            )
+        _confined(root / name, root, "Delta table")
+
+
+def _add_paths(delta: Any) -> list[str]:
+    actions = delta.get_add_actions(flatten=True)
+    actions = actions.to_pydict() if hasattr(actions, "to_pydict") else dict(pa.table(actions).to_pydict())
+    return [str(p) for p in actions["path"]]
 
 
 def _delta_order(delta: Any) -> dict[str, int]:
@@ -461,6 +511,8 @@ def open_table(
         files = sorted(Path(p) for p in glob.glob(where, recursive=True) if Path(p).is_file())
         if not files:
             raise SourceNotFound(f"{where}: no file matches")
+        for file in files:  # `**` follows links to folders: a match may lie outside what the pattern names
+            _confined(file, _glob_base(where), "folder")
         kinds = {_SUFFIXES.get(_suffix(p)) for p in files}
         if None in kinds or len(kinds) != 1:
             raise SourceError(f"{where}: matches files of several or unknown table formats; match one format")
@@ -636,6 +688,7 @@ def _open(
         from deltalake import DeltaTable
 
         delta = DeltaTable(where)
+        _delta_confined(delta, location)
         try:
             dataset = delta.to_pyarrow_dataset()
         except Exception as exc:  # deltalake's DeltaProtocolError: reader features pyarrow's dataset lacks
