@@ -222,9 +222,13 @@ class ValueChecker:
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    def check(self, dtype: DataType, arr: Any, rows: Any, path: str, *, column: bool = False) -> None:
-        """Check `arr` against `dtype`; `column` when it is a whole table column (not a nested value)."""
-        raw_type = arr.type
+    def check(
+        self, dtype: DataType, arr: Any, rows: Any, path: str, *, column: bool = False, raw_type: Any = None
+    ) -> None:
+        """Check `arr` against `dtype`; `column` when it is a whole table column (not a nested value).
+
+        `raw_type`: the type as stored when `arr` was already made `plain` (messages name what the table holds)."""
+        raw_type = arr.type if raw_type is None else raw_type
         arr = plain(arr)
         if dtype.kind is Kind.UNION:
             chosen = _variant(dtype, arr.type)

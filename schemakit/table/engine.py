@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from schemakit._exceptions import SchemakitError
 from schemakit.core.model import Column, DataType, EndpointSchema, FormatKind, Kind, ServedModel
-from schemakit.table.arrow import ValueChecker
+from schemakit.table.arrow import ValueChecker, plain
 from schemakit.table.report import Finding, Findings, TableReport
 from schemakit.table.rules import severity
 from schemakit.table.sizing import RowSizes
@@ -154,10 +154,19 @@ class TableChecker:
         if row_ids is None:
             start = self.rows if first_row is None else first_row
             row_ids = pa.array(np.arange(start, start + n, dtype=np.int64))
+        decoded: dict[int, Any] = {}
+
+        def plain_column(position: int) -> Any:
+            # Dictionaries, views and run-ends decoded once per batch, for the checks and the sizing both.
+            if position not in decoded:
+                decoded[position] = plain(batch.column(position))
+            return decoded[position]
+
         for position, column in self.plan.checks:
-            self.values.check(column.type, batch.column(position), row_ids, column.name, column=True)
+            raw_type = batch.schema.field(position).type
+            self.values.check(column.type, plain_column(position), row_ids, column.name, column=True, raw_type=raw_type)
         if self.sizes is not None:
-            self.sizes.feed([batch.column(p) for p in self.plan.sent])
+            self.sizes.feed([plain_column(p) for p in self.plan.sent])
         self.rows += n
 
     def to_json(self) -> dict[str, Any]:
