@@ -1,7 +1,7 @@
 """Benchmark: check-table against a bare read of the same table, per writer, Spark beside it, and replay.
 
     python bench/tables.py [--rows N ...] [--repeat N] [--writers W ...] [--ten-million] [--large-mb MB]
-                           [--spark] [--replay-rows N]
+                           [--spark] [--replay-rows N] [--five-million] [--anchor-only]
 
 For each row count (1M by default; --ten-million adds 10M): writes the all-types table
 (samples/all-types.json) with each writer installed (pyarrow Parquet with every column;
@@ -10,6 +10,11 @@ measures in the same run, best of --repeat:
 
 - a bare read of the table (the anchor: `pyarrow.parquet.read_table`, `pyarrow.csv.read_csv`,
   `DeltaTable(...).to_pyarrow_table()`) and `schemakit.table.check_table` of it, and their ratio;
+- the anchor of issue 27: one DuckDB query computing the same checks (nulls, int32 range, NaN
+  and infinities, the enum, the datetime form, nulls and NaN inside lists, maps and structs,
+  each with its count and first row, and the rows' lengths for the batch size) on the
+  pyarrow Parquet file, and check-table ÷ DuckDB, wall and CPU (--five-million adds 5M rows;
+  --anchor-only skips the rest);
 - the peak resident memory of each, each in a fresh process (Arrow's memory is not
   Python's, so tracemalloc would not see it), beside an interpreter that only imports;
 - --large-mb MB: one Parquet file of about MB megabytes in large row groups, and
@@ -185,6 +190,100 @@ def tables(rows: int, folder: Path, repeat: int, spark: Any, writers: list[str])
     return results
 
 
+#: The checks check-table makes on the all-types model, as DuckDB predicates (a row fails where one holds):
+#: nulls in required columns, int32 range, NaN and infinities (float32 range too), the enum, the datetime
+#: form, nulls and NaN inside lists, maps and structs.
+_DUCKDB_CHECKS = {
+    "flag": "flag IS NULL",
+    "small_int": "small_int IS NULL OR small_int NOT BETWEEN -2147483648 AND 2147483647",
+    "big_int": "big_int IS NULL",
+    "ratio": "ratio IS NULL OR NOT isfinite(ratio)",
+    "score": "score IS NULL OR NOT isfinite(score)",
+    "label": "label IS NULL",
+    "category": "category NOT IN ('news', 'sports', 'weather')",
+    "created_at": "created_at IS NULL OR try_strptime(created_at, '%Y-%m-%dT%H:%M:%S') IS NULL",
+    "tags": "len(list_filter(tags, lambda x: x IS NULL)) > 0",
+    "matrix": "len(list_filter(flatten(matrix), lambda x: x IS NULL OR NOT isfinite(x))) > 0",
+    "location": "location.lat IS NULL OR location.lon IS NULL OR NOT isfinite(location.lat) "
+    "OR NOT isfinite(location.lon)",
+    "counts": "len(list_filter(map_values(counts), lambda x: x IS NULL)) > 0",
+    "rating": "rating IS NULL",
+}
+# NOT isfinite, not isnan: with a first-row capture beside the count, DuckDB 2.0.1 pruned the row group of a NaN
+# by its Parquet statistics (which leave NaN out) for isnan() and BETWEEN, and found nothing.
+
+#: The batch-size estimate's inputs: each row's text, binary and list lengths.
+_DUCKDB_LENGTHS = (
+    "strlen(label) + coalesce(strlen(category), 0) + octet_length(blob) + strlen(created_at) + len(tags)"
+    " + len(flatten(matrix)) + coalesce(strlen(location.name), 0) + cardinality(counts) + coalesce(strlen(extra), 0)"
+    " + coalesce(strlen(nickname), 0)"
+)
+
+
+def duckdb_query(path: Path) -> str:
+    """One query: for every check, the failing rows' count and first row number; the rows' largest and total length."""
+    parts = []
+    for name, failing in _DUCKDB_CHECKS.items():
+        parts.append(f"count(*) FILTER (WHERE {failing}) AS {name}_count")
+        parts.append(f"min(file_row_number) FILTER (WHERE {failing}) AS {name}_first")
+    parts += [f"max({_DUCKDB_LENGTHS}) AS longest", f"sum({_DUCKDB_LENGTHS}) AS total", "count(*) AS rows"]
+    return f"SELECT {', '.join(parts)} FROM read_parquet('{path}', file_row_number = true)"
+
+
+def _agree(con: Any, folder: Path) -> None:
+    """The query finds what check-table finds (count and first row) on the done-when defects."""
+    import pyarrow.parquet as pq
+    from table_data import all_types_table, with_defects
+
+    from schemakit.table import check_table
+
+    path = folder / "defects.parquet"
+    pq.write_table(with_defects(all_types_table(1000)), path)
+    cursor = con.execute(duckdb_query(path))
+    found = dict(zip([d[0] for d in cursor.description], cursor.fetchall()[0], strict=True))
+    duck = {(n, found[f"{n}_count"], found[f"{n}_first"]) for n in _DUCKDB_CHECKS if found[f"{n}_count"]}
+    ours = {(f.column, f.count, f.rows[0]) for f in check_table(path, SPEC).findings}
+    assert duck == ours, (duck, ours)
+
+
+def _cpu_and_wall(repeat: int, run: Callable[[], Any]) -> tuple[float, float]:
+    """Best wall time and best process CPU time (threads included) of `repeat` runs."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        run()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus)
+
+
+def duckdb_anchor(rows: int, folder: Path, repeat: int) -> dict[str, Any]:
+    """check-table against one DuckDB query computing the same checks on the same Parquet file (issue 27)."""
+    import duckdb
+
+    from schemakit.table import check_table
+
+    path, _ = _write("pyarrow", rows, folder)
+    con = duckdb.connect()
+    query = duckdb_query(path)
+    result = con.execute(query).fetchall()[0]
+    assert result[-1] == rows, result
+    _agree(con, folder)
+    ducked = _cpu_and_wall(repeat, lambda: con.execute(query).fetchall())
+    checked = _cpu_and_wall(repeat, lambda: check_table(path, SPEC))
+    con.close()
+    return {
+        "anchor": "duckdb",
+        "rows": rows,
+        "duckdb_s": round(ducked[0], 3),
+        "duckdb_cpu_s": round(ducked[1], 3),
+        "check_table_s": round(checked[0], 3),
+        "check_table_cpu_s": round(checked[1], 3),
+        "ratio": round(checked[0] / ducked[0], 2),
+        "cpu_ratio": round(checked[1] / ducked[1], 2),
+    }
+
+
 def large_parquet(megabytes: int, folder: Path) -> dict[str, Any]:
     """One Parquet file of about `megabytes` MB in row groups of 1M rows: check-table's peak memory against its size."""
     import pyarrow.parquet as pq
@@ -244,6 +343,12 @@ def main() -> None:
     parser.add_argument("--large-mb", type=int, default=0, help="a Parquet file of about this many MB (e.g. 2600)")
     parser.add_argument("--spark", action="store_true", help="also time the Spark engine (local session)")
     parser.add_argument("--replay-rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--five-million", action="store_true", help="also the DuckDB anchor at 5M rows (a 5M-row Parquet file)"
+    )
+    parser.add_argument(
+        "--anchor-only", action="store_true", help="only check-table against the DuckDB query (no writers, no replay)"
+    )
     args = parser.parse_args()
     modules = {"pandas": "pandas", "pandas-csv": "pandas", "polars": "polars", "duckdb": "duckdb", "delta": "deltalake"}
     writers = [w for w in args.writers if importlib.util.find_spec(modules.get(w, "pyarrow")) is not None]
@@ -256,6 +361,11 @@ def main() -> None:
         print(json.dumps({"spark_session_start_s": round(time.perf_counter() - start, 1)}))
     rows = [*args.rows, *([10_000_000] if args.ten_million else [])]
     with tempfile.TemporaryDirectory() as tmp:
+        if importlib.util.find_spec("duckdb") is not None:
+            for count in [*args.rows, *([5_000_000] if args.five_million else [])]:
+                print(json.dumps(duckdb_anchor(count, Path(tmp), args.repeat)), flush=True)
+        if args.anchor_only:
+            return
         for count in rows:
             for result in tables(count, Path(tmp), args.repeat, spark, writers):
                 print(json.dumps(result), flush=True)
