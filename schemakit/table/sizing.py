@@ -1,7 +1,7 @@
 """Batch sizing: how many rows of a table fit in one request under the endpoint's size limit.
 
 Each row's size is estimated as the JSON text a `dataframe_split` request carries for it
-(numbers as they print, text with its quotes, binary as base64, nested values with their
+(numbers as they print, text with its quotes and escapes, binary as base64, nested values with their
 brackets), column by column with pyarrow.compute and numpy, as batches stream by. The
 advice is the largest rows-per-request under the limit for *any* run of rows: it is
 derived from the largest row, so a batch job that cuts the table into chunks of that size
@@ -57,7 +57,7 @@ def _sizes(arr: Any) -> Sizes:
     elif pa.types.is_decimal(t):
         sizes = t.precision + 2
     elif pa.types.is_string(t) or pa.types.is_large_string(t):
-        sizes = _lengths(arr) + 2
+        sizes = _lengths(arr) + 2 + _escapes(arr)
     elif pa.types.is_fixed_size_binary(t):
         sizes = (t.byte_width + 2) // 3 * 4 + 2
     elif pa.types.is_binary(t) or pa.types.is_large_binary(t):
@@ -110,6 +110,27 @@ def _lengths(arr: Any) -> Any:
     return np.asarray(pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+#: The bytes JSON writes beyond one for each byte of text: `\"`, `\\`, `\n` and the like take 2, other control
+#: characters `\u00XX`, 6. (Non-ASCII text counts as its UTF-8 bytes, as orjson and `ensure_ascii=False` write it.)
+_ESCAPE_EXTRA = np.zeros(256, dtype=np.uint8)
+_ESCAPE_EXTRA[:32] = 5
+_ESCAPE_EXTRA[[0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x22, 0x5C]] = 1
+
+
+def _escapes(arr: Any) -> Sizes:
+    """The bytes each text cell's escapes add, from one pass over the data buffer (0 when it has none)."""
+    data = arr.buffers()[2]
+    if data is None or not len(arr):
+        return 0
+    offsets = _offsets(arr)
+    extra = _ESCAPE_EXTRA[np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]]
+    if not extra.any():
+        return 0
+    total = np.zeros(len(extra) + 1, dtype=np.int64)
+    np.cumsum(extra, out=total[1:])
+    return np.diff(total[offsets - offsets[0]])
+
+
 def _digits(arr: Any) -> Sizes:
     """Characters of each integer as JSON prints it (sign and digits), exactly; one number when the
     smallest and the largest value have as many (then every value between them has)."""
@@ -153,7 +174,8 @@ def _segment_sums(child: Any, offsets: Any) -> Any:
     """Per list, the summed sizes of its items (`child` holds the items of the lists `offsets` delimit)."""
     child = plain(child)
     at = offsets - offsets[0]
-    if (pa.types.is_string(child.type) or pa.types.is_large_string(child.type)) and not child.null_count:
+    text = pa.types.is_string(child.type) or pa.types.is_large_string(child.type)
+    if text and not child.null_count and isinstance(_escapes(child), int):
         # Text without nulls: its bytes per list straight from the offsets, and 2 quotes per item.
         inner = _offsets(child)
         return inner[at[1:]] - inner[at[:-1]] + 2 * np.diff(at)

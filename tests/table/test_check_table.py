@@ -46,12 +46,12 @@ def test_clean_million_rows_exit_0(run_cli, million, all_types) -> None:
     assert "ok for all_types_model-1: 1,000,000 rows checked (arrow), 0 errors" in result.stdout
 
 
-def test_json_report_parses(run_cli, million, all_types) -> None:
-    result = run_cli("check-table", all_types, str(million.defects), "--format", "json", "--max-rows-per-finding", "2")
+def test_json_report_parses(run_cli, grouped_defects, all_types) -> None:
+    result = run_cli("check-table", all_types, str(grouped_defects), "--format", "json", "--max-rows-per-finding", "2")
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert report["schema_version"] == 1
-    assert report["rows"] == 1_000_000
+    assert report["rows"] == 200_000
     assert report["ok"] is False
     assert {(f["column"], f["code"], f["rows"][0]) for f in report["findings"]} == DONE_WHEN
     assert report["batch_size"]["rows_per_request"] * report["batch_size"]["max_row_bytes"] <= 16 * 1024 * 1024

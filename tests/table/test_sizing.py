@@ -34,7 +34,9 @@ def _arrays() -> dict[str, Any]:
         return [None if r.random() < 0.2 else make() for _ in range(n)]
 
     def text() -> str:
-        return "".join(r.choice("ab\u00e9\U0001f600 ") for _ in range(r.randint(0, 6)))
+        # Plain letters and non-ASCII, or JSON's escapes: quotes, backslashes, control characters.
+        alphabet = "ab\u00e9\U0001f600 " if r.random() < 0.5 else 'a"\\\n\t\x01\x1f/'
+        return "".join(r.choice(alphabet) for _ in range(r.randint(0, 6)))
 
     def items(make: Any) -> Any:
         return lambda: [make() for _ in range(r.randint(0, 4))]
@@ -53,6 +55,7 @@ def _arrays() -> dict[str, Any]:
         "large string": pa.array(some(text), pa.large_string()),
         "dictionary": pa.array(some(text)).dictionary_encode(),
         "list of text": pa.array(some(items(text)), pa.list_(pa.string())),
+        "list of plain text": pa.array(some(items(lambda: "ab" * r.randint(0, 3))), pa.list_(pa.string())),
         "list of text with nulls": pa.array(
             some(items(lambda: None if r.random() < 0.3 else "x")), pa.list_(pa.string())
         ),
