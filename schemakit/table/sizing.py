@@ -119,13 +119,17 @@ _ESCAPE_EXTRA[[0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x22, 0x5C]] = 1
 
 def _escapes(arr: Any) -> Sizes:
     """The bytes each text cell's escapes add, from one pass over the data buffer (0 when it has none)."""
-    data = arr.buffers()[2]
-    if data is None or not len(arr):
+    buffers = arr.buffers()
+    data = buffers[2]
+    if data is None or not len(arr) or buffers[1] is None:
+        return 0
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    ends = np.frombuffer(buffers[1], dtype=width, count=arr.offset + len(arr) + 1)
+    raw = np.frombuffer(data, dtype=np.uint8)[int(ends[arr.offset]) : int(ends[-1])]
+    if not ((raw < 0x20).any() or (raw == 0x22).any() or (raw == 0x5C).any()):  # most text has nothing to escape
         return 0
     offsets = _offsets(arr)
-    extra = _ESCAPE_EXTRA[np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]]
-    if not extra.any():
-        return 0
+    extra = _ESCAPE_EXTRA[raw]
     total = np.zeros(len(extra) + 1, dtype=np.int64)
     np.cumsum(extra, out=total[1:])
     return np.diff(total[offsets - offsets[0]])
