@@ -242,7 +242,7 @@ def _row_groups(source: Any) -> int:
     """How many row groups a single Parquet file has (0 when the source is not one)."""
     from schemakit.table import sources
 
-    opener = getattr(sources, "_parquet_file", None)
+    opener = getattr(sources, "parquet_file", None)
     if source.format != "parquet" or getattr(source, "_dataset", None) is not None or opener is None:
         return 0
     if getattr(source, "_stream", None) is not None or not os.path.isfile(source.path):
@@ -276,15 +276,15 @@ def _part_batches(source: Any, part: tuple[str, ...], batch_rows: int, columns: 
     if part and part[0].startswith("#"):
         import pyarrow as pa
 
-        from schemakit.table.sources import _parquet_file, _read_error
+        from schemakit.table.sources import parquet_file, read_error
 
         # The Arrow engine's own Parquet reader (its options), over this part's row groups.
         groups = [int(p[1:]) for p in part]
         wanted = list(columns) if columns is not None else None
         try:
-            yield from _parquet_file(source.path).iter_batches(batch_size=batch_rows, columns=wanted, row_groups=groups)
+            yield from parquet_file(source.path).iter_batches(batch_size=batch_rows, columns=wanted, row_groups=groups)
         except (pa.ArrowException, OSError, ValueError, RecursionError) as exc:
-            raise _read_error(source.path, exc) from None
+            raise read_error(source.path, exc) from None
         return
     files = _files(source) if part else None
     if files is None:
@@ -579,7 +579,7 @@ def replay_table(
     """
     from pathlib import Path
 
-    from schemakit.table.replay import _columns
+    from schemakit.table.replay import logged_columns
 
     where = os.fspath(table)
     served = pick_served(schema, model)
@@ -595,7 +595,7 @@ def replay_table(
             source=where,
         )
     # The Arrow engine's checks of the table and its columns, on the driver, before a session starts.
-    status, _unread = _columns(where, column, status_column, status_explicit, batch_rows)
+    status, _unread = logged_columns(where, column, status_column, status_explicit, batch_rows)
     lines = Path(where).is_file() and Path(where).suffix.lower() in (".jsonl", ".ndjson", ".json")
     if spark is None:
         spark = session(remote)
@@ -604,7 +604,7 @@ def replay_table(
 
     def rows_of(part: tuple[str, ...]) -> Iterator[tuple[Any, Any]]:
         if not part:
-            yield from _columns(where, column, status_column, status_explicit, batch_rows)[1]
+            yield from logged_columns(where, column, status_column, status_explicit, batch_rows)[1]
             return
         for batch in _part_batches(open_table(where), part, batch_rows, wanted):
             bodies = batch.column(0).to_pylist()

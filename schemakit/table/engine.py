@@ -29,6 +29,7 @@ __all__ = [
     "TableChecker",
     "TablePlan",
     "check_table",
+    "partition_types",
     "pick_model",
     "pick_served",
     "plan_table",

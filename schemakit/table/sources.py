@@ -22,7 +22,15 @@ import pyarrow as pa
 
 from schemakit._exceptions import SourceError, SourceNotFound
 
-__all__ = ["DEFAULT_BATCH_ROWS", "TableSource", "from_arrow", "open_table", "table_format"]
+__all__ = [
+    "DEFAULT_BATCH_ROWS",
+    "TableSource",
+    "from_arrow",
+    "open_table",
+    "parquet_file",
+    "read_error",
+    "table_format",
+]
 
 #: Rows per record batch: memory is bounded by this many rows of the table's widest columns.
 DEFAULT_BATCH_ROWS = 128 * 1024
@@ -109,7 +117,7 @@ def _glob_base(pattern: str) -> Path:
     return Path(*parts) if parts else Path(".")
 
 
-def _read_error(where: str, exc: BaseException) -> SourceError:
+def read_error(where: str, exc: BaseException) -> SourceError:
     text = " ".join(str(exc).split()) or type(exc).__name__
     hint = ""
     if "JSON parse error" in text:
@@ -142,7 +150,7 @@ class TableSource:
         except SourceError:
             raise
         except (pa.ArrowException, OSError, ValueError, RecursionError) as exc:
-            raise _read_error(self.path, exc) from None
+            raise read_error(self.path, exc) from None
 
     def _fragments(self) -> list[Any]:
         fragments = list(self._dataset.get_fragments())
@@ -179,7 +187,7 @@ class TableSource:
                 )
             return
         if self.format == "parquet":
-            yield from _parquet_file(self.path).iter_batches(batch_size=batch_rows, columns=wanted)
+            yield from parquet_file(self.path).iter_batches(batch_size=batch_rows, columns=wanted)
         elif self.format == "csv":
             yield from _select(_csv_reader(Path(self.path), self.text_columns, batch_rows), columns)
         elif self.format == "json":
@@ -230,7 +238,7 @@ def _delta_order(delta: Any) -> dict[str, int]:
     return {path: rank for rank, (_, path) in enumerate(ranked)}
 
 
-def _parquet_file(path: str) -> Any:
+def parquet_file(path: str) -> Any:
     import pyarrow.parquet as pq
 
     # pre_buffer=False: pyarrow would otherwise read whole row groups (a whole file, often) ahead.
@@ -527,9 +535,9 @@ def open_table(
     except SourceError:
         raise
     except (pa.ArrowException, OSError, ValueError, RecursionError) as exc:
-        raise _read_error(where, exc) from None
+        raise read_error(where, exc) from None
     except Exception as exc:  # deltalake raises its own exception types (TableNotFoundError, DeltaError, ...)
-        raise _read_error(where, exc) from None
+        raise read_error(where, exc) from None
 
 
 def _named(source: TableSource) -> TableSource:
@@ -573,7 +581,7 @@ def _file_schemas(files: Sequence[str], kind: str) -> Any:
     schemas: list[tuple[str, Any]] = []
     for file in files:
         if kind == "parquet":
-            schema = _parquet_file(file).schema_arrow  # INT96 as microseconds here too
+            schema = parquet_file(file).schema_arrow  # INT96 as microseconds here too
         else:
             with pa.memory_map(file) as source:
                 try:
@@ -704,7 +712,7 @@ def _open(
             return _dataset(where, kind, [str(f) for f in files], None, text_columns, types)
         where, location = str(files[0]), files[0]
     if kind == "parquet":
-        parquet = _parquet_file(where)
+        parquet = parquet_file(where)
         return TableSource(where, kind, parquet.schema_arrow, num_rows=parquet.metadata.num_rows)
     if kind == "json":
         check_json_depth(location)
