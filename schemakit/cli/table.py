@@ -28,12 +28,6 @@ def _tables_missing(exc: ImportError) -> SchemakitError:
     )
 
 
-def _spark(remote: str | None) -> Any:
-    from schemakit.spark.engine import session
-
-    return session(remote)
-
-
 def _list_rules(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
@@ -95,16 +89,16 @@ def check_table(
     selected = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     try:
         if engine == "spark":
-            from schemakit.spark.engine import check_dataframe, read_table
+            from schemakit.spark.engine import check_table as run_spark
 
-            spark = _spark(spark_remote)
-            report = check_dataframe(
-                read_table(spark, table),
+            # The table is opened (and refused, if it must be) before a session starts.
+            report = run_spark(
+                table,
                 schema,
                 model_name,
+                remote=spark_remote,
                 columns=selected,
                 max_rows_per_finding=max_rows_per_finding,
-                source=table,
             )
         else:
             from schemakit.table.engine import check_table as run
@@ -167,10 +161,9 @@ def replay(
     }
     try:
         if engine == "spark":
-            from schemakit.spark.engine import read_table, replay_dataframe
+            from schemakit.spark.engine import replay_table
 
-            spark = _spark(spark_remote)
-            report = replay_dataframe(read_table(spark, table), schema, model_name, source=table, **options)
+            report = replay_table(table, schema, model_name, remote=spark_remote, **options)
         else:
             from schemakit.table.replay import replay as run
 

@@ -1,7 +1,8 @@
 """Whole tables and logged traffic: check a dataset against an endpoint's schema, replay inference logs.
 
-- `check_table(table, schema)`: a Parquet file or folder, CSV, JSON Lines, Arrow IPC or
-  Delta table, column by column with pyarrow.compute, in record batches;
+- `check_table(table, schema)`: a Parquet, CSV, JSON Lines or Arrow IPC file, folder or glob,
+  a Delta table, or data in memory (pyarrow, pandas, polars, DuckDB), column by column
+  with pyarrow.compute, in record batches;
 - `replay(table, schema)`: every logged request body through the payload engine;
 - `advise_batch_size(...)`: the largest rows-per-request under the endpoint's limit.
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from schemakit.table.report import TableReport as TableReport
     from schemakit.table.rules import TABLE_RULES as TABLE_RULES
     from schemakit.table.sizing import advise_batch_size as advise_batch_size
+    from schemakit.table.sources import from_arrow as from_arrow
     from schemakit.table.sources import open_table as open_table
 
 #: Imported on first use: `import schemakit.table.rules` (the rule table, for docs and `--list-rules`)
@@ -38,6 +40,7 @@ _LAZY = {
     "TableReport": "schemakit.table.report",
     "advise_batch_size": "schemakit.table.sizing",
     "check_table": "schemakit.table.engine",
+    "from_arrow": "schemakit.table.sources",
     "open_table": "schemakit.table.sources",
     "replay": "schemakit.table.replay",
 }
@@ -61,6 +64,7 @@ __all__ = [
     "TableReport",
     "advise_batch_size",
     "check_table",
+    "from_arrow",
     "open_table",
     "replay",
 ]

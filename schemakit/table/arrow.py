@@ -26,12 +26,21 @@ from schemakit.core.model import DataType, Kind
 from schemakit.core.types import ARROW_ACCEPTS, FLOAT_KINDS, INTEGER_KINDS
 from schemakit.runtime.jsonsem import INT32, INT64
 from schemakit.runtime.report import describe_value
-from schemakit.runtime.values import is_base64
+from schemakit.runtime.values import NS_FIRST, NS_LAST, is_base64
 from schemakit.table.datetimes import check_datetime_texts
 from schemakit.table.report import Findings
-from schemakit.table.rules import severity
+from schemakit.table.rules import INTEGER_NULL_MESSAGE, severity
 
-__all__ = ["ValueChecker", "accepts", "describe_cell", "plain"]
+__all__ = [
+    "ValueChecker",
+    "accepts",
+    "cast_advice",
+    "describe_cell",
+    "ns_range",
+    "plain",
+    "plain_type",
+    "temporal_ticks",
+]
 
 _BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 _NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
@@ -50,18 +59,73 @@ def describe_cell(value: Any) -> str:
 
 
 def plain(arr: Any) -> Any:
-    """The array with encodings that do not change values removed: dictionaries, views, extensions."""
+    """The array with encodings that do not change values removed, so the checks see one type per family.
+
+    Dictionaries and run-end encoding are decoded, views become their large layouts, list views
+    lists, extension types their storage (a UUID its canonical text, as a request carries it),
+    float16 float32 and the narrow decimals decimal128: the values are the same, the request too.
+    """
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary_decode()
-    if isinstance(arr.type, pa.ExtensionType):
-        arr = arr.storage
-    if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(arr.type):
-        arr = arr.cast(pa.large_string())
-    if hasattr(pa.types, "is_binary_view") and pa.types.is_binary_view(arr.type):
-        arr = arr.cast(pa.large_binary())
-    return arr
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    while True:
+        t = arr.type
+        if pa.types.is_dictionary(t):
+            arr = arr.dictionary_decode()
+        elif pa.types.is_run_end_encoded(t):
+            arr = pc.run_end_decode(arr)
+        elif isinstance(t, pa.BaseExtensionType):
+            arr = _uuid_text(arr) if t.extension_name == "arrow.uuid" else arr.storage
+        elif pa.types.is_string_view(t):
+            # Through bytes: a cast to text would refuse invalid UTF-8, which the utf8 rule reports.
+            arr = arr.cast(pa.large_binary()).view(pa.large_string())
+        elif pa.types.is_binary_view(t):
+            arr = arr.cast(pa.large_binary())
+        elif pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
+            arr = _from_list_view(arr)
+        elif pa.types.is_float16(t):
+            arr = arr.cast(pa.float32())
+        elif pa.types.is_decimal32(t) or pa.types.is_decimal64(t):
+            arr = arr.cast(pa.decimal128(t.precision, t.scale))
+        else:
+            return arr
+
+
+def _uuid_text(arr: Any) -> Any:
+    """UUIDs (16 bytes each) as their canonical lower-case text, vectorised."""
+    storage = arr.storage
+    n = len(storage)
+    raw = np.frombuffer(storage.buffers()[1], dtype=np.uint8)[storage.offset * 16 : (storage.offset + n) * 16]
+    raw = raw.reshape(n, 16)
+    hexdigits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    pairs = np.empty((n, 32), dtype=np.uint8)
+    pairs[:, 0::2] = hexdigits[raw >> 4]
+    pairs[:, 1::2] = hexdigits[raw & 15]
+    text = np.full((n, 36), ord("-"), dtype=np.uint8)
+    for start, stop, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+        text[:, at : at + stop - start] = pairs[:, start:stop]
+    offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int32) * 36).tobytes())
+    validity = storage.buffers()[0] if storage.null_count else None
+    if validity is not None and storage.offset:
+        validity = pa.array(storage.is_valid()).buffers()[1]
+    return pa.Array.from_buffers(pa.string(), n, [validity, offsets, pa.py_buffer(text.tobytes())], storage.null_count)
+
+
+def _from_list_view(arr: Any) -> Any:
+    """A list view as the list it stands for (pyarrow's own cast writes invalid arrays)."""
+    n = len(arr)
+    valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    starts = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)[:n]
+    sizes = np.where(valid, np.asarray(arr.sizes.to_numpy(zero_copy_only=False), dtype=np.int64)[:n], 0)
+    ends = np.concatenate(([0], np.cumsum(sizes)))
+    index = np.arange(int(ends[-1]), dtype=np.int64) - np.repeat(ends[:-1] - starts, sizes)
+    values = arr.values.take(pa.array(index))
+    large = pa.types.is_large_list_view(arr.type)
+    offsets = pa.array(ends, pa.int64() if large else pa.int32())
+    cls = pa.LargeListArray if large else pa.ListArray
+    mask = pa.array(~valid) if not valid.all() else None
+    return cls.from_arrays(
+        offsets, values, type=(pa.large_list if large else pa.list_)(arr.type.value_field), mask=mask
+    )
 
 
 def _is_text(t: Any) -> bool:
@@ -82,14 +146,36 @@ def _is_number(t: Any) -> bool:
 
 def accepts(dtype: DataType, t: Any) -> bool:
     """Whether a column of Arrow type `t` can hold the logical type's values (perhaps after a value check)."""
-    if pa.types.is_dictionary(t):
-        t = t.value_type
+    t = plain_type(t)
     if pa.types.is_null(t) or dtype.kind is Kind.ANY:
         return True
     if dtype.kind is Kind.UNION:
         return any(accepts(v, t) for v in dtype.variants)
     holds = ARROW_ACCEPTS.get(dtype.kind)
     return holds is not None and holds(t)
+
+
+def plain_type(t: Any) -> Any:
+    """The type `plain` makes of an array of type `t` (the encoding removed, the values' type kept)."""
+    while True:
+        if pa.types.is_dictionary(t) or pa.types.is_run_end_encoded(t):
+            t = t.value_type
+        elif isinstance(t, pa.BaseExtensionType):
+            t = pa.string() if t.extension_name == "arrow.uuid" else t.storage_type
+        elif pa.types.is_string_view(t):
+            return pa.large_string()
+        elif pa.types.is_binary_view(t):
+            return pa.large_binary()
+        elif pa.types.is_list_view(t):
+            return pa.list_(t.value_field)
+        elif pa.types.is_large_list_view(t):
+            return pa.large_list(t.value_field)
+        elif pa.types.is_float16(t):
+            return pa.float32()
+        elif pa.types.is_decimal32(t) or pa.types.is_decimal64(t):
+            return pa.decimal128(t.precision, t.scale)
+        else:
+            return t
 
 
 def _false_for_null(mask: Any) -> Any:
@@ -104,8 +190,10 @@ class ValueChecker:
 
     # -- reporting --------------------------------------------------------------------------
 
-    def hit(self, path: str, code: str, message: str, mask: Any, arr: Any, rows: Any) -> int:
-        """Report the rows where `mask` is true (nulls in the mask count as false)."""
+    def hit(
+        self, path: str, code: str, message: str, mask: Any, arr: Any, rows: Any, *, level: str | None = None
+    ) -> int:
+        """Report the rows where `mask` is true (nulls in the mask count as false); `level` overrides the severity."""
         mask = _false_for_null(mask)
         count = pc.sum(mask).as_py() or 0
         if count:
@@ -118,14 +206,15 @@ class ValueChecker:
                     (row, describe_cell(value))
                     for row, value in zip(rows.take(index).to_pylist(), _values(arr.take(index)), strict=True)
                 ]
-            self.findings.add(key, severity(code), count, samples)
+            self.findings.add(key, level or severity(code), count, samples)
         return int(count)
 
-    def column_type(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+    def column_type(self, dtype: DataType, arr: Any, rows: Any, path: str, raw_type: Any = None) -> None:
+        t = raw_type if raw_type is not None else arr.type
         self.hit(
             path,
             "column-type",
-            f"expected {dtype.display()}, but the table column is {arr.type}",
+            f"expected {dtype.display()}, but the table column is {t}: {cast_advice(dtype, t)}",
             arr.is_valid(),
             arr,
             rows,
@@ -133,25 +222,33 @@ class ValueChecker:
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    def check(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+    def check(
+        self, dtype: DataType, arr: Any, rows: Any, path: str, *, column: bool = False, raw_type: Any = None
+    ) -> None:
+        """Check `arr` against `dtype`; `column` when it is a whole table column (not a nested value).
+
+        `raw_type`: the type as stored when `arr` was already made `plain` (messages name what the table holds)."""
+        raw_type = arr.type if raw_type is None else raw_type
         arr = plain(arr)
         if dtype.kind is Kind.UNION:
             chosen = _variant(dtype, arr.type)
             if chosen is None:
-                self.column_type(dtype, arr, rows, path)
+                self.column_type(dtype, arr, rows, path, raw_type)
                 return
             dtype = chosen
         if arr.null_count and not dtype.nullable and dtype.kind is not Kind.ANY:
             self.hit(path, "type", f"expected {dtype.display()}, got null", arr.is_null(), arr, rows)
+        if column and arr.null_count and dtype.kind in INTEGER_KINDS:
+            self.hit(path, "integer-null", INTEGER_NULL_MESSAGE, arr.is_null(), arr, rows)
         t = arr.type
         if pa.types.is_null(t) or dtype.kind is Kind.ANY or arr.null_count == len(arr):
             return
         if not accepts(dtype, t):
-            self.column_type(dtype, arr, rows, path)
+            self.column_type(dtype, arr, rows, path, raw_type)
             return
         kind = dtype.kind
         if kind in INTEGER_KINDS:
-            self._integers(dtype, arr, rows, path)
+            self._integers(dtype, arr, rows, path, column)
         elif kind in FLOAT_KINDS:
             self._floats(dtype, arr, rows, path)
         elif kind is Kind.STRING:
@@ -171,7 +268,7 @@ class ValueChecker:
 
     # -- numbers ----------------------------------------------------------------------------
 
-    def _integers(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+    def _integers(self, dtype: DataType, arr: Any, rows: Any, path: str, column: bool = False) -> None:
         t = arr.type
         bits = "int32" if dtype.kind is Kind.INTEGER else "int64"
         low, high = INT32 if dtype.kind is Kind.INTEGER else INT64
@@ -190,8 +287,22 @@ class ValueChecker:
                 self.hit(path, "int-range", range_message, _any(masks), arr, rows)
             _bounds(self, dtype, arr, arr, rows, path)
             return
-        values = arr.cast(pa.float64()) if pa.types.is_decimal(t) else arr
-        whole = pc.and_(pc.is_finite(values), pc.equal(values, pc.floor(values)))
+        if pa.types.is_decimal(t) and t.scale <= 0:
+            # A decimal without a fraction is written as an integer, and compared exactly, as `check` compares
+            # an integer (a float64 cannot tell 2**63 - 1 from 2**63). With a fraction it is written as a
+            # number with a point, which JSON readers (and `check`) read as the double it rounds to: below.
+            whole = arr.is_valid()
+            edge = pa.decimal256(40, 0) if pa.types.is_decimal256(t) else pa.decimal128(20, 0)
+            inside = pc.and_(
+                pc.greater_equal(arr, pa.scalar(decimal.Decimal(low), edge)),
+                pc.less_equal(arr, pa.scalar(decimal.Decimal(high), edge)),
+            )
+            values = arr.cast(pa.float64())
+        else:
+            values = arr.cast(pa.float64()) if not pa.types.is_float64(t) else arr
+            whole = pc.and_(pc.is_finite(values), pc.equal(values, pc.floor(values)))
+            # high + 1 is a power of two, exact as a double: `check` compares a float with the int exactly.
+            inside = pc.and_(pc.greater_equal(values, float(low)), pc.less(values, float(high + 1)))
         whole = _false_for_null(whole)
         self.hit(
             path,
@@ -201,31 +312,39 @@ class ValueChecker:
             arr,
             rows,
         )
-        inside = pc.and_(pc.greater_equal(values, float(low)), pc.less_equal(values, float(high)))
         self.hit(path, "int-range", range_message, pc.and_(whole, pc.invert(inside)), arr, rows)
-        self.hit(
-            path,
-            "float-for-integer",
-            f"expected {dtype.display()}, got a whole-number float (the table column is {t}; an integer "
-            "column with nulls becomes float64 in pandas): MLflow reads 1.0 as 1, but send integers",
-            pc.and_(whole, inside),
-            arr,
-            rows,
-        )
+        if not (pa.types.is_decimal(t) and t.scale <= 0):  # a decimal without a fraction is written as an integer
+            if column:
+                message = (
+                    f"expected {dtype.display()}, got a whole-number float (the table column is {t}; an integer "
+                    "column with nulls becomes float64 in pandas): MLflow reads 1.0 as 1, but send integers"
+                )
+                level = None
+            else:
+                # As `check`: only a dataframe cell is converted by the server; nested, 1.0 is refused.
+                message = (
+                    f"expected {dtype.display()}, got a whole-number float (the table column is {t}): "
+                    "the server refuses it inside a value: send integers"
+                )
+                level = "error"
+            finite = _false_for_null(pc.is_finite(values))
+            self.hit(path, "float-for-integer", message, pc.and_(whole, finite), arr, rows, level=level)
         _bounds(self, dtype, values, arr, rows, path)
 
     def _floats(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
-        values = arr.cast(pa.float64()) if pa.types.is_decimal(arr.type) else arr
+        values = arr.cast(pa.float64()) if pa.types.is_decimal(arr.type) or pa.types.is_float32(arr.type) else arr
+        failed = _bounds(self, dtype, values, arr, rows, path)
         if pa.types.is_floating(arr.type):
+            # As in `check`: a value outside a bound is reported for the bound alone.
+            bad = pc.invert(pc.is_finite(values))
             self.hit(
                 path,
                 "non-finite",
                 f"expected {dtype.display()}: NaN and Infinity are not valid JSON",
-                pc.invert(pc.is_finite(values)),
+                bad if failed is None else pc.and_(bad, pc.invert(failed)),
                 arr,
                 rows,
             )
-        _bounds(self, dtype, values, arr, rows, path)
 
     # -- text -------------------------------------------------------------------------------
 
@@ -238,7 +357,10 @@ class ValueChecker:
                 return arr
             return arr.cast(pa.large_string())
         except pa.ArrowInvalid:
-            raw = arr.view(pa.large_binary()) if _is_text(t) else arr.cast(pa.large_binary())
+            if _is_text(t):
+                raw = arr.view(pa.large_binary() if pa.types.is_large_string(t) else pa.binary())
+            else:
+                raw = arr.cast(pa.large_binary())
             bad = [not _utf8(v) for v in raw.to_pylist()]
             self.hit(path, "utf8", "expected UTF-8 text", pa.array(bad, pa.bool_()), raw, rows)
             return None
@@ -282,6 +404,8 @@ class ValueChecker:
     def _binary(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
         if not _is_text(arr.type):
             return  # bytes: the request writer base64-encodes them
+        if self._text(arr, rows, path) is None:
+            return
         maybe = pc.and_(arr.is_valid(), pc.invert(_false_for_null(pc.match_substring_regex(arr, _BASE64))))
         if not pc.any(maybe).as_py():
             return
@@ -300,37 +424,35 @@ class ValueChecker:
         t = arr.type
         code = "datetime-iso8601"
         if _is_text(t):
-            check_datetime_texts(arr, rows, path, self.findings, severity(code))
+            text = self._text(arr, rows, path)
+            if text is not None:
+                check_datetime_texts(text, rows, path, self.findings, severity(code))
             return
-        if pa.types.is_timestamp(t):
-            if t.tz is not None:
-                self.hit(
-                    path,
-                    code,
-                    f"expected datetime without a UTC offset, but the table column is {t}: MLflow cannot put a "
-                    "timezone-aware value in a datetime column; convert to UTC and drop the zone",
-                    arr.is_valid(),
-                    arr,
-                    rows,
-                )
-                return
-            per = _NS_PER[t.unit]
-            if per == 1:
-                return
-            ticks = arr.cast(pa.int64())
-            low, high = -(-(2**63) // per), (2**63 - 1) // per
-        else:
-            ticks = arr.cast(pa.date32()).cast(pa.int32()).cast(pa.int64())
-            low, high = -(-(2**63) // _DAY_NS), (2**63 - 1) // _DAY_NS
-        out = pc.or_(pc.less(ticks, low), pc.greater(ticks, high))
-        self.hit(
-            path,
-            code,
-            "expected datetime from 1677-09-21 to 2262-04-11 (the range of pandas datetime64[ns])",
-            out,
-            arr,
-            rows,
-        )
+        if pa.types.is_timestamp(t) and t.tz is not None:
+            self.hit(
+                path,
+                code,
+                f"expected datetime without a UTC offset, but the table column is {t}: MLflow cannot put a "
+                "timezone-aware value in a datetime column; convert to UTC and drop the zone",
+                arr.is_valid(),
+                arr,
+                rows,
+            )
+            return
+        ticks, per = temporal_ticks(arr)
+        low, high = ns_range(per)
+        out = (ticks < low) | (ticks > high)
+        if arr.null_count:
+            out &= np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        if out.any():
+            self.hit(
+                path,
+                code,
+                f"expected datetime from {NS_FIRST} to {NS_LAST} (the range of pandas datetime64[ns])",
+                pa.array(out),
+                arr,
+                rows,
+            )
 
     # -- nested -----------------------------------------------------------------------------
 
@@ -371,7 +493,10 @@ class ValueChecker:
             return
         arr, rows = _valid_rows(arr, rows)
         for index in range(arr.type.num_fields):
-            self.check(dtype.items, arr.field(index), rows, f"{path}.{arr.type.field(index).name}")
+            # A struct read from JSON Lines has a field for every key any row has: a null is a key
+            # the row does not have (maps whose keys differ per row).
+            values, at = _valid_rows(arr.field(index), rows)
+            self.check(dtype.items, values, at, f"{path}.{arr.type.field(index).name}")
 
     def _objects(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
         if not dtype.fields or not pa.types.is_struct(arr.type):
@@ -390,24 +515,90 @@ class ValueChecker:
                         rows,
                     )
                 continue
+            # A null field is a null value, as a request built from the row carries it (`check` refuses it
+            # where the field's type has no null, optional or not).
             self.check(column.type, arr.field(index), rows, f"{path}.{column.name}")
 
 
-def _bounds(checker: ValueChecker, dtype: DataType, values: Any, arr: Any, rows: Any, path: str) -> None:
+def temporal_ticks(arr: Any) -> tuple[Any, int]:
+    """A timestamp or date column as whole ticks (numpy int64, nulls as 0) and nanoseconds per tick.
+
+    The one conversion for every unit: a date64 with a fraction of a day is the day it falls
+    on (what it becomes in pandas and in a request), a date32 a count of days.
+    """
+    t = arr.type
+    if pa.types.is_timestamp(t):
+        storage, per = arr.cast(pa.int64()), _NS_PER[t.unit]
+    elif pa.types.is_date32(t):
+        storage, per = arr.cast(pa.int32()).cast(pa.int64()), _DAY_NS
+    elif pa.types.is_date64(t):
+        millis = np.asarray(pc.fill_null(arr.cast(pa.int64()), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return np.floor_divide(millis, 86_400_000), _DAY_NS
+    else:
+        raise TypeError(f"not a timestamp or date: {t}")
+    return np.asarray(pc.fill_null(storage, 0).to_numpy(zero_copy_only=False), dtype=np.int64), per
+
+
+def ns_range(per: int) -> tuple[int, int]:
+    """The ticks (of `per` nanoseconds) from NS_FIRST (-2**63 ns, as `check` counts it) to NS_LAST (2**63 - 1 ns)."""
+    return -(2**63 // per), (2**63 - 1) // per
+
+
+def cast_advice(dtype: DataType, t: Any) -> str:
+    """What to cast a refused column type to, in one phrase."""
+    target = _cast_target(dtype)
+    if pa.types.is_time(t):
+        if dtype.kind is Kind.DATETIME:
+            return f"a time of day is not a datetime; combine it with a date into {target}"
+        return f"cast it to {target}"
+    if pa.types.is_duration(t):
+        return f"a duration has no JSON form MLflow reads; cast it to int64 (a count of {t.unit}) or {target}"
+    if pa.types.is_interval(t):
+        return f"an interval has no JSON form MLflow reads; cast it to {target}"
+    if pa.types.is_union(t):
+        return f"a union column holds several types; cast it to {target}"
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return f"write it as ISO-8601 text or cast it to {target}"
+    if dtype.kind is Kind.DATETIME and (pa.types.is_integer(t) or pa.types.is_floating(t)):
+        return (
+            "numbers are not datetimes (MLflow would read them as nanoseconds since 1970; pandas' to_json writes "
+            f"epoch milliseconds unless date_format='iso'); write ISO-8601 text or cast it to {target}"
+        )
+    return f"cast it to {target}"
+
+
+def _cast_target(dtype: DataType) -> str:
+    from schemakit.core.types import arrow_type
+
+    if dtype.kind is Kind.UNION:
+        variants = [v for v in dtype.variants if v.kind is not Kind.NULL]
+        dtype = variants[0] if len(variants) == 1 else dtype
+    try:
+        return str(arrow_type(dtype))
+    except (KeyError, TypeError):
+        return "string"
+
+
+def _bounds(checker: ValueChecker, dtype: DataType, values: Any, arr: Any, rows: Any, path: str) -> Any:
+    """The schema's bounds, compared as `check` compares (a NaN fails every bound); the rows failing any."""
     checks = (
-        ("minimum", dtype.minimum, pc.less, ">="),
-        ("maximum", dtype.maximum, pc.greater, "<="),
-        ("exclusive-minimum", dtype.exclusive_minimum, pc.less_equal, ">"),
-        ("exclusive-maximum", dtype.exclusive_maximum, pc.greater_equal, "<"),
+        ("minimum", dtype.minimum, pc.greater_equal, ">="),
+        ("maximum", dtype.maximum, pc.less_equal, "<="),
+        ("exclusive-minimum", dtype.exclusive_minimum, pc.greater, ">"),
+        ("exclusive-maximum", dtype.exclusive_maximum, pc.less, "<"),
     )
-    for code, bound, outside, sign in checks:
+    failed = None
+    for code, bound, holds, sign in checks:
         if bound is None:
             continue
         try:
-            mask = outside(values, pa.scalar(bound).cast(values.type))
+            inside = holds(values, pa.scalar(bound).cast(values.type))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
-            mask = outside(values.cast(pa.float64()), float(bound))
+            inside = holds(values.cast(pa.float64()), float(bound))
+        mask = pc.and_(arr.is_valid(), pc.invert(_false_for_null(inside)))
         checker.hit(path, code, f"expected {dtype.display()} {sign} {bound}", mask, arr, rows)
+        failed = mask if failed is None else pc.or_(failed, mask)
+    return failed
 
 
 def _enum(checker: ValueChecker, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
@@ -488,5 +679,9 @@ def _utf8(value: bytes | None) -> bool:
 def _values(arr: Any) -> list[Any]:
     try:
         return list(arr.to_pylist())
-    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
-        return [None] * len(arr)
+    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError, OverflowError):
+        # Bad UTF-8, dates past Python's year 9999: the report shows the raw values instead.
+        try:
+            return list(arr.cast(pa.int64()).to_pylist()) if pa.types.is_temporal(arr.type) else [None] * len(arr)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return [None] * len(arr)

@@ -18,18 +18,19 @@ import numpy as np
 import pyarrow as pa
 
 from schemakit._exceptions import SchemakitError
-from schemakit.core.model import Column, DataType, EndpointSchema, FormatKind, ServedModel
+from schemakit.core.model import Column, DataType, EndpointSchema, FormatKind, Kind, ServedModel
 from schemakit.core.policy import acknowledge_errors, require_usable
-from schemakit.table.arrow import ValueChecker
+from schemakit.table.arrow import ValueChecker, plain
 from schemakit.table.report import Finding, Findings, TableReport
 from schemakit.table.rules import severity
 from schemakit.table.sizing import RowSizes
-from schemakit.table.sources import DEFAULT_BATCH_ROWS, open_table
+from schemakit.table.sources import DEFAULT_BATCH_ROWS, from_arrow, open_table
 
 __all__ = [
     "TableChecker",
     "TablePlan",
     "check_table",
+    "partition_types",
     "pick_model",
     "pick_served",
     "plan_table",
@@ -166,10 +167,19 @@ class TableChecker:
         if row_ids is None:
             start = self.rows if first_row is None else first_row
             row_ids = pa.array(np.arange(start, start + n, dtype=np.int64))
+        decoded: dict[int, Any] = {}
+
+        def plain_column(position: int) -> Any:
+            # Dictionaries, views and run-ends decoded once per batch, for the checks and the sizing both.
+            if position not in decoded:
+                decoded[position] = plain(batch.column(position))
+            return decoded[position]
+
         for position, column in self.plan.checks:
-            self.values.check(column.type, batch.column(position), row_ids, column.name)
+            raw_type = batch.schema.field(position).type
+            self.values.check(column.type, plain_column(position), row_ids, column.name, column=True, raw_type=raw_type)
         if self.sizes is not None:
-            self.sizes.feed([batch.column(p) for p in self.plan.sent])
+            self.sizes.feed([plain_column(p) for p in self.plan.sent])
         self.rows += n
 
     def to_json(self) -> dict[str, Any]:
@@ -202,13 +212,21 @@ class TableChecker:
         )
 
 
+def partition_types(model: ServedModel) -> dict[str, Any]:
+    """The Arrow types of the model's scalar columns, for the values of Hive partition columns."""
+    from schemakit.core.types import arrow_type
+
+    wanted = (Kind.BOOLEAN, Kind.INTEGER, Kind.LONG, Kind.FLOAT, Kind.DOUBLE, Kind.STRING)
+    return {c.name: arrow_type(c.type) for c in table_columns(model) if c.type.kind in wanted}
+
+
 def text_columns(model: ServedModel) -> list[str]:
     """Columns that CSV and JSON readers must leave as text (they would infer timestamps leniently)."""
     return [c.name for c in table_columns(model) if c.type.kind.value in TEXT_KINDS_FOR_READERS]
 
 
 def check_table(
-    table: str | os.PathLike[str],
+    table: str | os.PathLike[str] | Any,
     schema: EndpointSchema | ServedModel | str | os.PathLike[str],
     *,
     model: str | None = None,
@@ -216,13 +234,20 @@ def check_table(
     max_rows_per_finding: int = 5,
     batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> TableReport:
-    """Check a table (Parquet file or folder, CSV, JSON Lines, Arrow IPC, Delta) against a served model.
+    """Check a table against a served model: a path (Parquet, CSV, JSON Lines, Arrow IPC/Feather file,
+    folder or glob; a Delta table) or data in memory (a pyarrow Table or RecordBatchReader, a pandas
+    or polars DataFrame, a DuckDB relation: anything with `__arrow_c_stream__`).
 
     Rows are numbered from 0 in the table's order (files of a folder by path). Memory is
     bounded by `batch_rows`, not the size of the table.
     """
     served = pick_model(schema, model)
-    source = open_table(table, text_columns=text_columns(served))
+    if isinstance(table, (str, os.PathLike)):
+        source = open_table(table, text_columns=text_columns(served), column_types=partition_types(served))
+        where = os.fspath(table)
+    else:
+        where = f"<{type(table).__module__.split('.')[0]}.{type(table).__name__}>"
+        source = from_arrow(table, where)
     names = list(source.schema.names)
     plan = plan_table(served, names, columns)
     checker = TableChecker(plan, max_rows_per_finding)
@@ -233,7 +258,7 @@ def check_table(
         checker.plan = plan
     for batch in source.batches(batch_rows, project):
         checker.feed(batch)
-    return checker.report(served, os.fspath(table), "arrow", "position in the table, from 0")
+    return checker.report(served, where, "arrow", "position in the table, from 0")
 
 
 def _renumber(checks: Sequence[tuple[int, Column]], project: Sequence[str]) -> tuple[tuple[int, Column], ...]:

@@ -27,7 +27,7 @@ from schemakit.runtime.text import terminal
 from schemakit.table.report import SCHEMA_VERSION
 from schemakit.table.sources import DEFAULT_BATCH_ROWS, open_table
 
-__all__ = ["ReplayGroup", "ReplayReport", "ReplayTally", "body_bytes", "replay", "succeeded"]
+__all__ = ["ReplayGroup", "ReplayReport", "ReplayTally", "body_bytes", "logged_columns", "replay", "succeeded"]
 
 _CACHE_ENTRIES = 65_536
 #: A `dataframe_records` body, split around the text of its rows.
@@ -282,9 +282,10 @@ def _json_lines(path: Path, column: str, status_column: str | None) -> Iterator[
             yield record.get(column), record.get(status_column) if status_column is not None else 200
 
 
-def _columns(
+def logged_columns(
     table: str, column: str, status_column: str | None, status_explicit: bool, batch_rows: int
 ) -> tuple[str | None, Iterator[tuple[Any, Any]]]:
+    """The status column's name (None without one) and the (body, status) pairs of a request log, in table order."""
     path = Path(table)
     if path.is_file() and path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         # Parsed by Arrow, a body logged as an object would lose its exact JSON: lines are read as they are.
@@ -336,7 +337,7 @@ def replay(
     from schemakit.table.engine import pick_served
 
     served = pick_served(schema, model)
-    status, rows = _columns(os.fspath(table), column, status_column, status_explicit, batch_rows)
+    status, rows = logged_columns(os.fspath(table), column, status_column, status_explicit, batch_rows)
     tally = ReplayTally(compile_validator(served), max_examples)
     for row, (body, code) in enumerate(rows):
         tally.add(row, body_bytes(body), succeeded(code))

@@ -208,6 +208,11 @@ class BatchAdvice:
 _SEVERITY_ORDER = {"error": 0, "warning": 1}
 
 
+def line_start(text: str) -> str:
+    """Text that begins an output line: never a GitHub workflow command (`::error ...`), whatever a path says."""
+    return "\\u003a" + text[1:] if text.startswith(":") else text
+
+
 @dataclass(frozen=True, slots=True)
 class TableReport:
     """A table checked against a served model: every finding, errors first, and the batch-size advice."""
@@ -247,7 +252,7 @@ class TableReport:
         verdict = "ok" if self.ok else "invalid"
         bad_rows = sum(f.count for f in self.errors)
         return (
-            f"{verdict} for {self.model}: {plural(self.rows, 'row')} checked ({self.engine}), "
+            f"{verdict} for {terminal(self.model)}: {plural(self.rows, 'row')} checked ({self.engine}), "
             f"{plural(len(self.errors), 'error')} ({plural(bad_rows, 'failing value')}), "
             f"{plural(len(self.warnings), 'warning')}"
         )
@@ -269,7 +274,7 @@ class TableReport:
         }
 
     def to_text(self) -> str:
-        where = terminal(self.source)
+        where = line_start(terminal(self.source))
         lines = [f"{where}: {f.to_text()}" for f in self.findings]
         if self.advice is not None:
             lines.append(f"{where}: {self.advice.to_text()}")

@@ -11,7 +11,23 @@ from collections.abc import Mapping
 from schemakit.runtime.payload_rules import PAYLOAD_RULES, SCHEMA_RULES, severities
 from schemakit.runtime.rules import Rule, rule_index
 
-__all__ = ["TABLE_RULES", "severity"]
+__all__ = ["INTEGER_NULL_MESSAGE", "TABLE_RULES", "severity"]
+
+INTEGER_NULL_MESSAGE = "MLflow cannot hold a null in an integer column (pandas makes it float64 NaN)"
+
+# `check`'s own rule once the runtime has it (the hardening branch adds it to PAYLOAD_RULES under
+# this code); until then the table rules carry it, so both report a null integer the same way.
+_INTEGER_NULL: Rule = next(
+    (rule for rule in PAYLOAD_RULES if rule.code == "integer-null"),
+    Rule(
+        "integer-null",
+        "payload",
+        "error",
+        "an integer column holds no nulls (MLflow's scoring server refuses them, nullable or not: pandas "
+        "makes an integer column with nulls float64 NaN)",
+        "every null row of the column counts",
+    ),
+)
 
 _ONLY_TABLES: tuple[Rule, ...] = (
     Rule(
@@ -24,6 +40,7 @@ _ONLY_TABLES: tuple[Rule, ...] = (
     ),
     Rule("utf8", "payload", "error", "text is valid UTF-8 (JSON cannot carry other bytes)"),
 )
+_LOCAL: tuple[Rule, ...] = () if any(r.code == "integer-null" for r in PAYLOAD_RULES) else (_INTEGER_NULL,)
 
 _USED = (
     "duplicate-column",
@@ -32,6 +49,7 @@ _USED = (
     "empty-input",
     "type",
     "int-range",
+    "integer-null",
     "float-for-integer",
     "non-finite",
     "binary-base64",
@@ -49,7 +67,7 @@ _USED = (
     "max-items",
 )
 
-_INDEX = rule_index((*PAYLOAD_RULES, *SCHEMA_RULES, *_ONLY_TABLES))
+_INDEX = rule_index((*PAYLOAD_RULES, *SCHEMA_RULES, *_LOCAL, *_ONLY_TABLES))
 
 #: Every rule `check-table` reports, in the order of the docs table.
 TABLE_RULES: tuple[Rule, ...] = (*(_INDEX[code] for code in _USED), *_ONLY_TABLES)

@@ -47,6 +47,15 @@ def million(tmp_path_factory: pytest.TempPathFactory) -> Tables:
 
 
 @pytest.fixture(scope="session")
+def grouped_defects(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The defective table at 200,000 rows in 8 row groups: an engine that splits a file into row-group
+    runs (Spark's tasks) must number its rows as one reader does. (The 1M-row file is one row group.)"""
+    path = tmp_path_factory.mktemp("grouped") / "defects.parquet"
+    pq.write_table(with_defects(all_types_table(200_000)), path, row_group_size=25_000)
+    return path
+
+
+@pytest.fixture(scope="session")
 def small_defects() -> Any:
     """The defective table at 2,000 rows, for the format tests."""
     return with_defects(all_types_table(2_000))
