@@ -10,7 +10,7 @@ import click
 from schemakit._exceptions import SchemakitError
 from schemakit.cli.common import echo_json, format_option, load_options, load_schema, source_options
 
-__all__ = ["check_table", "replay"]
+__all__ = ["check_table", "replay", "traffic_options", "traffic_settings"]
 
 _ENGINE = click.option(
     "--engine",
@@ -117,6 +117,76 @@ def check_table(
     sys.exit(0 if report.ok else 1)
 
 
+def traffic_options(func: Any) -> Any:
+    """How an inference table is read: its columns, served entities and callers (replay and gate)."""
+    options = [
+        click.option(
+            "--column-map",
+            "column_map",
+            multiple=True,
+            metavar="ROLE=COLUMN",
+            help="A column of another name: request, status, served_entity, request_metadata, model_name, "
+            "model_version, requester, client_request_id, day, time, sampling_fraction, logging_error_codes.",
+        ),
+        click.option(
+            "--served-entity",
+            "served_entity",
+            multiple=True,
+            metavar="ID=NAME",
+            help="The served model an AI Gateway served_entity_id (or a legacy MODEL-VERSION) names.",
+        ),
+        click.option(
+            "--served-entities",
+            "served_entities_file",
+            metavar="FILE",
+            help="An export of system.serving.served_entities (served_entity_id, served_entity_name).",
+        ),
+        click.option(
+            "--caller",
+            "caller_by",
+            type=click.Choice(["requester", "client_request_id", "none"]),
+            default=None,
+            help="Group findings by this column [default: requester; client_request_id with --caller-prefix].",
+        ),
+        click.option(
+            "--caller-prefix",
+            "caller_prefix",
+            multiple=True,
+            metavar="PREFIX",
+            help="A caller is the client_request_id prefix it starts with (repeat for each caller).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def traffic_settings(
+    column_map: tuple[str, ...],
+    served_entity: tuple[str, ...],
+    served_entities_file: str | None,
+    caller_by: str | None,
+    caller_prefix: tuple[str, ...],
+) -> dict[str, Any]:
+    """The library's keyword arguments for `traffic_options`."""
+    from schemakit.table.inference import load_served_entities, parse_column_map
+
+    entities: dict[str, str] = {}
+    if served_entities_file is not None:
+        entities.update(load_served_entities(served_entities_file))
+    for item in served_entity:
+        key, sep, name = item.partition("=")
+        if not sep or not key or not name:
+            raise SchemakitError(f"--served-entity {item!r}: expected ID=NAME")
+        entities[key] = name
+    return {
+        "column_map": parse_column_map(column_map),
+        "served_entities": entities,
+        "caller_by": caller_by,
+        "caller_prefixes": tuple(caller_prefix) if caller_prefix else None,
+    }
+
+
 @click.command("replay")
 @click.argument("spec")
 @click.argument("table")
@@ -133,6 +203,7 @@ def check_table(
 @click.option(
     "--max-examples", type=click.IntRange(min=0), default=5, show_default=True, help="Examples per rule and column."
 )
+@traffic_options
 @_REMOTE
 @source_options
 def replay(
@@ -145,15 +216,28 @@ def replay(
     output_format: str,
     max_examples: int,
     spark_remote: str | None,
+    column_map: tuple[str, ...],
+    served_entity: tuple[str, ...],
+    served_entities_file: str | None,
+    caller_by: str | None,
+    caller_prefix: tuple[str, ...],
     **source: Any,
 ) -> None:
     """Check every logged request in TABLE (an inference table, JSON Lines, Parquet) against SPEC.
 
-    Reports how many would be rejected, grouped by rule and column, with examples.
-    Exits 1 when any request that succeeded when logged (status 200, when the table
-    has a status column; every request otherwise) would be rejected, 0 when none
-    would, 2 when SPEC or TABLE cannot be read.
+    Reads the AI Gateway and legacy inference-table layouts (recognised by their columns)
+    and checks each request against the served model that answered it (or --model NAME).
+    Reports how many would be rejected, grouped by served model, rule and column, and by
+    caller and day, with examples; unlogged bodies are counted as such. Exits 1 when any
+    request that succeeded when logged (status 200, when the table has a status column;
+    every request otherwise) would be rejected, 0 when none would, 2 when SPEC or TABLE
+    cannot be read.
     """
+    routing = (column_map, served_entity, served_entities_file, caller_by, caller_prefix)
+    if engine == "spark" and any(routing):
+        raise click.UsageError(
+            "--column-map, --served-entity, --served-entities, --caller and --caller-prefix need --engine arrow"
+        )
     schema = load_schema(spec, load_options(**source))
     options: dict[str, Any] = {
         "column": column,
@@ -170,7 +254,7 @@ def replay(
         else:
             from schemakit.table.replay import replay as run
 
-            report = run(table, schema, model=model_name, **options)
+            report = run(table, schema, model=model_name, **options, **traffic_settings(*routing))
     except ImportError as exc:
         raise _tables_missing(exc) from None
     if output_format == "json":
