@@ -385,11 +385,16 @@ def _parse_line(line: bytes) -> Any:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
         pass
-    # Infinity, NaN and numbers past a double (1e999) are not JSON, yet some writers put them in logs.
+    # Infinity, NaN and numbers past a double (1e999) or past int()'s 4,300 digits: not what orjson
+    # reads, yet some writers put them in logs. Numbers are kept exactly (as Decimal) and written back so.
     try:
-        return json.loads(line.decode("utf-8"))
+        return json.loads(line.decode("utf-8"), parse_int=_exact_int, parse_float=decimal.Decimal)
     except (ValueError, RecursionError, UnicodeDecodeError):
         return UNREADABLE
+
+
+def _exact_int(text: str) -> int | decimal.Decimal:
+    return int(text) if len(text) <= 4_000 else decimal.Decimal(text)
 
 
 def _json_lines(path: Path, column_map: Mapping[str, str] | None, status_explicit: bool, batch_rows: int) -> Rows:
