@@ -95,7 +95,8 @@ def test_struct_request_columns_with_decimals_bytes_and_durations(tmp_path: Path
     path = tmp_path / "struct.parquet"
     pq.write_table(pa.table({"request": pa.array([{"dataframe_records": [record]}]), "status_code": [200]}), path)
     report = replay(path, all_types)
-    assert report.total == 1 and report.unreadable == 0
+    assert report.total == 1
+    assert report.unreadable == 0
     # Decimals are numbers (accepted), bytes base64 text (a string: accepted), a duration is not a datetime.
     assert {(g.code, g.column) for g in report.groups} == {("datetime-iso8601", "created_at")}
     no_traceback(run_cli("replay", all_types, str(path)))
@@ -131,7 +132,7 @@ INJECTION = "m\n::error title=PWNED::owned\r\x1b]0;t\x07\u202e"
 @pytest.fixture(scope="module")
 def hostile_spec(tmp_path_factory: pytest.TempPathFactory, all_types: str) -> str:
     document = json.loads(Path(all_types).read_text())
-    (path, item), *_ = document["paths"].items()
+    (_path, item), *_ = document["paths"].items()
     document["paths"] = {f"/served-models/{INJECTION}/invocations": item}
     out = tmp_path_factory.mktemp("hostile") / "spec.json"
     out.write_text(json.dumps(document))
@@ -155,5 +156,7 @@ def test_no_output_line_from_table_or_document_text_starts_a_workflow_command(
         assert result.returncode == 1
         for line in (result.stdout + result.stderr).splitlines():
             assert not line.lstrip().startswith("::"), line
-            assert "\x1b" not in line and "\r" not in line and "\u202e" not in line
+            assert "\x1b" not in line
+            assert "\r" not in line
+            assert "\u202e" not in line
         assert "m\\n::error" in result.stdout
