@@ -854,7 +854,12 @@ def assemble(
     if traffic.sampled:
         cells = list(traffic.cells.values())
         estimated = (sum(c[1] for c in cells), sum(c[3] for c in cells))
-    model = named or ", ".join(tallies) or "(no served model)"
+    if named is not None:
+        model = named
+    elif len(tallies) > 1:
+        model = f"the served models that answered them ({', '.join(tallies)})"
+    else:
+        model = next(iter(tallies), "(no served model)")
     return ReplayReport(
         source,
         model,
