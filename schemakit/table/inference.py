@@ -42,12 +42,16 @@ __all__ = [
     "Layout",
     "Rows",
     "body_bytes",
+    "day_of",
     "detect_layout",
     "load_served_entities",
+    "metadata_pairs",
     "parse_column_map",
     "read_inference_table",
     "served_key",
     "succeeded",
+    "unlogged_reason",
+    "weight_of",
 ]
 
 #: What a column means to replay; `--column-map ROLE=COLUMN` names one.

@@ -44,15 +44,18 @@ from schemakit.table.report import SCHEMA_VERSION
 from schemakit.table.sources import DEFAULT_BATCH_ROWS
 
 __all__ = [
+    "Broken",
     "CallerReport",
     "ReplayGroup",
     "ReplayReport",
     "ReplayTally",
     "Router",
     "Traffic",
+    "assemble",
     "body_bytes",
     "caller_of",
     "replay",
+    "run_traffic",
     "succeeded",
 ]
 
@@ -397,6 +400,7 @@ class ReplayTally:
         self.rejected_succeeded = 0
         self.already_rejected = 0
         self.skipped = 0
+        self.unreadable = 0
         self.groups: dict[tuple[str, str | None], list[Any]] = {}
         self._cache: dict[bytes, PayloadReport] = {}
         self._baseline_cache: dict[bytes, bool] = {}
@@ -423,6 +427,9 @@ class ReplayTally:
         if body is None:
             self.skipped += 1
             self.traffic.note(caller, 2)
+            return
+        if body is UNREADABLE:
+            self.unreadable += 1
             return
         self.total += 1
         self.traffic.count(caller, day, weight)
@@ -522,18 +529,27 @@ class ReplayTally:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "counts": [self.total, self.rejected, self.rejected_succeeded, self.skipped, self.already_rejected],
+            "counts": [
+                self.total,
+                self.rejected,
+                self.rejected_succeeded,
+                self.skipped,
+                self.already_rejected,
+                self.unreadable,
+            ],
             "groups": [[code, column, n, examples] for (code, column), (n, examples) in self.groups.items()],
             "traffic": self.traffic.to_json(),
         }
 
     def merge_json(self, data: dict[str, Any]) -> None:
-        total, rejected, succeeded, skipped, *already = data["counts"]
+        total, rejected, succeeded, skipped, *more = data["counts"]
         self.total += total
         self.rejected += rejected
         self.rejected_succeeded += succeeded
         self.skipped += skipped
-        self.already_rejected += sum(already)
+        if more:
+            self.already_rejected += more[0]
+            self.unreadable += more[1]
         for code, column, n, examples in data["groups"]:
             group = self.groups.setdefault((code, column), [0, []])
             group[0] += n
@@ -554,6 +570,7 @@ class ReplayTally:
             status_column,
             _groups({(None, code, column): v for (code, column), v in self.groups.items()}),
             already_rejected=self.already_rejected,
+            unreadable=self.unreadable,
         )
 
 
@@ -873,7 +890,7 @@ def assemble(
         layout=run.layout.name,
         unlogged=dict(run.unlogged),
         unrouted=dict(run.unrouted),
-        unreadable=run.unreadable,
+        unreadable=run.unreadable + sum(t.unreadable for t in tallies.values()),
         models={n: (t.total, t.rejected, t.rejected_succeeded) for n, t in tallies.items()},
         callers=traffic.callers(),
         estimated=estimated,
