@@ -24,7 +24,7 @@ import decimal
 import json
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from schemakit._exceptions import SchemakitError, SourceError
 
 __all__ = [
     "AI_GATEWAY",
+    "CLEAN",
     "LEGACY",
     "PLAIN",
     "ROLES",
@@ -337,18 +338,53 @@ class Rows:
     unreadable_lines: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _pylist(array: Any) -> list[Any]:
+def _pylist(array: Any, repeated: bool = False) -> list[Any]:
+    """A column's values as Python objects; `repeated` for columns of few distinct values (callers, entities)."""
+    import pyarrow as pa
+
+    n = len(array)
+    try:
+        if array.null_count == n:
+            return [None] * n
+        kind = array.type
+        if array.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+            return list(array.to_numpy(zero_copy_only=False).tolist())  # numpy, when pyarrow has it
+        if repeated and (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            return _decoded(array.dictionary_encode())
+        if pa.types.is_dictionary(kind):
+            return _decoded(array)
+    except (pa.ArrowException, ValueError, TypeError, OverflowError, ImportError):
+        pass
     # Arrow raises many exception types on values out of Python's range: each value is then read alone.
     try:
         return list(array.to_pylist(maps_as_pydicts="lossy"))
     except Exception:
         out: list[Any] = []
-    for index in range(len(array)):
+    for index in range(n):
         try:
             out.append(array[index].as_py(maps_as_pydicts="lossy"))
         except Exception:
             out.append(UNREADABLE)
     return out
+
+
+def _decoded(array: Any) -> list[Any]:
+    """A dictionary-encoded column's values: each distinct value converted once."""
+    return _take(_pylist(array.dictionary), array.indices)
+
+
+def _take(values: list[Any], indices: Any) -> list[Any]:
+    """`values[i]` for each index (None where the index is null), the walk done by numpy when it can."""
+    if indices.null_count == 0:
+        try:
+            import numpy as np
+        except ImportError:  # pyarrow runs without numpy
+            pass
+        else:
+            table = np.empty(len(values), dtype=object)
+            table[:] = values
+            return list(table[indices.to_numpy(zero_copy_only=False)].tolist())
+    return [None if i is None else values[i] for i in indices.to_pylist()]
 
 
 def read_inference_table(
@@ -357,27 +393,99 @@ def read_inference_table(
     column_map: Mapping[str, str] | None = None,
     status_explicit: bool = False,
     batch_rows: int = 128 * 1024,
+    needed: Callable[[Layout], Collection[str]] | None = None,
 ) -> Rows:
-    """Open an inference table (Parquet, Delta, JSON Lines, CSV, Arrow) and stream its rows by role."""
+    """Open an inference table (Parquet, Delta, JSON Lines, CSV, Arrow) and stream its rows by role.
+
+    `needed(layout)` names the roles to read (every role of the layout without it): a column
+    nobody looks at is not converted to Python values.
+    """
     where = os.fspath(table)
     path = Path(where)
     if path.is_file() and path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        return _json_lines(path, column_map, status_explicit, batch_rows)
+        return _json_lines(path, column_map, status_explicit, batch_rows, needed)
     from schemakit.table.sources import open_table
 
     source = open_table(where)
     layout = detect_layout(list(source.schema.names), where, column_map, status_explicit=status_explicit)
-    roles = list(layout.columns)
+    roles = _roles(layout, needed)
     columns = [layout.columns[r] for r in roles]
     # One column can play two roles (a request_metadata map read for name and version): read it once.
     unique = list(dict.fromkeys(columns))
+    dates = {layout.columns[r] for r in roles if r in ("day", "time")}
+    repeated = {layout.columns[r] for r in roles if r in ("served_entity", "requester", "sampling_fraction")}
+
+    texts = {layout.columns[r] for r in roles if r in _TEXT_ROLES}
+    request = layout.columns["request"]
 
     def batches() -> Iterator[dict[str, list[Any]]]:
         for batch in source.batches(batch_rows, unique):
-            values = {name: _pylist(batch.column(i)) for i, name in enumerate(unique)}
-            yield {role: values[layout.columns[role]] for role in roles}
+            values: dict[str, list[Any]] = {}
+            clean: set[str] = set()
+            for i, name in enumerate(unique):
+                column = batch.column(i)
+                if name in dates:
+                    values[name] = _day_values(column, clean, name)
+                elif name == request:
+                    values[name] = _bodies(column, clean, name)
+                else:
+                    values[name] = _pylist(column, name in repeated)
+                    if name in texts and _is_text(column.type):
+                        clean.add(name)
+            out = {role: values[layout.columns[role]] for role in roles}
+            out[CLEAN] = [role for role in roles if layout.columns[role] in clean]
+            yield out
 
     return Rows(layout, batches())
+
+
+#: The key of a batch that lists the roles whose values need no normalizing: `request` as bytes
+#: or None, `day` as an ISO date or None, callers and entities as text or None.
+CLEAN = "_clean"
+_TEXT_ROLES = frozenset({"requester", "client_request_id", "served_entity"})
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _bodies(array: Any, clean: set[str], name: str) -> list[Any]:
+    """Logged bodies: text columns straight to bytes (the JSON as it was logged), anything else as Python values."""
+    import pyarrow as pa
+
+    if _is_text(array.type) or pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
+        try:
+            binary = array if not _is_text(array.type) else array.cast(pa.large_binary())
+            values = list(binary.to_pylist())
+        except (pa.ArrowException, ValueError):
+            return _pylist(array)
+        clean.add(name)
+        return values
+    return _pylist(array)
+
+
+def _roles(layout: Layout, needed: Callable[[Layout], Collection[str]] | None) -> list[str]:
+    wanted = set(needed(layout)) | {"request"} if needed is not None else set(layout.columns)
+    return [role for role in layout.columns if role in wanted]
+
+
+def _day_values(array: Any, clean: set[str], name: str) -> list[Any]:
+    """A date or timestamp column as ISO dates (`2026-03-01`), converted by Arrow, each distinct day once."""
+    import pyarrow as pa
+
+    try:
+        if pa.types.is_timestamp(array.type):
+            array = array.cast(pa.date32())
+        if pa.types.is_date(array.type):
+            encoded = array.dictionary_encode()
+            days = [day_of(value, None) for value in encoded.dictionary.cast(pa.string()).to_pylist()]
+            clean.add(name)
+            return _take(days, encoded.indices)
+    except (pa.ArrowException, ValueError, OverflowError):
+        pass
+    return _pylist(array)
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -401,7 +509,13 @@ def _exact_int(text: str) -> int | decimal.Decimal:
     return int(text) if len(text) <= 4_000 else decimal.Decimal(text)
 
 
-def _json_lines(path: Path, column_map: Mapping[str, str] | None, status_explicit: bool, batch_rows: int) -> Rows:
+def _json_lines(
+    path: Path,
+    column_map: Mapping[str, str] | None,
+    status_explicit: bool,
+    batch_rows: int,
+    needed: Callable[[Layout], Collection[str]] | None = None,
+) -> Rows:
     # Parsed by Arrow, a body logged as an object would lose its exact JSON: lines are read as they are.
     names: dict[str, None] = {}
     try:
@@ -424,7 +538,7 @@ def _json_lines(path: Path, column_map: Mapping[str, str] | None, status_explici
         raise SourceError(f"{path}: no JSON object in the first {_HEAD_LINES} lines (not a JSON Lines table)")
     layout = detect_layout(list(names), str(path), column_map, status_explicit=status_explicit)
     rows = Rows(layout, iter(()))
-    roles = list(layout.columns.items())
+    roles = [(role, layout.columns[role]) for role in _roles(layout, needed)]
 
     def batches() -> Iterator[dict[str, list[Any]]]:
         out: dict[str, list[Any]] = {role: [] for role, _ in roles}

@@ -30,6 +30,7 @@ from schemakit.core.model import EndpointSchema, ServedModel
 from schemakit.runtime.report import PayloadReport, plural
 from schemakit.runtime.text import terminal
 from schemakit.table.inference import (
+    CLEAN,
     UNREADABLE,
     Layout,
     body_bytes,
@@ -681,13 +682,28 @@ def run_traffic(
     `router` None sends every row to `target(None, ...)` (one named model); rows the router
     cannot place go to `target(None, label)` too, which may return None to count them unrouted.
     """
-    rows = read_inference_table(table, column_map=column_map, status_explicit=status_explicit, batch_rows=batch_rows)
-    layout = rows.layout
     by = caller_by or ("client_request_id" if caller_prefixes is not None else "requester")
     if by == "client_request_id" and caller_prefixes is None:
         caller_prefixes = ()
     if by not in ("requester", "client_request_id", "none"):
         raise SchemakitError(f"--caller {by!r}: one of requester, client_request_id, none")
+
+    def needed(layout: Layout) -> set[str]:
+        roles = {"request", "sampling_fraction", "logging_error_codes"}
+        if not ignore_status:
+            roles.add("status")
+        if router is not None:
+            roles |= {"served_entity", "request_metadata", "model_name", "model_version"}
+        if by != "none":
+            roles.add(by)
+        # The day column when there is one; else the request time, which says the day too.
+        roles.add("day" if "day" in layout.columns else "time")
+        return roles
+
+    rows = read_inference_table(
+        table, column_map=column_map, status_explicit=status_explicit, batch_rows=batch_rows, needed=needed
+    )
+    layout = rows.layout
     run = _Run(traffic, layout)
     has = layout.columns
     routed = "served_entity" in has or "request_metadata" in has or "model_name" in has or "model_version" in has
@@ -702,61 +718,79 @@ def run_traffic(
                 " (or --column-map served_entity=COLUMN)"
             )
         single = target(router.names[0], "")
+    by_metadata = "request_metadata" in has or "model_name" in has or "model_version" in has
+    routes: dict[Any, tuple[ReplayTally | Broken | None, str]] = {}
+    days_seen: dict[Any, str | None] = {}
+    prefixes = caller_prefixes if by == "client_request_id" else None
     row = 0
-    nothing: list[Any] = []
     for batch in rows.batches:
         n = len(batch["request"])
-        nothing = nothing if len(nothing) == n else [None] * n
+        clean = batch.get(CLEAN, ())
+        nothing: list[Any] = [None] * n
         bodies = batch["request"]
+        raw_bodies = "request" not in clean
         statuses = None if ignore_status else batch.get("status")
         entities = batch.get("served_entity", nothing)
         metadata = batch.get("request_metadata", nothing)
         names = batch.get("model_name", nothing)
         versions = batch.get("model_version", nothing)
-        requesters = batch.get("requester", nothing) if by == "requester" else nothing
-        client_ids = batch.get("client_request_id", nothing) if by == "client_request_id" else nothing
-        days = batch.get("day", nothing)
-        times = batch.get("time", nothing)
-        fractions = batch.get("sampling_fraction", nothing)
+        if by == "requester":
+            callers = batch.get("requester", nothing)
+            if "requester" not in clean:
+                callers = [c if c is None or type(c) is str else str(c) for c in callers]
+        elif by == "client_request_id":
+            callers = [caller_of(None, c, prefixes) for c in batch.get("client_request_id", nothing)]
+        else:
+            callers = nothing
+        day_role = "day" if "day" in batch else "time"
+        stamps = batch.get(day_role, nothing)
+        raw_days = day_role not in clean
+        fractions = batch.get("sampling_fraction")
+        weights = _weights(fractions) if fractions is not None else None
         codes = batch.get("logging_error_codes", nothing)
-        prefixes = caller_prefixes if by == "client_request_id" else None
-        day_cache: dict[Any, str | None] = {}
         for i in range(n):
             value = bodies[i]
             row += 1
-            caller = None if by == "none" else caller_of(requesters[i], client_ids[i], prefixes)
+            caller = callers[i]
             if value is UNREADABLE:
                 run.unreadable += 1
                 continue
-            day_value, time_value = days[i], times[i]
-            day = None
-            if day_value is not None or time_value is not None:
-                cache_key = (day_value, time_value)
+            day = stamps[i]
+            if raw_days and day is not None:
+                stamp = day
                 try:
-                    day = day_cache[cache_key]
+                    day = days_seen[stamp]
                 except (KeyError, TypeError):
-                    day = day_of(day_value, time_value)
-                    if len(day_cache) < 4096:
+                    day = day_of(stamp, None)
+                    if len(days_seen) < 4096:
                         # An unhashable value (a list logged as a date) is not kept.
                         with contextlib.suppress(TypeError):
-                            day_cache[cache_key] = day
-            body = None if value is None else body_bytes(value)
+                            days_seen[stamp] = day
+            body = body_bytes(value) if raw_bodies else value
             if body is UNREADABLE:
                 run.unreadable += 1
                 continue
-            ok = succeeded(statuses[i]) if statuses is not None else True
-            reason = unlogged_reason(body, codes[i]) if codes[i] is not None or body is None else None
-            if reason is not None:
-                run.unlogged[reason] = run.unlogged.get(reason, 0) + 1
-                traffic.note(caller, 2)
-                continue
-            weight = weight_of(fractions[i])
+            status = statuses[i] if statuses is not None else 200
+            ok = status == 200 if type(status) is int else succeeded(status)
+            if codes[i] is not None or body is None:
+                reason = unlogged_reason(body, codes[i])
+                if reason is not None:
+                    run.unlogged[reason] = run.unlogged.get(reason, 0) + 1
+                    traffic.note(caller, 2)
+                    continue
+            weight = weights[i] if weights is not None else 1.0
             tally = single
             label = ""
             if tally is None:
                 assert router is not None
-                served, label = router.resolve(served_key(entities[i], metadata[i], names[i], versions[i]))
-                tally = target(served, label)
+                entity = entities[i]
+                cached = routes.get(entity) if not by_metadata and type(entity) is str else None
+                if cached is None:
+                    served, label = router.resolve(served_key(entity, metadata[i], names[i], versions[i]))
+                    cached = (target(served, label), label)
+                    if not by_metadata and type(entity) is str and len(routes) < _CACHE_ENTRIES:
+                        routes[entity] = cached
+                tally, label = cached
             if isinstance(tally, ReplayTally):
                 tally.add(row - 1, body, ok, caller, day, weight)
                 continue
@@ -773,6 +807,23 @@ def run_traffic(
                 traffic.broke(caller, day, weight)
                 traffic.example(caller, (tally.model, tally.rule, None), row - 1, tally.message)
     return run
+
+
+def _weights(fractions: list[Any]) -> list[float]:
+    """1 / sampling_fraction per row, each distinct fraction computed once."""
+    if fractions and fractions.count(fractions[0]) == len(fractions):
+        return [weight_of(fractions[0])] * len(fractions)  # one fraction for the whole batch, as usual
+    seen: dict[Any, float] = {}
+    out = []
+    for fraction in fractions:
+        try:
+            weight = seen[fraction]
+        except (KeyError, TypeError):
+            weight = weight_of(fraction)
+            with contextlib.suppress(TypeError):
+                seen[fraction] = weight
+        out.append(weight)
+    return out
 
 
 def replay(
