@@ -334,7 +334,7 @@ class Rows:
 
     layout: Layout
     batches: Iterator[dict[str, list[Any]]]
-    #: Lines of a JSON Lines file that are not JSON objects: (row, line number).
+    #: The first lines of a JSON Lines file that are not JSON objects: (row, line number).
     unreadable_lines: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -489,6 +489,7 @@ def _day_values(array: Any, clean: set[str], name: str) -> list[Any]:
 
 
 _BOM = b"\xef\xbb\xbf"
+_UNREADABLE_EXAMPLES = 5
 _HEAD_LINES = 100
 
 
@@ -551,7 +552,8 @@ def _json_lines(
                         continue
                     record = _parse_line(line)
                     if not isinstance(record, dict):
-                        rows.unreadable_lines.append((row, number))
+                        if len(rows.unreadable_lines) < _UNREADABLE_EXAMPLES:
+                            rows.unreadable_lines.append((row, number))
                         for role, _ in roles:
                             out[role].append(UNREADABLE if role == "request" else None)
                     else:

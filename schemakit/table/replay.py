@@ -69,6 +69,11 @@ _BUNDLE_BYTES = 1 << 20
 #: Callers and days are the table's text: bounded, so a hostile table cannot grow the report without end.
 _MAX_CALLERS = 10_000
 _OTHER_CALLERS = "(other callers)"
+#: (caller, day) cells, and distinct unrouted entities, kept before the rest are lumped together.
+_MAX_CELLS = 100_000
+_MAX_UNROUTED = 100
+_OTHER_UNROUTED = "(other served entities)"
+_EXAMPLES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +167,8 @@ class ReplayReport:
     unrouted: Mapping[str, int] = field(default_factory=dict)
     #: Rows whose values could not be read (a line that is not JSON, a value out of range).
     unreadable: int = 0
+    #: The first unreadable rows: (row, line number in a JSON Lines file, else None).
+    unreadable_rows: tuple[tuple[int, int | None], ...] = ()
     #: Served model -> (requests, rejected, rejected_succeeded).
     models: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)
     callers: tuple[CallerReport, ...] = ()
@@ -188,6 +195,7 @@ class ReplayReport:
             "unlogged": dict(self.unlogged),
             "unrouted": dict(self.unrouted),
             "unreadable": self.unreadable,
+            "unreadable_rows": [{"row": r, "line": n} for r, n in self.unreadable_rows],
             "status_column": self.status_column,
             "estimated": (
                 None
@@ -218,7 +226,8 @@ class ReplayReport:
         if self.unrouted:
             line += f"; {plural(sum(self.unrouted.values()), 'request')} served by a model SPEC does not name"
         if self.unreadable:
-            line += f"; {plural(self.unreadable, 'row')} unreadable"
+            first = ", ".join(f"row {r}" + (f" at line {n}" if n is not None else "") for r, n in self.unreadable_rows)
+            line += f"; {plural(self.unreadable, 'row')} unreadable" + (f" ({first})" if first else "")
         return line
 
     def to_text(self) -> str:
@@ -283,6 +292,8 @@ class Traffic:
         cell = self.cells.get((caller, day))
         if cell is None:
             caller = self.caller(caller)
+            if len(self.cells) >= _MAX_CELLS:
+                day = None
             self.extra.setdefault(caller, [0, 0, 0, 0])
             cell = self.cells.setdefault((caller, day), [0, 0.0, 0, 0.0])
         cell[0] += 1
@@ -295,7 +306,10 @@ class Traffic:
         self.extra.setdefault(self.caller(caller), [0, 0, 0, 0])[kind] += 1
 
     def broke(self, caller: str | None, day: str | None, weight: float) -> None:
-        cell = self.cells.setdefault((self.caller(caller), day), [0, 0.0, 0, 0.0])
+        key = (self.caller(caller), day)
+        if key not in self.cells and len(self.cells) >= _MAX_CELLS:
+            key = (key[0], None)
+        cell = self.cells.setdefault(key, [0, 0.0, 0, 0.0])
         cell[2] += 1
         cell[3] += weight
 
@@ -662,6 +676,9 @@ class _Run:
     unlogged: dict[str, int] = field(default_factory=dict)
     unrouted: dict[str, int] = field(default_factory=dict)
     unreadable: int = 0
+    unreadable_rows: list[int] = field(default_factory=list)
+    #: JSON Lines: row -> line number, for the first rows that are not JSON objects.
+    lines: dict[int, int] = field(default_factory=dict)
 
 
 def run_traffic(
@@ -754,6 +771,8 @@ def run_traffic(
             caller = callers[i]
             if value is UNREADABLE:
                 run.unreadable += 1
+                if len(run.unreadable_rows) < _EXAMPLES:
+                    run.unreadable_rows.append(row - 1)
                 continue
             day = stamps[i]
             if raw_days and day is not None:
@@ -769,6 +788,8 @@ def run_traffic(
             body = body_bytes(value) if raw_bodies else value
             if body is UNREADABLE:
                 run.unreadable += 1
+                if len(run.unreadable_rows) < _EXAMPLES:
+                    run.unreadable_rows.append(row - 1)
                 continue
             status = statuses[i] if statuses is not None else 200
             ok = status == 200 if type(status) is int else succeeded(status)
@@ -796,6 +817,8 @@ def run_traffic(
                 continue
             traffic.count(caller, day, weight)
             if tally is None:
+                if label not in run.unrouted and len(run.unrouted) >= _MAX_UNROUTED:
+                    label = _OTHER_UNROUTED
                 run.unrouted[label] = run.unrouted.get(label, 0) + 1
                 traffic.note(caller, 3)
                 continue
@@ -806,6 +829,7 @@ def run_traffic(
                 traffic.note(caller, 0)
                 traffic.broke(caller, day, weight)
                 traffic.example(caller, (tally.model, tally.rule, None), row - 1, tally.message)
+    run.lines = dict(rows.unreadable_lines)
     return run
 
 
@@ -942,6 +966,7 @@ def assemble(
         unlogged=dict(run.unlogged),
         unrouted=dict(run.unrouted),
         unreadable=run.unreadable + sum(t.unreadable for t in tallies.values()),
+        unreadable_rows=tuple((r, run.lines.get(r)) for r in run.unreadable_rows),
         models={n: (t.total, t.rejected, t.rejected_succeeded) for n, t in tallies.items()},
         callers=traffic.callers(),
         estimated=estimated,

@@ -52,7 +52,7 @@ def test_an_unreadable_first_line_is_counted_not_fatal(tmp_path: Path, run_cli, 
     result = run_cli("replay", all_types, str(path))
     no_traceback(result)
     assert result.returncode == 0
-    assert "2 rows unreadable" in result.stdout
+    assert "2 rows unreadable (row 0 at line 1, row 1 at line 2)" in result.stdout
 
 
 def test_no_json_object_at_all_is_a_one_line_error(tmp_path: Path, run_cli, all_types: str) -> None:
@@ -160,3 +160,22 @@ def test_no_output_line_from_table_or_document_text_starts_a_workflow_command(
             assert "\r" not in line
             assert "\u202e" not in line
         assert "m\\n::error" in result.stdout
+
+
+def test_a_table_of_countless_entities_callers_and_days_stays_bounded(tmp_path: Path, all_types: str) -> None:
+    n = 3_000
+    table = pa.table(
+        {
+            "request": [GOOD_BODY] * n,
+            "served_entity_id": [f"entity-{i}" for i in range(n)],
+            "requester": [f"caller-{i}" for i in range(n)],
+            "request_date": pa.array(list(range(n)), pa.date32()),
+        }
+    )
+    path = tmp_path / "wide.parquet"
+    pq.write_table(table, path)
+    report = replay(path, all_types, served_entities={"entity-1": "nope"})
+    assert len(report.unrouted) <= 101
+    assert sum(report.unrouted.values()) == n
+    assert "(other served entities)" in report.unrouted
+    assert len(report.to_text().splitlines()) < 200
