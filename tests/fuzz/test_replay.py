@@ -169,3 +169,24 @@ def test_hostile_json_lines_through_the_command(data: bytes, output: str) -> Non
         assert_clean(run)
         for line in run.text.splitlines():
             assert not line.lstrip().startswith("::"), line
+
+
+@fuzz_settings(30)
+@given(data=json_lines(), candidate=st.sampled_from([SPEC, MULTI]))
+def test_hostile_json_lines_through_the_gate(data: bytes, candidate: str) -> None:
+    from schemakit.table.gate import gate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "logged.jsonl"
+        path.write_bytes(data)
+        try:
+            report = gate(MULTI, candidate, path, served_entities={"ads-1": "ads-1"}, model_pairs={})
+        except SchemakitError as exc:
+            assert_one_line(exc)
+            return
+        for text in (report.to_text(), report.to_markdown()):
+            assert not raw_controls(text), raw_controls(text)
+            for line in text.splitlines():
+                assert not line.lstrip().startswith("::"), line
+        data_json = report.to_json()
+        assert json.loads(json.dumps(data_json)) == data_json
