@@ -543,26 +543,33 @@ def _json_lines(
 
     def batches() -> Iterator[dict[str, list[Any]]]:
         out: dict[str, list[Any]] = {role: [] for role, _ in roles}
+        appends = [(out[role].append, column) for role, column in roles]
         row = 0
+        loads, invalid = orjson.loads, orjson.JSONDecodeError
         try:
             with path.open("rb") as lines:
                 for number, raw in enumerate(lines, 1):
                     line = raw.removeprefix(_BOM) if number == 1 else raw
-                    if not line.strip():
+                    if not line or line.isspace():
                         continue
-                    record = _parse_line(line)
-                    if not isinstance(record, dict):
+                    try:
+                        record = loads(line)
+                    except invalid:
+                        record = _parse_line(line)
+                    if type(record) is dict:
+                        get = record.get
+                        for append, column in appends:
+                            append(get(column))
+                    else:
                         if len(rows.unreadable_lines) < _UNREADABLE_EXAMPLES:
                             rows.unreadable_lines.append((row, number))
                         for role, _ in roles:
                             out[role].append(UNREADABLE if role == "request" else None)
-                    else:
-                        for role, column in roles:
-                            out[role].append(record.get(column))
                     row += 1
                     if row % batch_rows == 0:
                         yield out
                         out = {role: [] for role, _ in roles}
+                        appends = [(out[role].append, column) for role, column in roles]
         except OSError as exc:
             raise SourceError(f"{path}: cannot read the table: {exc.strerror or exc}") from None
         if out["request"]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -288,7 +289,8 @@ class Traffic:
             return _OTHER_CALLERS
         return caller
 
-    def count(self, caller: str | None, day: str | None, weight: float) -> None:
+    def count(self, caller: str | None, day: str | None, weight: float, n: int = 1) -> None:
+        """Count `n` requests of a caller on a day (a negative `n` takes back what a bulk count over-counted)."""
         cell = self.cells.get((caller, day))
         if cell is None:
             caller = self.caller(caller)
@@ -296,8 +298,8 @@ class Traffic:
                 day = None
             self.extra.setdefault(caller, [0, 0, 0, 0])
             cell = self.cells.setdefault((caller, day), [0, 0.0, 0, 0.0])
-        cell[0] += 1
-        cell[1] += weight
+        cell[0] += n
+        cell[1] += weight * n
         if weight != 1.0:
             self.sampled = True
 
@@ -416,6 +418,7 @@ class ReplayTally:
         self.already_rejected = 0
         self.skipped = 0
         self.unreadable = 0
+        self._plain = 0
         self.groups: dict[tuple[str, str | None], list[Any]] = {}
         self._cache: dict[bytes, PayloadReport] = {}
         self._baseline_cache: dict[bytes, bool] = {}
@@ -430,8 +433,12 @@ class ReplayTally:
         caller: str | None = None,
         day: str | None = None,
         weight: float = 1.0,
+        *,
+        counted: bool = False,
     ) -> None:
         """Count one logged request; `dataframe_records` requests are checked many at a time (call `flush`).
+
+        `counted`: the request is already in the traffic's per-caller counts (counted in bulk).
 
         Rows of one-format record requests are checked as one payload: when that payload is
         valid every request in it is (each has rows, fits the size limit, and `check`'s rules
@@ -447,7 +454,12 @@ class ReplayTally:
             self.unreadable += 1
             return
         self.total += 1
-        self.traffic.count(caller, day, weight)
+        if counted:
+            pass
+        elif caller is None and day is None and weight == 1.0:
+            self._plain += 1  # a table without callers, days or sampling: counted once, at the end
+        else:
+            self.traffic.count(caller, day, weight)
         inner = self._records(body)
         if inner is None:
             self.feed(row, body, succeeded, caller, day, weight)
@@ -460,6 +472,15 @@ class ReplayTally:
     def flush(self) -> None:
         bundle, self._bundle, self._bundle_bytes = self._bundle, [], 0
         self._settle(bundle)
+        if self._plain:
+            cell = self.traffic.cells.get((None, None))
+            if cell is None:
+                self.traffic.count(None, None, 1.0)
+                self._plain -= 1
+                cell = self.traffic.cells[(None, None)]
+            cell[0] += self._plain
+            cell[1] += self._plain
+            self._plain = 0
 
     def _settle(self, bundle: list[_Pending]) -> None:
         if not bundle:
@@ -543,6 +564,7 @@ class ReplayTally:
                 self.traffic.example(caller, (self.label, *key), row, problem.message)
 
     def to_json(self) -> dict[str, Any]:
+        self.flush()
         return {
             "counts": [
                 self.total,
@@ -751,25 +773,44 @@ def run_traffic(
         metadata = batch.get("request_metadata", nothing)
         names = batch.get("model_name", nothing)
         versions = batch.get("model_version", nothing)
-        if by == "requester":
-            callers = batch.get("requester", nothing)
+        if by == "requester" and "requester" in batch:
+            callers = batch["requester"]
             if "requester" not in clean:
                 callers = [c if c is None or type(c) is str else str(c) for c in callers]
-        elif by == "client_request_id":
-            callers = [caller_of(None, c, prefixes) for c in batch.get("client_request_id", nothing)]
+        elif by == "client_request_id" and "client_request_id" in batch:
+            callers = [caller_of(None, c, prefixes) for c in batch["client_request_id"]]
         else:
             callers = nothing
         day_role = "day" if "day" in batch else "time"
         stamps = batch.get(day_role, nothing)
-        raw_days = day_role not in clean
+        raw_days = day_role in batch and day_role not in clean
         fractions = batch.get("sampling_fraction")
         weights = _weights(fractions) if fractions is not None else None
         codes = batch.get("logging_error_codes", nothing)
+        # Callers and days known up front, one sampling fraction: requests are counted per (caller, day)
+        # for the whole batch at once, and the few rows that are not checked are taken back.
+        uniform = 1.0 if not weights else weights[0]
+        bulk = not raw_days and n > 0 and (weights is None or weights.count(uniform) == n)
+        if bulk:
+            for (who, when), count in Counter(zip(callers, stamps, strict=True)).items():
+                traffic.count(who, when, uniform, count)
+        # Served entities are few: each distinct one routed once per batch.
+        by_entity: dict[Any, tuple[ReplayTally | Broken | None, str]] | None = None
+        if single is None and not by_metadata and "served_entity" in clean:
+            assert router is not None
+            by_entity = {}
+            for entity in set(entities):
+                served, label = router.resolve(served_key(entity, None))
+                by_entity[entity] = (target(served, label), label)
+        if weights is not None and bulk:
+            weights = None
         for i in range(n):
             value = bodies[i]
             row += 1
             caller = callers[i]
             if value is UNREADABLE:
+                if bulk:
+                    traffic.count(caller, stamps[i], uniform, -1)
                 run.unreadable += 1
                 if len(run.unreadable_rows) < _EXAMPLES:
                     run.unreadable_rows.append(row - 1)
@@ -785,8 +826,15 @@ def run_traffic(
                         # An unhashable value (a list logged as a date) is not kept.
                         with contextlib.suppress(TypeError):
                             days_seen[stamp] = day
-            body = body_bytes(value) if raw_bodies else value
+            if not raw_bodies or value is None:
+                body = value
+            elif type(value) is str:
+                body = value.encode("utf-8", "surrogatepass")
+            else:
+                body = body_bytes(value)
             if body is UNREADABLE:
+                if bulk:
+                    traffic.count(caller, day, uniform, -1)
                 run.unreadable += 1
                 if len(run.unreadable_rows) < _EXAMPLES:
                     run.unreadable_rows.append(row - 1)
@@ -796,13 +844,17 @@ def run_traffic(
             if codes[i] is not None or body is None:
                 reason = unlogged_reason(body, codes[i])
                 if reason is not None:
+                    if bulk:
+                        traffic.count(caller, day, uniform, -1)
                     run.unlogged[reason] = run.unlogged.get(reason, 0) + 1
                     traffic.note(caller, 2)
                     continue
-            weight = weights[i] if weights is not None else 1.0
+            weight = weights[i] if weights is not None else uniform
             tally = single
             label = ""
-            if tally is None:
+            if by_entity is not None:
+                tally, label = by_entity[entities[i]]
+            elif tally is None:
                 assert router is not None
                 entity = entities[i]
                 cached = routes.get(entity) if not by_metadata and type(entity) is str else None
@@ -813,9 +865,10 @@ def run_traffic(
                         routes[entity] = cached
                 tally, label = cached
             if isinstance(tally, ReplayTally):
-                tally.add(row - 1, body, ok, caller, day, weight)
+                tally.add(row - 1, body, ok, caller, day, weight, counted=bulk)
                 continue
-            traffic.count(caller, day, weight)
+            if not bulk:
+                traffic.count(caller, day, weight)
             if tally is None:
                 if label not in run.unrouted and len(run.unrouted) >= _MAX_UNROUTED:
                     label = _OTHER_UNROUTED
