@@ -662,8 +662,9 @@ class Router:
         for candidate in candidates:
             if candidate is not None and candidate in self._known:
                 return candidate, label
-        mapped = next((c for c in candidates[:2] if c is not None), None)
+        mapped = candidates[0] if isinstance(key, str) else candidates[0] or candidates[1]
         if mapped is not None:
+            # Mapped (--served-entity) to a name SPEC does not serve: say which.
             return None, f"{label} ({mapped})"
         if len(self.names) == 1 and not self.entities:
             return self.names[0], label

@@ -179,3 +179,27 @@ def test_a_table_of_countless_entities_callers_and_days_stays_bounded(tmp_path: 
     assert sum(report.unrouted.values()) == n
     assert "(other served entities)" in report.unrouted
     assert len(report.to_text().splitlines()) < 200
+
+
+def test_partial_tallies_merge_as_the_spark_engine_merges_them(all_types: str) -> None:
+    import schemakit
+    from schemakit import compile_validator
+    from schemakit.table.replay import ReplayTally
+
+    validator = compile_validator(schemakit.load(all_types).models[0])
+    bad = json.dumps({"dataframe_records": [{**GOOD, "small_int": 2**40}]}).encode()
+    bodies = [GOOD_BODY.encode(), bad, None, b"{not json", GOOD_BODY.encode(), bad]
+    whole = ReplayTally(validator)
+    for row, body in enumerate(bodies):
+        whole.add(row, body, True)
+    driver = ReplayTally(validator)
+    for start in (0, 3):
+        part = ReplayTally(validator)
+        for row in range(start, start + 3):
+            part.add(row, bodies[row], True)
+        part.flush()
+        driver.merge_json(json.loads(json.dumps(part.to_json())))
+    merged, alone = driver.report("t", "spark", None), whole.report("t", "arrow", None)
+    assert (merged.total, merged.rejected, merged.rejected_succeeded, merged.skipped) == (5, 3, 3, 1)
+    assert merged.groups == alone.groups
+    assert driver.traffic.callers()[0].requests == 5

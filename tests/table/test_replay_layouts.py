@@ -180,3 +180,18 @@ def test_a_plain_table_against_several_models_asks_for_one(tmp_path: Path, run_c
     result = run_cli("replay", str(LIVE), str(path), "--column-map", "nope=x")
     assert result.returncode == 2
     assert "unknown role 'nope'" in result.stderr
+
+
+def test_router_names_the_served_model() -> None:
+    from schemakit.table.inference import served_key
+    from schemakit.table.replay import Router
+
+    router = Router(("ads-1", "ads-2", "ctr"), {"9c1f": "ads-2", "main.default.calib-4": "ctr"})
+    assert router.resolve(served_key("9c1f", None)) == ("ads-2", "entity 9c1f")
+    assert router.resolve(served_key(None, {"model_name": "main.default.ads", "model_version": "1"}))[0] == "ads-1"
+    assert router.resolve(served_key(None, [["model_name", "ads"], ["model_version", 2]]))[0] == "ads-2"
+    assert router.resolve(served_key(None, '{"model_name": "main.default.calib", "model_version": "4"}'))[0] == "ctr"
+    assert router.resolve(served_key("unknown", None)) == (None, "entity unknown")
+    assert router.resolve(served_key(None, None)) == (None, "(no served entity)")
+    # One served model: every row is its, whatever the row says.
+    assert Router(("only",)).resolve(served_key("x", None))[0] == "only"
