@@ -46,6 +46,8 @@ __all__ = ["GATE_FAIL_ON", "GateReport", "gate"]
 GATE_FAIL_ON: tuple[str, ...] = ("callers", "unexercised", "breaking", "never")
 
 _ROOT = re.compile(r"[.\[{]")
+#: Unaffected callers listed by name in text and Markdown (all of them are in the JSON).
+_LISTED = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,18 +120,22 @@ class GateReport:
             f" ({self.replay.layout} layout)"
         ]
         for caller in self.breaking_callers:
-            days = ", ".join(f"{terminal(d or '(no day)')}: {b:,}" for d, _, b in caller.days if b)
+            days = ", ".join(caller.breaking_days(terminal))
             lines.append(
                 f"gate: BREAKS caller {terminal(caller.name)}: {caller.breaking:,} of"
                 f" {plural(caller.requests, 'request')} would be rejected ({days})"
             )
             for group in caller.groups:
                 lines.extend(group.text_lines("gate", "  "))
-        for caller in self.unaffected_callers:
+        for caller in self.unaffected_callers[:_LISTED]:
             extra = (
                 f"; {caller.already_rejected:,} already rejected by the live schema" if caller.already_rejected else ""
             )
             lines.append(f"gate: ok caller {terminal(caller.name)}: {plural(caller.requests, 'request')}{extra}")
+        if len(self.unaffected_callers) > _LISTED:
+            lines.append(
+                f"gate: ok: {plural(len(self.unaffected_callers) - _LISTED, 'more caller')} (see --format json)"
+            )
         for finding in self.unexercised:
             lines.append(
                 f"gate: warning: no logged request exercises [{finding.rule}] {terminal(finding.model or 'endpoint')}"
@@ -172,11 +178,11 @@ class GateReport:
             f" ({markdown(self.replay.layout)} layout, {plural(self.replay.total, 'request')} checked)",
             "",
         ]
-        callers = [*self.breaking_callers, *self.unaffected_callers]
+        callers = [*self.breaking_callers, *self.unaffected_callers[:_LISTED]]
         if callers:
             lines += ["| Caller | Requests | Would break | Per day | Rules |", "| --- | ---: | ---: | --- | --- |"]
             for caller in callers:
-                days = ", ".join(f"{markdown(d or '(no day)')}: {b:,}" for d, _, b in caller.days if b) or "—"
+                days = ", ".join(caller.breaking_days(markdown)) or "—"
                 rules = (
                     ", ".join(
                         sorted({markdown(g.code + (f" ({g.column})" if g.column else "")) for g in caller.groups})
@@ -188,6 +194,9 @@ class GateReport:
                     f"| {mark}{markdown(caller.name)}{mark} | {caller.requests:,} | {caller.breaking:,} "
                     f"| {days} | {rules} |"
                 )
+            more = len(self.unaffected_callers) - _LISTED
+            if more > 0:
+                lines.append(f"| {plural(more, 'more caller')}, none would break | | 0 | | |")
             lines.append("")
         if self.breaking_callers:
             lines += ["<details><summary>First examples</summary>", ""]

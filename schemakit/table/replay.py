@@ -75,6 +75,8 @@ _MAX_CELLS = 100_000
 _MAX_UNROUTED = 100
 _OTHER_UNROUTED = "(other served entities)"
 _EXAMPLES = 5
+#: Callers listed by name in the text report (all of them are in the JSON).
+_LISTED_CALLERS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,11 @@ class CallerReport:
     @property
     def name(self) -> str:
         return self.caller if self.caller is not None else "(unknown caller)"
+
+    def breaking_days(self, escape: Callable[[str], str], limit: int = 14) -> list[str]:
+        """`2026-03-01: 10` for each day with breaking requests (the first `limit` days, then how many more)."""
+        days = [f"{escape(d or '(no day)')}: {b:,}" for d, _, b in self.days if b]
+        return days[:limit] + ([f"{len(days) - limit:,} more days"] if len(days) > limit else [])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -237,14 +244,16 @@ class ReplayReport:
         for group in self.groups:
             lines.extend(group.text_lines(where))
         if len(self.callers) > 1 or any(c.caller is not None for c in self.callers):
-            for caller in self.callers:
-                if not caller.rejected:
-                    continue
+            rejected = [caller for caller in self.callers if caller.rejected]
+            for caller in rejected[:_LISTED_CALLERS]:
                 lines.append(
                     f"{where}: caller {terminal(caller.name)}: {caller.breaking:,} of"
                     f" {plural(caller.requests, 'request')} would break"
-                    + "".join(f"; {terminal(d or '(no day)')}: {b:,}" for d, _, b in caller.days if b)
+                    + "".join(f"; {day}" for day in caller.breaking_days(terminal))
                 )
+            if len(rejected) > _LISTED_CALLERS:
+                more = len(rejected) - _LISTED_CALLERS
+                lines.append(f"{where}: {plural(more, 'more caller')} with rejected requests (see --format json)")
         for key, count in sorted(self.unrouted.items()):
             lines.append(
                 f"{where}: warning: {plural(count, 'request')} served by {terminal(key)}, which SPEC does not name"
