@@ -945,12 +945,11 @@ def replay(
     columns.update(column_map or {})
     traffic = Traffic(max_examples)
     tallies: dict[str, ReplayTally] = {}
-    validators: dict[str, PayloadValidator] = {}
 
     def tally_for(served: ServedModel) -> ReplayTally:
         found = tallies.get(served.name)
         if found is None:
-            validator = validators.get(served.name) or compile_validator(served)
+            validator = compile_validator(served)
             found = tallies[served.name] = ReplayTally(validator, max_examples, traffic=traffic, label=served.name)
         return found
 
