@@ -42,6 +42,7 @@ __all__ = [
     "MockServer",
     "RecordedRequest",
     "mock_server",
+    "payloads",
 ]
 
 MockServerFactory = Callable[..., MockServer]
@@ -70,3 +71,29 @@ def mock_server() -> Iterator[MockServerFactory]:
             errors.append(exc)
     if errors:
         raise errors[0]
+
+
+def payloads(
+    model: EndpointSchema | Any,
+    valid: bool = True,
+    *,
+    input_format: str | None = None,
+    seed: int = 0,
+) -> Any:
+    """A Hypothesis strategy of request payloads for one served model, for your property tests.
+
+    `model` is a `ServedModel` (`schema.model("name")`), or a schema or source serving one model.
+    With `valid=True` every example is a payload `schemakit.check_payload` accepts (edges of every
+    column and param: int32/int64 bounds, whole and fractional doubles, empty, long and unicode text,
+    each datetime form, base64, nulls where nullable, enum members, nested values, one row and many);
+    with `valid=False` one it refuses. `input_format` keeps one format (`dataframe_split`, ...)::
+
+        from hypothesis import given
+        from schemakit.testing import payloads
+
+        @given(payloads("schema.json"))
+        def test_my_app_accepts_what_the_schema_accepts(payload): ...
+    """
+    from schemakit.probe.strategies import payload_strategy
+
+    return payload_strategy(model, valid, input_format=input_format, seed=seed)

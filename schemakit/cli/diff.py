@@ -156,6 +156,13 @@ def _parse_pairs(values: tuple[str, ...]) -> dict[str, str]:
     metavar="FILE",
     help="With --format github: the repository file annotations go on (default: NEW if a file, else OLD if a file).",
 )
+@click.option(
+    "--witnesses",
+    "witness_dir",
+    metavar="DIR",
+    help="Write each breaking change's witness (a payload the old schema accepts and the new one rejects, "
+    "or a response old clients cannot read) as a JSON file under DIR.",
+)
 @click.option("--list-rules", is_flag=True, help="Print every diff rule (id, severity, meaning) and exit.")
 @source_options
 def diff(
@@ -168,6 +175,7 @@ def diff(
     output: str | None,
     gate: bool,
     annotate: str | None,
+    witness_dir: str | None,
     list_rules: bool,
     **source: Any,
 ) -> None:
@@ -198,6 +206,13 @@ def diff(
         raise click.UsageError("--gate writes text or markdown, not --format " + output_format)
     comparison = compare(old, new, ignore_file=ignore_file, model_pairs=model_pairs, **source)
     report = comparison.report
+    if witness_dir is not None or output_format in ("json", "markdown"):
+        from schemakit.diff.witness import with_witnesses, write_witnesses
+
+        report = with_witnesses(report, comparison.old_schema, comparison.new_schema)
+        if witness_dir is not None:
+            written = write_witnesses(witness_dir, report, report.witnesses)
+            click.echo(f"schemakit diff: {len(written)} witness file(s) written under {witness_dir}", err=True)
     if gate:
         text = render_gate(report, fail_on=fail_on, markdown=output_format == "markdown")
     elif output_format == "github":

@@ -36,6 +36,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "check-table": "schemakit.cli.table:check_table",
     "replay": "schemakit.cli.table:replay",
     "gate": "schemakit.cli.gate:gate",
+    "probe": "schemakit.cli.probe:probe",
 }
 
 

@@ -45,6 +45,47 @@ def _pairs(values: tuple[str, ...], option: str, what: str) -> list[tuple[str, s
 )
 @click.option("--user", "users", multiple=True, metavar="NAME=TOKEN", help="Another principal (repeatable).")
 @click.option(
+    "--service-principal",
+    "service_principals",
+    multiple=True,
+    metavar="CLIENT_ID=SECRET",
+    help="A service principal that signs in with OAuth M2M at /oidc/v1/token (repeatable); grant it by client id.",
+)
+@click.option(
+    "--registry",
+    "registry",
+    multiple=True,
+    metavar="NAME/VERSION=SPEC",
+    help="A model version that create and update may name as a served entity, e.g."
+    " main.default.ads/3=ads-v3.json (repeatable).",
+)
+@click.option(
+    "--update-seconds",
+    type=click.FloatRange(0, 3600),
+    default=2.0,
+    show_default=True,
+    help="How long a create or config update stays IN_PROGRESS.",
+)
+@click.option(
+    "--route-optimized",
+    "route_optimized",
+    multiple=True,
+    metavar="ENDPOINT",
+    help="Serve ENDPOINT route-optimized: on the data-plane listener only, with OAuth tokens only (repeatable).",
+)
+@click.option(
+    "--inference-dir",
+    type=click.Path(file_okay=False),
+    help="Write AI Gateway inference tables here (JSON Lines, one row per query) for endpoints that enable one.",
+)
+@click.option(
+    "--oauth-token-seconds",
+    type=click.FloatRange(min=0.1, max=86400),
+    default=3600.0,
+    show_default=True,
+    help="How long an OAuth access token lives (short values exercise a client's refresh).",
+)
+@click.option(
     "--grant",
     "grants",
     multiple=True,
@@ -96,6 +137,12 @@ def mock(
     port: int,
     token: str,
     users: tuple[str, ...],
+    service_principals: tuple[str, ...],
+    registry: tuple[str, ...],
+    update_seconds: float,
+    inference_dir: str | None,
+    route_optimized: tuple[str, ...],
+    oauth_token_seconds: float,
     grants: tuple[str, ...],
     config_file: str | None,
     state_file: str | None,
@@ -155,6 +202,12 @@ def mock(
             config=config_file,
             max_body_bytes=max_body_bytes,
             users=user_specs,
+            service_principals=dict(_pairs(service_principals, "--service-principal", "CLIENT_ID=SECRET")),
+            oauth_token_seconds=oauth_token_seconds,
+            registry=dict(_pairs(registry, "--registry", "NAME/VERSION=SPEC")),
+            update_seconds=update_seconds,
+            inference_dir=inference_dir,
+            route_optimized=route_optimized,
             access_log=log if verbose else None,
             load_options=load_options(**options),
             **changes,
@@ -182,6 +235,7 @@ def mock(
         log(f"endpoint {name}: {server.url}/serving-endpoints/{name}/invocations (served models: {models})")
     if not _is_loopback(address) and token == DEFAULT_TOKEN:
         log(f"warning: listening on {address} with the default admin token; pass --token")
+    log(f"data plane (route-optimized endpoints): {server.data_plane_url}")
     log("press Ctrl-C to stop")
     server.serve_forever()
     log("stopped")

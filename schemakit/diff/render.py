@@ -119,6 +119,10 @@ def render_markdown(report: DiffReport, *, fail_on: FailOn | str = "breaking") -
             )
         lines += ["", "</details>", ""]
     lines += [f"> {_md_cell(note)}" for note in report.notes]
+    if report.witnessed:
+        from schemakit.diff.witness import markdown_witnesses
+
+        lines += markdown_witnesses(report)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

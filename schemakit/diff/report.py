@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from schemakit.core.model import FormatKind, JSONValue
@@ -345,6 +346,9 @@ class DiffReport:
     ignored: tuple[IgnoredFinding, ...] = ()
     #: Remarks about the ignore file: expired entries, entries that matched nothing.
     notes: tuple[str, ...] = ()
+    #: Witnesses (`schemakit.diff.witness`) by finding index, once searched for (`witnessed`).
+    witnesses: Mapping[int, Any] = field(default_factory=lambda: MappingProxyType({}))
+    witnessed: bool = False
 
     def count(self, severity: DiffSeverity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -378,10 +382,17 @@ class DiffReport:
             },
             "fail_on": fail_on,
             "failed": self.fails(fail_on),
-            "findings": [f.to_json() for f in self.findings],
+            "findings": [self._finding_json(i, f) for i, f in enumerate(self.findings)],
             "ignored": [i.to_json() for i in self.ignored],
             "notes": list(self.notes),
         }
+
+    def _finding_json(self, index: int, finding: Finding) -> dict[str, Any]:
+        out = finding.to_json()
+        if self.witnessed and finding.severity == "breaking":
+            witness = self.witnesses.get(index)
+            out["witness"] = witness.to_json() if witness is not None else None
+        return out
 
 
 def show_value(value: Any) -> str:

@@ -20,6 +20,7 @@ import json
 import math
 import re
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from urllib.request import url2pathname
 
 import yaml
 
-from schemakit._exceptions import MlflowError, SchemakitError
+from schemakit._exceptions import MlflowError, SchemakitError, TooLargeError
+from schemakit.core.load import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, check_shape
 from schemakit.mlflow.llm import AGENT_TASKS, llm_branch, llm_key, llm_response, wrapped_or_unwrapped
 
 __all__ = [
@@ -193,7 +195,7 @@ def document_from_signature(
         unwrapped = llm_response(_output_columns(outputs, f"{where}: signature.outputs"))
         answer = wrapped_or_unwrapped(unwrapped) if len(branches) > 1 else unwrapped
     _check_integers(branches, f"{where}: the request schema")
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": endpoint, "version": version},
         "servers": [{"url": f"https://{server_host}/serving-endpoints/{endpoint}"}],
@@ -211,6 +213,37 @@ def document_from_signature(
             }
         },
     }
+    _check_document(document, where)
+    return document
+
+
+def _check_document(document: dict[str, Any], where: str) -> None:
+    """Refuse, in one line, a signature no document schemakit reads back can describe; never write one.
+
+    Deep types (a 150-level array, a 1,000-dimension tensor) pass the signature's own limit but not the
+    document's: each level of the signature is one or two levels of JSON Schema inside the document's own.
+    A property named `$ref` is a reference to every JSON Schema reader, schemakit's included.
+    """
+    try:
+        check_shape(document, where, DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES)
+    except TooLargeError:
+        raise MlflowError(
+            f"{where}: the signature's types (nested types or tensor dimensions) nest too deeply for a query schema"
+            f" document, which holds at most {DEFAULT_MAX_DEPTH} levels in all"
+        ) from None
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict) and "$ref" in properties:
+                raise MlflowError(
+                    f"{where}: a column or field is named '$ref', which every JSON Schema reader takes for a"
+                    " reference; no query schema document can describe it (rename it in the model's signature)"
+                )
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 # -- reading the model ------------------------------------------------------------------
@@ -344,7 +377,8 @@ def _download_mlmodel(uri: str) -> tuple[Any, tuple[str, str, str], Any]:
             "(a model directory or MLmodel file needs no MLflow)"
         ) from None
     base = uri.rstrip("/")
-    with tempfile.TemporaryDirectory(prefix="schemakit-mlflow-") as tmp:
+    guard = _LocalArtifactGuard(uri) if _remote_store(mlflow) else contextlib.nullcontext()
+    with tempfile.TemporaryDirectory(prefix="schemakit-mlflow-") as tmp, guard:
         try:
             # Only the MLmodel file: the model's weights can be gigabytes and are not needed here.
             local = mlflow.artifacts.download_artifacts(artifact_uri=f"{base}/MLmodel", dst_path=tmp)
@@ -354,6 +388,8 @@ def _download_mlmodel(uri: str) -> tuple[Any, tuple[str, str, str], Any]:
                 # Some URIs (logged models, `models:/m-<id>`) take no sub-path: fetch the whole model.
                 local = mlflow.artifacts.download_artifacts(artifact_uri=base, dst_path=tmp)
             except Exception:
+                if isinstance(guard, _LocalArtifactGuard) and guard.refused is not None:
+                    raise MlflowError(guard.message()) from None
                 raise MlflowError(f"{uri}: cannot resolve through MLflow: {_first_line(first_error)}") from None
         mlmodel = _read_mlmodel_file(Path(local))
         folder = Path(local) if Path(local).is_dir() else Path(local).parent
@@ -363,6 +399,71 @@ def _download_mlmodel(uri: str) -> tuple[Any, tuple[str, str, str], Any]:
                 mlflow.artifacts.download_artifacts(artifact_uri=f"{base}/{example_name}", dst_path=str(folder))
         example = _read_serving_example(mlmodel, folder)
     return mlmodel, _names_from_uri(base), example
+
+
+#: Tracking and registry URIs that are the user's own files: artifacts they place on this machine are the user's.
+_LOCAL_STORE_SCHEMES = frozenset({"", "file", "sqlite"})
+
+
+def _remote_store(mlflow: Any) -> bool:
+    """Whether the tracking or model registry store is a server (or a database) rather than local files."""
+    uris = [mlflow.get_tracking_uri()]
+    with contextlib.suppress(Exception):  # older MLflow versions have no separate registry URI
+        uris.append(mlflow.get_registry_uri())
+    for found in uris:
+        scheme = _URI_SCHEME.match(str(found or ""))
+        name = scheme.group(0)[:-1].lower() if scheme is not None and len(scheme.group(0)) > 2 else ""
+        if name not in _LOCAL_STORE_SCHEMES:
+            return True
+    return False
+
+
+class _LocalArtifactGuard:
+    """While MLflow resolves a URI through a remote store, refuse every local artifact location it is given.
+
+    A tracking server answers where a model's artifacts live; one that answers `file:///home/...` (or a
+    DBFS or volume path MLflow maps onto the local disk) would make schemakit copy local folders the user
+    never named. Every such location goes through MLflow's `LocalArtifactRepository`, so its constructor
+    is where the refusal sits. One guard at a time (a lock): the class is shared by the process.
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.refused: str | None = None
+        self._original: Any = None
+
+    def message(self) -> str:
+        return (
+            f"{self.uri}: the tracking server names a local artifact location ({text_preview(self.refused or '')});"
+            " refusing to read local files a remote server points at (download the model and pass its folder)"
+        )
+
+    def __enter__(self) -> _LocalArtifactGuard:
+        from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
+
+        self._lock.acquire()
+        self._original = LocalArtifactRepository.__init__
+        guard = self
+
+        def refuse(repo: Any, artifact_uri: str, *args: Any, **kwargs: Any) -> None:
+            guard.refused = str(artifact_uri)
+            raise MlflowError(guard.message())
+
+        LocalArtifactRepository.__init__ = refuse  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
+
+        LocalArtifactRepository.__init__ = self._original  # type: ignore[method-assign]
+        self._lock.release()
+
+
+def text_preview(value: str) -> str:
+    # A location named by a server: shown short and repr-quoted, so no control character reaches a terminal.
+    return repr(value[:120])
 
 
 def _names_from_uri(uri: str) -> tuple[str, str, str]:
@@ -433,6 +534,11 @@ def _signature_part(signature: Mapping[str, Any], key: str, where: str) -> list[
             return None
     if not isinstance(value, list):
         raise MlflowError(f"{where}: signature.{key} must be a JSON list of column or tensor specs")
+    try:
+        # Before any walk that recurses: a signature deeper than a document may be cannot make one anyway.
+        check_shape(value, f"{where}: signature.{key}", DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES)
+    except TooLargeError as exc:
+        raise MlflowError(f"{exc.message}; a query schema document holds at most {DEFAULT_MAX_DEPTH} levels") from None
     return value
 
 

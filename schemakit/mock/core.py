@@ -24,6 +24,7 @@ from schemakit._exceptions import SourceError
 from schemakit.check.validator import PayloadValidator
 from schemakit.core.model import EndpointSchema, ServedModel
 from schemakit.mock.http import ApiError, Headers, RecordedRequest
+from schemakit.mock.oauth import DEFAULT_OAUTH_TOKEN_SECONDS, OAuthTokens, basic_credentials
 from schemakit.mock.state import (
     PERMISSION_LEVELS,
     EndpointSettings,
@@ -182,9 +183,13 @@ class WorkspaceCore:
         config: SettingsFile | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         record: bool = True,
+        oauth_token_seconds: float = DEFAULT_OAUTH_TOKEN_SECONDS,
     ) -> None:
         if not token:
             raise ValueError("the admin token must not be empty")
+        if not oauth_token_seconds > 0:
+            raise ValueError("oauth_token_seconds must be positive")
+        self.oauth = OAuthTokens(oauth_token_seconds)
         self._lock = threading.RLock()
         self.max_body_bytes = max_body_bytes
         self._record = record
@@ -197,6 +202,8 @@ class WorkspaceCore:
         self._by_id: dict[str, str] = {}
         self._state_file = Path(state_file) if state_file is not None else None
         self._state_raw: Mapping[str, Any] = {}
+        #: What a created endpoint starts from (the fault flags of `mock`, say).
+        self.default_settings = default_settings or EndpointSettings()
         self._add_principal(Principal(ADMIN_USER, frozenset({"admins", "users"}), admin=True), token)
 
         file_entries: dict[str, Mapping[str, Any]] = {}
@@ -232,7 +239,8 @@ class WorkspaceCore:
             base = default_settings or EndpointSettings()
             endpoint_settings = explicit.get(name) or base.with_json(entry, where)
             self._check_traffic(schema, endpoint_settings)
-            version = int(schema.version) if schema.version.isdigit() else 1
+            digits = schema.version
+            version = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 9 else 1
             endpoint = Endpoint(
                 schema=schema,
                 document=docs.get(name) or document_json_bytes(schema),
@@ -280,6 +288,13 @@ class WorkspaceCore:
                 raise ValueError(f"that token already belongs to {existing.name!r}")
             principal = Principal(name, frozenset({"users", *groups}), service_principal=service_principal)
             self._add_principal(principal, token)
+            self._groups.update(groups)
+
+    def add_service_principal(self, client_id: str, client_secret: str, *, groups: Iterable[str] = ()) -> None:
+        """A service principal that signs in with OAuth M2M (client credentials); named by its client id."""
+        self.oauth.add_client(client_id, client_secret)
+        with self._lock:
+            self._principals[client_id] = Principal(client_id, frozenset({"users", *groups}), service_principal=True)
             self._groups.update(groups)
 
     def _add_principal(self, principal: Principal, token: str) -> None:
@@ -412,7 +427,7 @@ class WorkspaceCore:
 
     # -- who is asking --
 
-    def _authenticate(self, headers: Headers) -> Principal:
+    def _authenticate(self, headers: Headers, *, data_plane: bool = False) -> Principal:
         value = headers.get("authorization")
         if value is None:
             raise ApiError(
@@ -420,7 +435,17 @@ class WorkspaceCore:
             )
         scheme, _, token = value.strip().partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        user: str | None = None
+        if scheme.lower() == "basic":
+            # `curl -u token:<PAT>`, as the Databricks docs show it: the PAT is the password.
+            credentials = basic_credentials(value)
+            if credentials is not None:
+                user, token = credentials
+            else:
+                token = ""
+        elif scheme.lower() != "bearer":
+            token = ""
+        if not token:
             raise ApiError(
                 401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API."
             )
@@ -430,7 +455,21 @@ class WorkspaceCore:
             for known, principal in self._tokens.items():
                 if hmac.compare_digest(known.encode(), token.encode()):
                     found = principal
-        if found is None:
+        issued = self.oauth.lookup(token) if found is None and user is None else None
+        if issued is not None:
+            # A data-plane token is good on the route-optimized endpoint's own host only, and only it is.
+            if (issued.data_plane is not None) != data_plane:
+                raise ApiError(401, "UNAUTHENTICATED", "Invalid access token for this host.")
+            with self._lock:
+                found = self._principals.get(issued.client_id)
+        elif data_plane and found is not None:
+            raise ApiError(
+                401,
+                "UNAUTHENTICATED",
+                "Route-optimized endpoints take OAuth tokens only: exchange a workspace OAuth token at"
+                " /oidc/v1/token (personal access tokens are not accepted here).",
+            )
+        if found is None or (user is not None and user not in ("token", found.name)):
             raise ApiError(401, "UNAUTHENTICATED", "Invalid access token.")
         return found
 

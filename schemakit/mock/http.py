@@ -151,7 +151,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._record(method, b"", exc.status)
             return
         try:
-            response = workspace.handle(method, self.path, Headers(self.headers.items()), body)
+            response = workspace.handle(
+                method, self.path, Headers(self.headers.items()), body, data_plane=self.server.data_plane
+            )
         except Exception as exc:  # the server must answer, whatever happens inside
             response = error_response(
                 500, "INTERNAL_ERROR", f"The emulator failed on this request: {type(exc).__name__}"
@@ -250,7 +252,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if self.server.access_log is not None:
             # The request line only: never headers, so never a token.
-            self.server.access_log(f'"{text.terminal(self.command)} {text.terminal(self.path[:300])}" {code!s}')
+            # A request line http.server could not read leaves `command` and `path` unset (None or absent):
+            # log what arrived, escaped, rather than fail and drop the connection without an answer.
+            command = getattr(self, "command", None)
+            path = getattr(self, "path", None)
+            if command is None or path is None:
+                line = text.terminal(str(getattr(self, "requestline", "") or "")[:300])
+            else:
+                line = f"{text.terminal(command)} {text.terminal(path[:300])}"
+            self.server.access_log(f'"{line}" {code!s}')
 
 
 def _too_large(length: int, limit: int) -> ApiError:
@@ -277,10 +287,13 @@ class MockHTTPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         *,
         access_log: Callable[[str], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        data_plane: bool = False,
     ) -> None:
         self.workspace = workspace
         self.access_log = access_log
         self.on_error = on_error
+        #: Whether this listener stands for the data-plane host of route-optimized endpoints.
+        self.data_plane = data_plane
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()

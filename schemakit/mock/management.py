@@ -209,7 +209,8 @@ class ManagementAPI(WorkspaceCore):
         raw = query.get("config_version")
         if raw:
             text = raw[-1].strip()
-            if not text.isdigit():
+            # ASCII digits, few enough for int(): "²" is a digit to str.isdigit, and 5,000 digits exceed int()'s limit.
+            if not (text.isascii() and text.isdigit() and len(text) <= 18):
                 raise ApiError(
                     400, "INVALID_PARAMETER_VALUE", f"config_version must be a positive integer, got '{text[:40]}'."
                 )

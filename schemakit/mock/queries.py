@@ -14,7 +14,7 @@ from schemakit.core.limits import request_limit
 from schemakit.core.model import FormatKind, InputFormat, ServedModel
 from schemakit.mock.core import WorkspaceCore, log_time, now_ms
 from schemakit.mock.http import ApiError, Headers, Response, allow, json_response
-from schemakit.mock.responses import count_rows, respond
+from schemakit.mock.responses import AnswerBudget, count_rows, respond
 from schemakit.mock.streaming import SSE_CONTENT_TYPE, stream_events, wants_stream
 
 
@@ -24,10 +24,19 @@ class QueryAPI(WorkspaceCore):
     # -- queries --
 
     def _query(
-        self, method: str, path: str, name: str, model_name: str | None, headers: Headers, body: bytes
+        self,
+        method: str,
+        path: str,
+        name: str,
+        model_name: str | None,
+        headers: Headers,
+        body: bytes,
+        *,
+        include_usage: bool | None = None,
+        data_plane: bool = False,
     ) -> Response:
         allow(method, path, "POST")
-        principal = self._authenticate(headers)
+        principal = self._authenticate(headers, data_plane=data_plane)
         with self._lock:
             endpoint = self._endpoint(name)
             self._require(endpoint, principal, "CAN_QUERY")
@@ -119,20 +128,26 @@ class QueryAPI(WorkspaceCore):
         if not report.ok:
             log("[INFO] 400 POST /invocations: payload rejected")
             raise ApiError(400, "BAD_REQUEST", report.to_text(), header)
-        payload = _parse_payload(body)
+        payload = parse_payload(body)
         fmt = _select_format(model, payload)
         streaming = wants_stream(payload)
         # A streamed answer carries the same text as the answer to the same request without `stream`.
-        answer = respond(model, {k: v for k, v in payload.items() if k != "stream"} if streaming else payload, fmt)
+        budget = AnswerBudget()
+        answer = respond(
+            model, {k: v for k, v in payload.items() if k != "stream"} if streaming else payload, fmt, budget
+        )
         rows = count_rows(payload, fmt) if fmt is not None and fmt.key else 1
+        if budget.warning is not None:
+            log(f"[WARNING] {budget.warning} (first at {(budget.cut_at or '')[:200]!r})")
+            header.append(("x-schemakit-warning", budget.warning))
         if streaming:
             log("[INFO] 200 POST /invocations: streamed")
-            return Response(200, stream_events(answer, payload), tuple(header), SSE_CONTENT_TYPE)
+            return Response(200, stream_events(answer, payload, include_usage), tuple(header), SSE_CONTENT_TYPE)
         log(f"[INFO] 200 POST /invocations: {rows} row(s) scored")
         return json_response(200, answer, header)
 
 
-def _parse_payload(body: bytes) -> dict[str, Any]:
+def parse_payload(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise ApiError(400, "BAD_REQUEST", "Failed to parse input: the request body is empty; send a JSON object.")
     try:

@@ -15,13 +15,56 @@ from typing import Any
 
 import orjson
 
-from schemakit.core.model import DataType, FormatKind, InputFormat, JSONValue, Kind, ServedModel
+from schemakit.core.model import DataType, FormatKind, InputFormat, JSONValue, Kind, RequestKind, ServedModel
 from schemakit.core.types import EMULATOR_VALUE, is_binary_format, is_datetime_format
 
-__all__ = ["count_rows", "input_rows", "respond", "row_seed"]
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "AnswerBudget",
+    "answers_completions",
+    "count_rows",
+    "input_rows",
+    "respond",
+    "responses_body",
+    "row_seed",
+]
 
 #: `created` timestamps in object responses: fixed, so answers stay deterministic.
 _CREATED = 1_700_000_000
+#: The most an answer may take, in JSON bytes (roughly): a document's `minLength`, `minItems` or tensor shape
+#: may ask for gigabytes, and the emulator's memory must not follow it. Past this the answer is cut and says so.
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+#: What one value costs at least, whatever its JSON size: Python holds each in an object of its own.
+_VALUE_COST = 32
+
+
+class AnswerBudget:
+    """How much of `MAX_ANSWER_BYTES` an answer has left, and where it was first cut (for the warning header)."""
+
+    __slots__ = ("cut_at", "remaining")
+
+    def __init__(self, limit: int = MAX_ANSWER_BYTES) -> None:
+        self.remaining = limit
+        self.cut_at: str | None = None
+
+    def take(self, cost: int) -> None:
+        self.remaining -= max(cost, _VALUE_COST)
+
+    def allows(self, wanted: int, path: str) -> int:
+        """Of `wanted` characters or items, how many fit; records the first place that had to be cut."""
+        room = max(self.remaining, 0) // _VALUE_COST if wanted > 0 else 0
+        if wanted <= room:
+            return wanted
+        if self.cut_at is None:
+            self.cut_at = path or "(the answer)"
+        return room
+
+    @property
+    def warning(self) -> str | None:
+        if self.cut_at is None:
+            return None
+        # No document text: this goes into a response header.
+        return f"answer cut at {MAX_ANSWER_BYTES // (1024 * 1024)} MiB: the response schema asks for more"
 
 
 def row_seed(model_name: str, row: Any) -> bytes:
@@ -75,16 +118,30 @@ def count_rows(payload: Mapping[str, Any], fmt: InputFormat | None) -> int:
     return len(input_rows(payload, fmt))
 
 
-def respond(model: ServedModel, payload: Mapping[str, Any], fmt: InputFormat | None) -> JSONValue:
-    """The 200 body for a valid payload: predictions per row, or an object for object models."""
+def respond(
+    model: ServedModel, payload: Mapping[str, Any], fmt: InputFormat | None, budget: AnswerBudget | None = None
+) -> JSONValue:
+    """The 200 body for a valid payload: predictions per row, or an object for object models.
+
+    The answer stays within `budget` (a fresh `MAX_ANSWER_BYTES` one when not given); `budget.warning`
+    says afterwards whether the document asked for more than that.
+    """
+    budget = budget if budget is not None else AnswerBudget()
     response = model.response
     if fmt is None or fmt.kind is FormatKind.OBJECT:
         seed = row_seed(model.name, payload)
-        if response is None:
+        kind = fmt.request if fmt is not None else None
+        if kind is RequestKind.RESPONSES:
+            return responses_body(_agent_text(seed, model.name), seed.hex()[:16], model.name)
+        shape = _answer_shape(response.body, wrapped=False) if response is not None else None
+        completion = answers_completions(model)
+        if kind is RequestKind.CHAT_AGENT and not completion:
+            return _chat_agent_answer(seed, model.name)
+        if shape is None:
             return {"predictions": [_double(seed)]}
         # The server answers an object (LLM) request unwrapped, whatever else the response allows.
-        shape = _answer_shape(response.body, wrapped=False)
-        return _fix_usage(_Generator(seed, model.name, payload).value(shape, ""))
+        answer = _fix_usage(_Generator(seed, model.name, payload, budget).value(shape, ""))
+        return _tidy_choices(answer) if completion else answer
     rows = input_rows(payload, fmt)
     if response is None:
         # No 200 schema: MLflow's own shape, one double per row.
@@ -92,19 +149,102 @@ def respond(model: ServedModel, payload: Mapping[str, Any], fmt: InputFormat | N
     predictions = response.predictions
     if predictions is None:
         shape = _answer_shape(response.body, wrapped=True)
-        return _Generator(row_seed(model.name, rows), model.name, payload).value(shape, "")
+        return _Generator(row_seed(model.name, rows), model.name, payload, budget).value(shape, "")
     if predictions.kind is Kind.ARRAY:
         item = predictions.items or DataType(Kind.DOUBLE)
         values: list[JSONValue] = [
-            _Generator(row_seed(model.name, row), model.name, payload).value(item, "predictions") for row in rows
+            _Generator(row_seed(model.name, row), model.name, payload, budget).value(item, "predictions")
+            for row in rows
         ]
-        body = _Generator(row_seed(model.name, rows), model.name, payload).value(response.body, "", skip="predictions")
+        body = _Generator(row_seed(model.name, rows), model.name, payload, budget).value(
+            response.body, "", skip="predictions"
+        )
         if isinstance(body, dict):
             body["predictions"] = values
             return body
         return {"predictions": values}
     # Predictions that are not a list (a dict of columns, a scalar): one value for the whole batch.
-    return _Generator(row_seed(model.name, rows), model.name, payload).value(response.body, "")
+    return _Generator(row_seed(model.name, rows), model.name, payload, budget).value(response.body, "")
+
+
+def answers_completions(model: ServedModel) -> bool:
+    """Whether the model answers an object request with a chat or text completion (`choices`).
+
+    A ChatModel takes the same request as a ChatAgent; its answer (`choices`, not `messages`) tells them apart.
+    """
+    if model.response is None:
+        return False
+    shape = _answer_shape(model.response.body, wrapped=False)
+    return shape.kind is Kind.OBJECT and shape.field("choices") is not None
+
+
+def responses_body(text: str, ident: str, model: str) -> dict[str, Any]:
+    """A Responses API object (`object: "response"`) whose output is one assistant message holding `text`.
+
+    The shape MLflow's `ResponsesAgentResponse` and the openai package's `Response` both read; `output_text`
+    assembles to `text`.
+    """
+    words = max(1, len(text.split()))
+    message = {
+        "type": "message",
+        "id": f"msg_{ident}",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+    return {
+        "id": f"resp_{ident}",
+        "object": "response",
+        "created_at": _CREATED,
+        "model": model,
+        "status": "completed",
+        "output": [message],
+        "error": None,
+        "incomplete_details": None,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": {
+            "input_tokens": 8,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": words,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 8 + words,
+        },
+    }
+
+
+def _agent_text(seed: bytes, model_name: str) -> str:
+    return f"Mock answer {seed.hex()[:8]} from {model_name}."
+
+
+def _chat_agent_answer(seed: bytes, model_name: str) -> dict[str, Any]:
+    """A ChatAgent's answer as MLflow's `ChatAgentResponse` reads it: one assistant message with an id, no tool calls."""
+    message = {"role": "assistant", "content": _agent_text(seed, model_name), "id": f"msg-{seed.hex()[:12]}"}
+    return {"messages": [message], "finish_reason": "stop"}
+
+
+def _tidy_choices(answer: JSONValue) -> JSONValue:
+    """A chat or text completion as a model answers it: assistant text, no invented tool calls, finish `stop`.
+
+    Generated from a wide response schema (MLflow's ChatModel output lists tool calls and more), the
+    values would be well-typed but meaningless: tool calls whose arguments are not JSON.
+    """
+    choices = answer.get("choices") if isinstance(answer, dict) else None
+    for choice in choices if isinstance(choices, list) else []:
+        if not isinstance(choice, dict):
+            continue
+        message = choice.get("message")
+        if isinstance(message, dict):
+            message["role"] = "assistant"
+            for key in ("tool_calls", "tool_call_id", "refusal", "name"):
+                message.pop(key, None)
+            if not isinstance(message.get("content"), str):
+                message["content"] = ""
+        if "finish_reason" in choice:
+            choice["finish_reason"] = "stop"
+        choice.pop("logprobs", None)
+    return answer
 
 
 def _answer_shape(body: DataType, *, wrapped: bool) -> DataType:
@@ -138,18 +278,22 @@ def _double(seed: bytes) -> float:
 class _Generator:
     """Builds a value for a DataType from a seed; each position gets its own sub-seed."""
 
-    def __init__(self, seed: bytes, model_name: str, payload: Any) -> None:
+    def __init__(self, seed: bytes, model_name: str, payload: Any, budget: AnswerBudget) -> None:
         self.seed = seed
         self.model_name = model_name
         self.payload = payload
+        self.budget = budget
 
     def _sub(self, path: str) -> bytes:
         return hashlib.blake2b(self.seed + path.encode(), digest_size=16).digest()
 
     def value(self, t: DataType, path: str, *, skip: str | None = None) -> JSONValue:
-        # Bounds and format as the model keeps them, keyed by their JSON Schema keyword (a `const` is a 1-value enum).
-        schema: Mapping[str, Any] = {**t.bounds, "format": t.format}
+        if self.budget.allows(1, path) < 1:
+            # Spent: the smallest value of the kind, so a document whose types repeat through shared `$ref`s
+            # cannot multiply the work past the budget either.
+            return _least(t)
         seed = self._sub(path)
+        self.budget.take(_VALUE_COST)
         if t.enum:
             if path.endswith("role") and "assistant" in t.enum:
                 # A chat answer comes from the assistant, whatever else the enum allows.
@@ -167,9 +311,9 @@ class _Generator:
         if kind in (Kind.FLOAT, Kind.DOUBLE, Kind.ANY):
             return self._number(t, seed)
         if kind is Kind.STRING:
-            return self._string(schema, seed, path)
+            return self._string(_bounds(t), seed, path)
         if kind is Kind.ARRAY:
-            return self._array(t, schema, path)
+            return self._array(t, _bounds(t), path)
         if kind is Kind.MAP:
             item = t.items or DataType(Kind.DOUBLE)
             return {"key": self.value(item, f"{path}.key")}
@@ -214,10 +358,13 @@ class _Generator:
             return "assistant"
         if name == "id":
             return f"mock-{seed.hex()[:12]}"
-        text = f"{name}-{seed.hex()[:8]}"
+        text = f"{name[:64]}-{seed.hex()[:8]}"
         min_length = schema.get("minLength")
         if isinstance(min_length, int) and len(text) < min_length:
-            text = text + "x" * (min_length - len(text))
+            # Padding counts against the budget by the character, not by the value.
+            padding = self.budget.allows((min_length - len(text) + _VALUE_COST - 1) // _VALUE_COST, path)
+            self.budget.take(padding * _VALUE_COST)
+            text = text + "x" * min(min_length - len(text), padding * _VALUE_COST)
         max_length = schema.get("maxLength")
         if isinstance(max_length, int) and len(text) > max_length:
             text = text[:max_length]
@@ -243,7 +390,12 @@ class _Generator:
         elif name == "embedding" and not t.shape:
             count = max(count, 8)  # a short vector, still recognisably one
         item = t.items or DataType(Kind.DOUBLE)
-        return [self._indexed(item, f"{path}[{i}]", i) for i in range(count)]
+        out: list[JSONValue] = []
+        for i in range(count):
+            if self.budget.allows(1, f"{path}[{i}]") < 1:
+                break
+            out.append(self._indexed(item, f"{path}[{i}]", i))
+        return out
 
     def _indexed(self, item: DataType, path: str, index: int) -> JSONValue:
         value = self.value(item, path)
@@ -259,6 +411,28 @@ class _Generator:
             child = f"{path}.{column.name}" if path else column.name
             out[column.name] = self.value(column.type, child)
         return out
+
+
+def _bounds(t: DataType) -> Mapping[str, Any]:
+    # Bounds and format as the model keeps them, keyed by their JSON Schema keyword (a `const` is a 1-value enum).
+    return {**t.bounds, "format": t.format}
+
+
+def _least(t: DataType) -> JSONValue:
+    kind = t.kind
+    if kind is Kind.OBJECT or kind is Kind.MAP:
+        return {}
+    if kind is Kind.ARRAY:
+        return []
+    if kind in (Kind.STRING, Kind.BINARY, Kind.DATETIME):
+        return ""
+    if kind is Kind.BOOLEAN:
+        return False
+    if kind in (Kind.INTEGER, Kind.LONG):
+        return 0
+    if kind in (Kind.NULL, Kind.ANY, Kind.UNION):
+        return None
+    return 0.0
 
 
 def _object_kind(payload: Any) -> str:

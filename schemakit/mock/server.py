@@ -62,6 +62,12 @@ class MockServer:
         grants: Iterable[tuple[str, str, str]] = (),
         access_log: Callable[[str], None] | None = None,
         load_options: LoadOptions | None = None,
+        service_principals: Mapping[str, str] | None = None,
+        oauth_token_seconds: float = 3600.0,
+        registry: Mapping[str, str | Path | EndpointSchema] | None = None,
+        update_seconds: float = 2.0,
+        inference_dir: str | Path | None = None,
+        route_optimized: Iterable[str] = (),
         **default_settings: Any,
     ) -> None:
         """Build the emulated workspace (nothing listens until `start` or `serve_forever`).
@@ -69,10 +75,22 @@ class MockServer:
         `traffic` maps served-model names to percentages, across endpoints (each endpoint
         takes the shares of its own models; its models not named get 0); `grants` are
         (endpoint, principal, level) triples; `access_log` receives one escaped line per
-        request (never a header). Bad settings raise `ValueError`, bad sources `SourceError`.
+        request (never a header). `service_principals` maps OAuth client ids to client secrets
+        (OAuth M2M at `/oidc/v1/token`; access tokens live `oauth_token_seconds`). Bad settings raise
+        `ValueError`, bad sources `SourceError`. `registry` maps `catalog.schema.model/VERSION` to the
+        document of that model version, for endpoints created or updated through the API; a config
+        update takes `update_seconds`. With `inference_dir`, endpoints whose AI Gateway config enables an
+        inference table get one row per query in `<dir>/<catalog>.<schema>.<prefix>_payload.jsonl`.
+        `route_optimized` names endpoints served on the data-plane listener only (`data_plane_url`).
         """
         from schemakit.core.model import EndpointSchema
-        from schemakit.mock.emulator import DEFAULT_MAX_BODY_BYTES, MockHTTPServer, MockWorkspace, load_sources
+        from schemakit.mock.emulator import (
+            DEFAULT_MAX_BODY_BYTES,
+            MockHTTPServer,
+            MockWorkspace,
+            load_registry,
+            load_sources,
+        )
         from schemakit.mock.state import EndpointSettings, load_settings_file
 
         if not token:
@@ -97,7 +115,20 @@ class MockServer:
             state_file=state_file,
             config=load_settings_file(config) if config is not None else None,
             max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+            oauth_token_seconds=oauth_token_seconds,
         )
+        for client_id, client_secret in (service_principals or {}).items():
+            self.workspace.add_service_principal(client_id, client_secret)
+        if not update_seconds >= 0:
+            raise ValueError("update_seconds must be 0 or more")
+        self.workspace.update_seconds = update_seconds
+        self.workspace.set_registry(load_registry(registry or {}, load_options))
+        self.workspace.set_inference_dir(inference_dir)
+        for name in route_optimized:
+            try:
+                self.workspace.set_route_optimized(name)
+            except KeyError as exc:
+                raise ValueError(str(exc.args[0])) from None
         if traffic:
             self.workspace.split_traffic(traffic)
         for endpoint, principal, level in grants:
@@ -107,6 +138,8 @@ class MockServer:
         self._host = host
         self._port = port
         self._thread: threading.Thread | None = None
+        self._data_http: MockHTTPServer | None = None
+        self._data_thread: threading.Thread | None = None
 
     # -- lifecycle --
 
@@ -120,8 +153,23 @@ class MockServer:
             self._http = self._factory(
                 self.workspace, self._host, self._port, access_log=self.access_log, on_error=self._errors.append
             )
+            # The data-plane host of route-optimized endpoints: a second listener, on a free port.
+            self._data_http = self._factory(
+                self.workspace, self._host, 0, access_log=self.access_log, on_error=self._errors.append, data_plane=True
+            )
         except OSError as exc:
+            if self._http is not None:
+                self._http.server_close()
+                self._http = None
             raise SourceError(f"cannot listen on {self._host}:{self._port}: {exc.strerror or exc}") from None
+        self.workspace.set_data_plane_url(self._data_http.url)
+        self._data_thread = threading.Thread(
+            target=self._data_http.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="schemakit-mock-data-plane",
+            daemon=True,
+        )
+        self._data_thread.start()
         return self
 
     def start(self) -> MockServer:
@@ -144,6 +192,7 @@ class MockServer:
         finally:
             self._http.server_close()
             self._http = None
+            self._stop_data_plane()
 
     def shutdown(self) -> None:
         """Ask `serve_forever` to return; safe from any thread but the one serving."""
@@ -163,9 +212,19 @@ class MockServer:
             server.server_close()
         if thread is not None:
             thread.join(timeout=5)
+        self._stop_data_plane()
         if self._errors and self._raise_server_errors:
             errors, self._errors = self._errors, []
             raise RuntimeError(f"the emulator failed on {len(errors)} request(s); first: {errors[0]!r}") from errors[0]
+
+    def _stop_data_plane(self) -> None:
+        server, thread = self._data_http, self._data_thread
+        self._data_http = self._data_thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
 
     def __enter__(self) -> MockServer:
         return self.start()
@@ -190,6 +249,13 @@ class MockServer:
         if self._http is None:
             raise RuntimeError("the MockServer is not running: call start() or use it in a `with` block")
         return self._http.url
+
+    @property
+    def data_plane_url(self) -> str:
+        """The data-plane host of route-optimized endpoints (their `endpoint_url` is under it)."""
+        if self._data_http is None:
+            raise RuntimeError("the MockServer is not running: call start() or use it in a `with` block")
+        return self._data_http.url
 
     @property
     def port(self) -> int:
@@ -220,6 +286,14 @@ class MockServer:
     def add_user(self, name: str, *, token: str, groups: Iterable[str] = (), service_principal: bool = False) -> None:
         """Add a principal that authenticates with `token`; it has no permission until granted one."""
         self.workspace.add_user(name, token=token, groups=groups, service_principal=service_principal)
+
+    def add_service_principal(self, client_id: str, client_secret: str, *, groups: Iterable[str] = ()) -> None:
+        """Add a service principal that signs in with OAuth M2M (client credentials at `/oidc/v1/token`).
+
+        It is named by its client id (as `service_principal_name` in permissions) and has no permission
+        until granted one.
+        """
+        self.workspace.add_service_principal(client_id, client_secret, groups=groups)
 
     def set_permission(self, endpoint: str, principal: str, level: str | None) -> None:
         """Grant CAN_MANAGE, CAN_QUERY or CAN_VIEW on `endpoint` to a user or group (None revokes)."""

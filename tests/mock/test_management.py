@@ -93,7 +93,7 @@ def test_unknown_endpoint_is_404_resource_does_not_exist(admin: httpx.Client) ->
     [
         (None, "Credential was not sent"),
         ("Bearer wrong-token", "Invalid access token"),
-        ("Basic dXNlcjpwYXNz", "Credential was not sent"),
+        ("Basic dXNlcjpwYXNz", "Invalid access token"),  # basic token:<PAT> is read; user:pass is no PAT
         ("Bearer", "Credential was not sent"),
     ],
 )

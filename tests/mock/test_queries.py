@@ -243,7 +243,8 @@ def test_wrong_methods_and_unknown_paths(admin: httpx.Client, server: MockServer
     assert r.headers["allow"] == "POST"
     assert r.json()["error_code"] == "METHOD_NOT_ALLOWED"
     assert admin.put(f"/api/2.0/serving-endpoints/{EP}").status_code == 405
-    assert admin.post("/api/2.0/serving-endpoints").status_code == 405
+    assert admin.patch("/api/2.0/serving-endpoints").status_code == 405
+    assert admin.post("/api/2.0/serving-endpoints").status_code == 400  # create, without a name
     for path in ("/", "/api/2.0/clusters/list", f"/api/2.0/serving-endpoints/{EP}/nothing", "/serving-endpoints/x"):
         r = admin.get(path)
         assert r.status_code == 404, path
