@@ -32,6 +32,7 @@ from schemakit.runtime.report import PayloadReport, plural
 from schemakit.runtime.text import terminal
 from schemakit.table.inference import (
     CLEAN,
+    COUNTS,
     UNREADABLE,
     Layout,
     body_bytes,
@@ -802,7 +803,10 @@ def run_traffic(
         uniform = 1.0 if not weights else weights[0]
         bulk = not raw_days and n > 0 and (weights is None or weights.count(uniform) == n)
         if bulk:
-            for (who, when), count in Counter(zip(callers, stamps, strict=True)).items():
+            counted = batch.get(COUNTS) if by == "requester" else None
+            if counted is None:
+                counted = [(*key, c) for key, c in Counter(zip(callers, stamps, strict=True)).items()]
+            for who, when, count in counted:
                 traffic.count(who, when, uniform, count)
         # Served entities are few: each distinct one routed once per batch.
         by_entity: dict[Any, tuple[ReplayTally | Broken | None, str]] | None = None
