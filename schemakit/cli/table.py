@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from schemakit._exceptions import SchemakitError
-from schemakit.cli.common import echo_json, format_option, load_options, load_schema, source_options
+from schemakit.cli.common import SECONDS, echo_json, format_option, load_options, load_schema, source_options
 
 __all__ = ["check_table", "replay", "traffic_options", "traffic_settings"]
 
@@ -126,7 +126,8 @@ def traffic_options(func: Any) -> Any:
             multiple=True,
             metavar="ROLE=COLUMN",
             help="A column of another name: request, status, served_entity, request_metadata, model_name, "
-            "model_version, requester, client_request_id, day, time, sampling_fraction, logging_error_codes.",
+            "model_version, requester, client_request_id, day, time, sampling_fraction, logging_error_codes, "
+            "response.",
         ),
         click.option(
             "--served-entity",
@@ -204,6 +205,39 @@ def traffic_settings(
     "--max-examples", type=click.IntRange(min=0), default=5, show_default=True, help="Examples per rule and column."
 )
 @traffic_options
+@click.option(
+    "--against",
+    metavar="TARGET",
+    help="Shadow replay: resend a bounded sample of answered requests to TARGET (a URL, endpoint:NAME, "
+    "mlflow:PATH or mock, serving SPEC) and compare its answers with the logged ones.",
+)
+@click.option(
+    "--budget", type=click.IntRange(min=1), default=60, show_default=True, help="--against: requests at most."
+)
+@click.option(
+    "--rate", type=click.FloatRange(min=0), default=10.0, show_default=True, help="--against: requests a second."
+)
+@click.option(
+    "--concurrency", type=click.IntRange(min=1, max=64), default=2, show_default=True, help="--against: at once."
+)
+@click.option(
+    "--deadline", type=SECONDS, default=120.0, show_default=True, help="--against: seconds for the whole run."
+)
+@click.option("--request-timeout", type=SECONDS, default=30.0, show_default=True, help="--against: seconds each.")
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0),
+    default=1e-6,
+    show_default=True,
+    help="--against: numbers this close (relative, or absolute near 0) are the same.",
+)
+@click.option(
+    "--target-header",
+    "target_headers",
+    multiple=True,
+    metavar="NAME:VALUE",
+    help="--against: a header sent to a URL target (repeatable), only to the target's own host.",
+)
 @_REMOTE
 @source_options
 def replay(
@@ -221,6 +255,14 @@ def replay(
     served_entities_file: str | None,
     caller_by: str | None,
     caller_prefix: tuple[str, ...],
+    against: str | None,
+    budget: int,
+    rate: float,
+    concurrency: int,
+    deadline: float,
+    request_timeout: float,
+    tolerance: float,
+    target_headers: tuple[str, ...],
     **source: Any,
 ) -> None:
     """Check every logged request in TABLE (an inference table, JSON Lines, Parquet) against SPEC.
@@ -232,8 +274,48 @@ def replay(
     request that succeeded when logged (status 200, when the table has a status column;
     every request otherwise) would be rejected, 0 when none would, 2 when SPEC or TABLE
     cannot be read.
+
+    With --against TARGET (shadow replay), a bounded, rate-limited sample of the requests
+    answered with 200 (spread over callers) is sent to TARGET, and each answer compared with the
+    logged response: the same keys and types, numbers within --tolerance, ids and timestamps
+    ignored. Reports what changed, per caller; exits 1 when any answer changed.
     """
     routing = (column_map, served_entity, served_entities_file, caller_by, caller_prefix)
+    if against is not None:
+        if engine == "spark":
+            raise click.UsageError("--against needs --engine arrow")
+        from schemakit.table.shadow import shadow_replay
+
+        options_in = load_options(**source)
+        settings = traffic_settings(*routing)
+        try:
+            shadow = shadow_replay(
+                table,
+                load_schema(spec, options_in),
+                against,
+                model=model_name,
+                served_entities=settings["served_entities"],
+                column_map=settings["column_map"],
+                caller_by=settings["caller_by"],
+                caller_prefixes=settings["caller_prefixes"],
+                budget=budget,
+                rate=rate,
+                concurrency=concurrency,
+                deadline=deadline,
+                request_timeout=request_timeout,
+                tolerance=tolerance,
+                headers=load_options(headers=target_headers).headers if target_headers else None,
+                host=source.get("host"),
+                token=source.get("token"),
+                profile=source.get("profile"),
+            )
+        except ImportError as exc:
+            raise _tables_missing(exc) from None
+        if output_format == "json":
+            echo_json(shadow.to_json())
+        else:
+            click.echo(shadow.to_text())
+        sys.exit(0 if shadow.ok else 1)
     if engine == "spark" and any(routing):
         raise click.UsageError(
             "--column-map, --served-entity, --served-entities, --caller and --caller-prefix need --engine arrow"

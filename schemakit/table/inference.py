@@ -69,6 +69,7 @@ ROLES: tuple[str, ...] = (
     "time",
     "sampling_fraction",
     "logging_error_codes",
+    "response",
 )
 
 AI_GATEWAY: Mapping[str, str] = {
@@ -81,9 +82,11 @@ AI_GATEWAY: Mapping[str, str] = {
     "time": "request_time",
     "sampling_fraction": "sampling_fraction",
     "logging_error_codes": "logging_error_codes",
+    "response": "response",
 }
 LEGACY: Mapping[str, str] = {
     "request": "request",
+    "response": "response",
     "status": "status_code",
     "request_metadata": "request_metadata",
     "client_request_id": "client_request_id",

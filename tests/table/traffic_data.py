@@ -167,3 +167,59 @@ def candidate_document(tmp: Path) -> Path:
     path = tmp / "candidate.json"
     path.write_text(json.dumps(copy.deepcopy(document)))
     return path
+
+
+# -- traffic through the emulator ---------------------------------------------------------------------------
+
+EMULATOR_ENDPOINT = "ads-ranking"
+EMULATOR_ADMIN = "dapi-gate-admin"
+#: caller -> (token, served model it calls, whether its records carry ads-2's `device`)
+EMULATOR_CALLERS = {
+    "svc-legacy": ("dapi-legacy", "ads-1", False),
+    "svc-full": ("dapi-full", "ads-2", True),
+    "svc-lean": ("dapi-lean", "ads-2", False),
+}
+
+
+def two_models(document: dict[str, Any]) -> dict[str, Any]:
+    """samples/multi-model.json without ctr_calibrator: an endpoint serving ads-1 and ads-2."""
+    document["paths"] = {k: v for k, v in document["paths"].items() if "/ctr_calibrator/" not in k}
+    return document
+
+
+def emulator_traffic(folder: Path, requests_each: int = 12) -> tuple[Path, Path]:
+    """The two-model endpoint in the emulator, `requests_each` requests from each caller over HTTP with its own
+    token, logged by the emulator as an AI Gateway inference table: (the live document, the table)."""
+    import httpx
+
+    from schemakit.testing import MockServer
+
+    live = folder / "live-two.json"
+    live.write_text(json.dumps(two_models(json.loads(LIVE.read_text()))))
+    tables = folder / "tables"
+    with MockServer([live], token=EMULATOR_ADMIN, inference_dir=tables, update_seconds=0) as server:
+        for name, (token, _, _) in EMULATOR_CALLERS.items():
+            server.add_user(name, token=token)
+            server.set_permission(EMULATOR_ENDPOINT, name, "CAN_QUERY")
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            config = {"catalog_name": "main", "schema_name": "logs", "table_name_prefix": "ads", "enabled": True}
+            configured = client.put(
+                f"/api/2.0/serving-endpoints/{EMULATOR_ENDPOINT}/ai-gateway",
+                headers={"Authorization": f"Bearer {EMULATOR_ADMIN}"},
+                json={"inference_table_config": config},
+            )
+            assert configured.status_code == 200, configured.text
+            for i in range(requests_each):
+                for token, served, device in EMULATOR_CALLERS.values():
+                    row: dict[str, Any] = {"user_id": 1000 + i, "ad_id": 7 + i, "hour": i % 24}
+                    if served == "ads-2":
+                        row["country"] = "FR"
+                    if device:
+                        row["device"] = "mobile"
+                    answer = client.post(
+                        f"/serving-endpoints/{EMULATOR_ENDPOINT}/served-models/{served}/invocations",
+                        headers={"Authorization": f"Bearer {token}"},
+                        json={"dataframe_records": [row]},
+                    )
+                    assert answer.status_code == 200, answer.text
+    return live, tables / "main.logs.ads_payload.jsonl"
