@@ -84,6 +84,6 @@ def test_shadow_replay_reports_the_changed_answers_and_nothing_else(
     }
     first = report.callers[0].examples[0][2]
     assert [(c.path, c.kind) for c in first] == [("$.predictions[0]", "number")]
-    assert same.ok and same.sent == 12
+    assert (same.ok, same.sent) == (True, 12)
     assert result.returncode == 1, result.stderr
     assert "shadow: 6 of 12 answers changed" in result.stdout
