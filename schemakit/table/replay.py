@@ -818,6 +818,8 @@ def run_traffic(
                 by_entity[entity] = (target(served, label), label)
         if weights is not None and bulk:
             weights = None
+        # Each row's tally looked up in one pass (a list comprehension), not a dict lookup and unpacking per row.
+        row_tallies = [by_entity[e][0] for e in entities] if by_entity is not None else None
         for i in range(n):
             value = bodies[i]
             row += 1
@@ -866,8 +868,11 @@ def run_traffic(
             weight = weights[i] if weights is not None else uniform
             tally = single
             label = ""
-            if by_entity is not None:
-                tally, label = by_entity[entities[i]]
+            if row_tallies is not None:
+                tally = row_tallies[i]
+                if not isinstance(tally, ReplayTally):
+                    assert by_entity is not None
+                    label = by_entity[entities[i]][1]
             elif tally is None:
                 assert router is not None
                 entity = entities[i]
