@@ -15,12 +15,13 @@ unrouted, values that cannot be read as unreadable: each reported, none checked.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -773,136 +774,160 @@ def run_traffic(
     days_seen: dict[Any, str | None] = {}
     prefixes = caller_prefixes if by == "client_request_id" else None
     row = 0
-    for batch in rows.batches:
-        n = len(batch["request"])
-        clean = batch.get(CLEAN, ())
-        nothing: list[Any] = [None] * n
-        bodies = batch["request"]
-        raw_bodies = "request" not in clean
-        statuses = None if ignore_status else batch.get("status")
-        entities = batch.get("served_entity", nothing)
-        metadata = batch.get("request_metadata", nothing)
-        names = batch.get("model_name", nothing)
-        versions = batch.get("model_version", nothing)
-        if by == "requester" and "requester" in batch:
-            callers = batch["requester"]
-            if "requester" not in clean:
-                callers = [c if c is None or type(c) is str else str(c) for c in callers]
-        elif by == "client_request_id" and "client_request_id" in batch:
-            callers = [caller_of(None, c, prefixes) for c in batch["client_request_id"]]
-        else:
-            callers = nothing
-        day_role = "day" if "day" in batch else "time"
-        stamps = batch.get(day_role, nothing)
-        raw_days = day_role in batch and day_role not in clean
-        fractions = batch.get("sampling_fraction")
-        weights = _weights(fractions) if fractions is not None else None
-        codes = batch.get("logging_error_codes", nothing)
-        # Callers and days known up front, one sampling fraction: requests are counted per (caller, day)
-        # for the whole batch at once, and the few rows that are not checked are taken back.
-        uniform = 1.0 if not weights else weights[0]
-        bulk = not raw_days and n > 0 and (weights is None or weights.count(uniform) == n)
-        if bulk:
-            counted = batch.get(COUNTS) if by == "requester" else None
-            if counted is None:
-                counted = [(*key, c) for key, c in Counter(zip(callers, stamps, strict=True)).items()]
-            for who, when, count in counted:
-                traffic.count(who, when, uniform, count)
-        # Served entities are few: each distinct one routed once per batch.
-        by_entity: dict[Any, tuple[ReplayTally | Broken | None, str]] | None = None
-        if single is None and not by_metadata and "served_entity" in clean:
-            assert router is not None
-            by_entity = {}
-            for entity in set(entities):
-                served, label = router.resolve(served_key(entity, None))
-                by_entity[entity] = (target(served, label), label)
-        if weights is not None and bulk:
-            weights = None
-        # Each row's tally looked up in one pass (a list comprehension), not a dict lookup and unpacking per row.
-        row_tallies = [by_entity[e][0] for e in entities] if by_entity is not None else None
-        for i in range(n):
-            value = bodies[i]
-            row += 1
-            caller = callers[i]
-            if value is UNREADABLE:
-                if bulk:
-                    traffic.count(caller, stamps[i], uniform, -1)
-                run.unreadable += 1
-                if len(run.unreadable_rows) < _EXAMPLES:
-                    run.unreadable_rows.append(row - 1)
-                continue
-            day = stamps[i]
-            if raw_days and day is not None:
-                stamp = day
-                try:
-                    day = days_seen[stamp]
-                except (KeyError, TypeError):
-                    day = day_of(stamp, None)
-                    if len(days_seen) < 4096:
-                        # An unhashable value (a list logged as a date) is not kept.
-                        with contextlib.suppress(TypeError):
-                            days_seen[stamp] = day
-            if not raw_bodies or value is None:
-                body = value
-            elif type(value) is str:
-                body = value.encode("utf-8", "surrogatepass")
+    with contextlib.closing(_collected(rows.batches)) as batches:
+        for batch in batches:
+            n = len(batch["request"])
+            clean = batch.get(CLEAN, ())
+            nothing: list[Any] = [None] * n
+            bodies = batch["request"]
+            raw_bodies = "request" not in clean
+            statuses = None if ignore_status else batch.get("status")
+            entities = batch.get("served_entity", nothing)
+            metadata = batch.get("request_metadata", nothing)
+            names = batch.get("model_name", nothing)
+            versions = batch.get("model_version", nothing)
+            if by == "requester" and "requester" in batch:
+                callers = batch["requester"]
+                if "requester" not in clean:
+                    callers = [c if c is None or type(c) is str else str(c) for c in callers]
+            elif by == "client_request_id" and "client_request_id" in batch:
+                callers = [caller_of(None, c, prefixes) for c in batch["client_request_id"]]
             else:
-                body = body_bytes(value)
-            if body is UNREADABLE:
-                if bulk:
-                    traffic.count(caller, day, uniform, -1)
-                run.unreadable += 1
-                if len(run.unreadable_rows) < _EXAMPLES:
-                    run.unreadable_rows.append(row - 1)
-                continue
-            status = statuses[i] if statuses is not None else 200
-            ok = status == 200 if type(status) is int else succeeded(status)
-            if codes[i] is not None or body is None:
-                reason = unlogged_reason(body, codes[i])
-                if reason is not None:
+                callers = nothing
+            day_role = "day" if "day" in batch else "time"
+            stamps = batch.get(day_role, nothing)
+            raw_days = day_role in batch and day_role not in clean
+            fractions = batch.get("sampling_fraction")
+            weights = _weights(fractions) if fractions is not None else None
+            codes = batch.get("logging_error_codes", nothing)
+            # Callers and days known up front, one sampling fraction: requests are counted per (caller, day)
+            # for the whole batch at once, and the few rows that are not checked are taken back.
+            uniform = 1.0 if not weights else weights[0]
+            bulk = not raw_days and n > 0 and (weights is None or weights.count(uniform) == n)
+            if bulk:
+                counted = batch.get(COUNTS) if by == "requester" else None
+                if counted is None:
+                    counted = [(*key, c) for key, c in Counter(zip(callers, stamps, strict=True)).items()]
+                for who, when, count in counted:
+                    traffic.count(who, when, uniform, count)
+            # Served entities are few: each distinct one routed once per batch.
+            by_entity: dict[Any, tuple[ReplayTally | Broken | None, str]] | None = None
+            if single is None and not by_metadata and "served_entity" in clean:
+                assert router is not None
+                by_entity = {}
+                for entity in set(entities):
+                    served, label = router.resolve(served_key(entity, None))
+                    by_entity[entity] = (target(served, label), label)
+            if weights is not None and bulk:
+                weights = None
+            # Each row's tally looked up in one pass (a list comprehension), not a dict lookup and unpacking per row.
+            row_tallies = [by_entity[e][0] for e in entities] if by_entity is not None else None
+            for i in range(n):
+                value = bodies[i]
+                row += 1
+                caller = callers[i]
+                if value is UNREADABLE:
+                    if bulk:
+                        traffic.count(caller, stamps[i], uniform, -1)
+                    run.unreadable += 1
+                    if len(run.unreadable_rows) < _EXAMPLES:
+                        run.unreadable_rows.append(row - 1)
+                    continue
+                day = stamps[i]
+                if raw_days and day is not None:
+                    stamp = day
+                    try:
+                        day = days_seen[stamp]
+                    except (KeyError, TypeError):
+                        day = day_of(stamp, None)
+                        if len(days_seen) < 4096:
+                            # An unhashable value (a list logged as a date) is not kept.
+                            with contextlib.suppress(TypeError):
+                                days_seen[stamp] = day
+                if not raw_bodies or value is None:
+                    body = value
+                elif type(value) is str:
+                    body = value.encode("utf-8", "surrogatepass")
+                else:
+                    body = body_bytes(value)
+                if body is UNREADABLE:
                     if bulk:
                         traffic.count(caller, day, uniform, -1)
-                    run.unlogged[reason] = run.unlogged.get(reason, 0) + 1
-                    traffic.note(caller, 2)
+                    run.unreadable += 1
+                    if len(run.unreadable_rows) < _EXAMPLES:
+                        run.unreadable_rows.append(row - 1)
                     continue
-            weight = weights[i] if weights is not None else uniform
-            tally = single
-            label = ""
-            if row_tallies is not None:
-                tally = row_tallies[i]
-                if not isinstance(tally, ReplayTally):
-                    assert by_entity is not None
-                    label = by_entity[entities[i]][1]
-            elif tally is None:
-                assert router is not None
-                entity = entities[i]
-                cached = routes.get(entity) if not by_metadata and type(entity) is str else None
-                if cached is None:
-                    served, label = router.resolve(served_key(entity, metadata[i], names[i], versions[i]))
-                    cached = (target(served, label), label)
-                    if not by_metadata and type(entity) is str and len(routes) < _CACHE_ENTRIES:
-                        routes[entity] = cached
-                tally, label = cached
-            if isinstance(tally, ReplayTally):
-                tally.add(row - 1, body, ok, caller, day, weight, counted=bulk)
-                continue
-            if not bulk:
-                traffic.count(caller, day, weight)
-            if tally is None:
-                if label not in run.unrouted and len(run.unrouted) >= _MAX_UNROUTED:
-                    label = _OTHER_UNROUTED
-                run.unrouted[label] = run.unrouted.get(label, 0) + 1
-                traffic.note(caller, 3)
-                continue
-            # A served model the candidate no longer has: every request that succeeded breaks.
-            tally.total += 1
-            if ok:
-                tally.breaking += 1
-                traffic.note(caller, 0)
-                traffic.broke(caller, day, weight)
-                traffic.example(caller, (tally.model, tally.rule, None), row - 1, tally.message)
+                status = statuses[i] if statuses is not None else 200
+                ok = status == 200 if type(status) is int else succeeded(status)
+                if codes[i] is not None or body is None:
+                    reason = unlogged_reason(body, codes[i])
+                    if reason is not None:
+                        if bulk:
+                            traffic.count(caller, day, uniform, -1)
+                        run.unlogged[reason] = run.unlogged.get(reason, 0) + 1
+                        traffic.note(caller, 2)
+                        continue
+                weight = weights[i] if weights is not None else uniform
+                tally = single
+                label = ""
+                if row_tallies is not None:
+                    tally = row_tallies[i]
+                    if not isinstance(tally, ReplayTally):
+                        assert by_entity is not None
+                        label = by_entity[entities[i]][1]
+                elif tally is None:
+                    assert router is not None
+                    entity = entities[i]
+                    cached = routes.get(entity) if not by_metadata and type(entity) is str else None
+                    if cached is None:
+                        served, label = router.resolve(served_key(entity, metadata[i], names[i], versions[i]))
+                        cached = (target(served, label), label)
+                        if not by_metadata and type(entity) is str and len(routes) < _CACHE_ENTRIES:
+                            routes[entity] = cached
+                    tally, label = cached
+                if isinstance(tally, ReplayTally):
+                    tally.add(row - 1, body, ok, caller, day, weight, counted=bulk)
+                    continue
+                if not bulk:
+                    traffic.count(caller, day, weight)
+                if tally is None:
+                    if label not in run.unrouted and len(run.unrouted) >= _MAX_UNROUTED:
+                        label = _OTHER_UNROUTED
+                    run.unrouted[label] = run.unrouted.get(label, 0) + 1
+                    traffic.note(caller, 3)
+                    continue
+                # A served model the candidate no longer has: every request that succeeded breaks.
+                tally.total += 1
+                if ok:
+                    tally.breaking += 1
+                    traffic.note(caller, 0)
+                    traffic.broke(caller, day, weight)
+                    traffic.example(caller, (tally.model, tally.rule, None), row - 1, tally.message)
     run.lines = dict(rows.unreadable_lines)
     return run
+
+
+_T = TypeVar("_T")
+
+
+def _collected(batches: Iterable[_T]) -> Generator[_T, None, None]:
+    """Batches checked with the cyclic garbage collector run once per batch instead of as it likes.
+
+    A batch's lists of a hundred thousand values, and the wider batches of routed tables, make
+    each automatic collection walk them again: a fifth of a routed replay's time, for rows whose
+    checking leaves no reference cycles. Any cycle is still collected, at the end of its batch.
+    A process that turned the collector off itself is left as it is.
+    """
+    if not gc.isenabled():
+        yield from batches
+        return
+    gc.disable()
+    try:
+        for batch in batches:
+            yield batch
+            gc.collect()
+    finally:
+        gc.enable()
 
 
 def _weights(fractions: list[Any]) -> list[float]:
