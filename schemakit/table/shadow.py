@@ -36,6 +36,7 @@ _EXAMPLES = 3
 _MAX_CALLERS = 1000
 _OTHER = "(other callers)"
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_ENDPOINT_MODEL = re.compile(r"(endpoint:[^/]+(?:/[^/]+)?)/served-(?:models|entities)/([^/]+)")
 _NOISE_KEYS = frozenset({"id", "created", "created_at", "timestamp", "request_time", "system_fingerprint"})
 
 
@@ -355,6 +356,13 @@ def shadow_replay(
 
         schema = load(os.fspath(schema))
     table = os.fspath(table)
+    pinned = _ENDPOINT_MODEL.fullmatch(against)
+    if pinned is not None:
+        # endpoint:NAME/served-models/X: the candidate is served model X of that endpoint; every request goes to it.
+        against, named = pinned.group(1), pinned.group(2)
+        if model is not None and model != named:
+            raise SchemakitError(f"--model {model!r} and the target's served model {named!r} differ")
+        model = named
     try:
         options = ProbeOptions(
             budget=budget, rate=rate, concurrency=concurrency, deadline=deadline, request_timeout=request_timeout

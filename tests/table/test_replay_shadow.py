@@ -122,3 +122,23 @@ def test_cannot_run(traffic: tuple[Path, Path], tmp_path: Path, run_cli) -> None
     result = run_cli("replay", str(live), str(table), "--against", "ftp://example.com/x")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_endpoints_served_model_as_the_target(traffic: tuple[Path, Path], changed: Path) -> None:
+    from schemakit.testing import MockServer
+
+    _, table = traffic
+    with MockServer([changed], token="dapi-shadow") as server:
+        report = shadow_replay(
+            table,
+            changed,
+            "endpoint:ads-ranking/served-models/ads-2",
+            budget=6,
+            rate=0,
+            host=server.url,
+            token=server.token,
+        )
+    by_caller = {c.caller: (c.sent, c.changed, c.failed) for c in report.callers}
+    # Every request goes to ads-2: svc-legacy's (ads-1's columns, no country) are refused there.
+    assert by_caller == {"svc-full": (2, 2, 0), "svc-lean": (2, 2, 0), "svc-legacy": (2, 0, 2)}
+    assert "dapi-shadow" not in report.to_text()
