@@ -35,6 +35,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "from-mlflow": "schemakit.cli.mlflow:from_mlflow",
     "check-table": "schemakit.cli.table:check_table",
     "replay": "schemakit.cli.table:replay",
+    "gate": "schemakit.cli.gate:gate",
     "probe": "schemakit.cli.probe:probe",
 }
 

@@ -32,6 +32,7 @@ from schemakit.runtime import http
 
 __all__ = [
     "DEFAULT_BUDGET",
+    "Pacer",
     "ProbeOptions",
     "Target",
     "judge",
@@ -40,6 +41,7 @@ __all__ = [
     "plan_cases",
     "opened",
     "run_probe",
+    "send_to",
     "write_recording",
 ]
 
@@ -572,6 +574,16 @@ def _send(
         if len(secret) >= 4:
             body = body.replace(secret.encode("utf-8"), b"***")
     return Answer(reply.status, body, reply.header("content-type") or "", time.monotonic() - began, None)
+
+
+def send_to(client: Any, target: Target, model: str, body: bytes, seconds: float) -> Answer:
+    """One POST of `body` to `target`'s URL for served model `model`, bounded and scrubbed as a probe's are."""
+    headers = {"Content-Type": "application/json", **target.headers}
+    return _send(client, target.urls[model], body, headers, target.credentials or dict, seconds, target.secrets)
+
+
+#: The pacing probes use, for other bounded runs (shadow replay).
+Pacer = _Pacer
 
 
 def _report(
