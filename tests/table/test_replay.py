@@ -20,7 +20,7 @@ ROW = {
     "score": 1.5,
     "label": "a",
     "created_at": "2024-01-01T00:00:00",
-    "rating": None,
+    "rating": 4,  # a null here is `integer-null`: MLflow cannot hold it in an integer column
 }
 BAD = {17: {"small_int": 2**40}, 500: {"label": None}, 901: {"small_int": 2**41}}
 

@@ -22,7 +22,7 @@ GOOD = {
     "score": 1.5,
     "label": "a",
     "created_at": "2024-01-01T00:00:00",
-    "rating": None,
+    "rating": 4,  # a null is `integer-null` (MLflow cannot hold it in an integer column)
 }
 GOOD_BODY = json.dumps({"dataframe_records": [GOOD]})
 
