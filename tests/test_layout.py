@@ -41,14 +41,6 @@ LAZY_FEATURE_SOURCES = {
     ("schemakit.core.sources", "schemakit.mlflow.document"),  # mlflow:PATH
 }
 
-#: TEMPORARY (issue 28): circles being cut on other branches (codegen: `GeneratedFile` moves to
-#: codegen/package.py; mock: the values the API areas speak move to mock/wire.py). The lead deletes this set
-#: once those branches are merged; the test then holds every module to no circle at all.
-TEMPORARY_CIRCLE_EDGES = {
-    ("schemakit.codegen.typescript", "schemakit.codegen.generate"),
-    ("schemakit.mock.http", "schemakit.mock.emulator"),
-}
-
 _DOTTED_READER = re.compile(r"^(schemakit(?:\.\w+)+):\w+$")
 
 
@@ -116,7 +108,7 @@ def test_no_import_cycle() -> None:
         graph[name] = {
             d
             for d in deps
-            if not d.startswith(name + ".") and (name, d) not in LAZY_FEATURE_SOURCES | TEMPORARY_CIRCLE_EDGES
+            if not d.startswith(name + ".") and (name, d) not in LAZY_FEATURE_SOURCES
         }
     cycle = _cycle(graph)
     assert cycle is None, " -> ".join(cycle or [])
@@ -125,7 +117,7 @@ def test_no_import_cycle() -> None:
 def test_the_allow_lists_name_real_edges() -> None:
     """An allowed edge that no longer exists is a stale entry: delete it."""
     graph = _graph()
-    assert {(a, b) for a, b in LAZY_FEATURE_SOURCES | TEMPORARY_CIRCLE_EDGES if b not in graph[a]} == set()
+    assert {(a, b) for a, b in LAZY_FEATURE_SOURCES if b not in graph[a]} == set()
 
 
 def test_the_layout_test_sees_deferred_imports() -> None:

@@ -21,10 +21,10 @@ from typing import Any
 import orjson
 
 from schemakit.core.model import FormatKind, RequestKind
-from schemakit.mock.http import ApiError, Headers, Response, allow, json_response
 from schemakit.mock.queries import QueryAPI, parse_payload
 from schemakit.mock.responses import responses_body
 from schemakit.mock.streaming import SSE_CONTENT_TYPE, responses_events
+from schemakit.mock.wire import ApiError, Headers, Response, allow, json_response
 
 __all__ = ["OPENAI_ROUTES", "OpenAIRoutes"]
 

@@ -23,7 +23,6 @@ from typing import Any
 from schemakit._exceptions import SourceError
 from schemakit.check.validator import PayloadValidator
 from schemakit.core.model import EndpointSchema, ServedModel
-from schemakit.mock.http import ApiError, Headers, RecordedRequest
 from schemakit.mock.oauth import DEFAULT_OAUTH_TOKEN_SECONDS, OAuthTokens, basic_credentials
 from schemakit.mock.state import (
     PERMISSION_LEVELS,
@@ -34,6 +33,7 @@ from schemakit.mock.state import (
     parse_acl,
     write_state_file,
 )
+from schemakit.mock.wire import ApiError, Headers, RecordedRequest
 
 #: The admin principal: member of `admins`, so CAN_MANAGE on every endpoint.
 ADMIN_USER = "admin@example.com"

@@ -32,9 +32,9 @@ from schemakit.mock.core import (
     now_ms,
 )
 from schemakit.mock.gateway import DeployState, GatewayAPI, PendingConfig, json_list, json_object
-from schemakit.mock.http import ApiError, Headers, Response, allow, json_response
 from schemakit.mock.responses import answers_completions
 from schemakit.mock.state import EndpointSettings
+from schemakit.mock.wire import ApiError, Headers, Response, allow, json_response
 
 __all__ = ["DEFAULT_UPDATE_SECONDS", "DeployAPI", "Registry"]
 

@@ -27,21 +27,21 @@ from schemakit.core.resolve import load
 from schemakit.mock.compat import OPENAI_ROUTES, OpenAIRoutes
 from schemakit.mock.core import ADMIN_USER, DEFAULT_MAX_BODY_BYTES, WORKSPACE_ID, document_json_bytes
 from schemakit.mock.deploy import DeployAPI
-from schemakit.mock.http import (
+from schemakit.mock.http import MockHTTPServer
+from schemakit.mock.oauth import host_url, oidc_metadata
+from schemakit.mock.state import (
+    EndpointSettings,
+    UserSpec,
+)
+from schemakit.mock.wire import (
     ApiError,
     Headers,
-    MockHTTPServer,
     RecordedRequest,
     Response,
     allow,
     error_response,
     json_response,
     not_found_api,
-)
-from schemakit.mock.oauth import host_url, oidc_metadata
-from schemakit.mock.state import (
-    EndpointSettings,
-    UserSpec,
 )
 
 __all__ = [

@@ -21,9 +21,9 @@ import orjson
 
 from schemakit.core.model import EndpointSchema
 from schemakit.mock.core import Endpoint, Principal, now_ms
-from schemakit.mock.http import ApiError, Headers, Response, allow, json_response
 from schemakit.mock.management import ManagementAPI
 from schemakit.mock.queries import QueryAPI
+from schemakit.mock.wire import ApiError, Headers, Response, allow, json_response
 
 __all__ = ["DeployState", "GatewayAPI", "PendingConfig", "json_list", "json_object"]
 

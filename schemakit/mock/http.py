@@ -1,8 +1,8 @@
-"""The emulator on a socket: request/response types, the HTTP handler and the threading server.
+"""The emulator on a socket: the HTTP handler and the threading server.
 
-HTTP-agnostic logic lives in `MockWorkspace`; this module only reads requests (with
-body limits that no header can lift), answers them, and never lets an exception
-become a traceback or a 500 without a JSON body.
+HTTP-agnostic logic lives in the workspace it serves (any `schemakit.mock.wire.Workspace`; the emulator's
+`MockWorkspace`); this module only reads requests (with body limits that no header can lift), answers them,
+and never lets an exception become a traceback or a 500 without a JSON body.
 """
 
 from __future__ import annotations
@@ -13,107 +13,11 @@ import socket
 import socketserver
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-import orjson
-
-from schemakit._io import dump_json
+from schemakit.mock.wire import ApiError, Headers, RecordedRequest, Response, Workspace, error_response
 from schemakit.runtime import text
-
-#: Request headers whose values are credentials: never shown in a repr or a log.
-SECRET_HEADERS = frozenset({"authorization", "cookie", "x-databricks-azure-sp-management-token"})
-
-if TYPE_CHECKING:
-    from schemakit.mock.emulator import MockWorkspace
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    status: int
-    body: bytes
-    headers: tuple[tuple[str, str], ...] = ()
-    content_type: str = "application/json"
-
-
-class Headers(Mapping[str, str]):
-    """Request headers, looked up without regard to case (`headers["authorization"]`)."""
-
-    __slots__ = ("_items", "_lower")
-
-    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
-        self._items = list(items)
-        self._lower: dict[str, str] = {}
-        for name, value in self._items:
-            self._lower.setdefault(name.lower(), value)
-
-    def __getitem__(self, name: str) -> str:
-        return self._lower[name.lower()]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._lower
-
-    def __iter__(self) -> Iterator[str]:
-        seen: set[str] = set()
-        for name, _ in self._items:
-            if name.lower() not in seen:
-                seen.add(name.lower())
-                yield name
-
-    def __len__(self) -> int:
-        return len(self._lower)
-
-    def __repr__(self) -> str:
-        # A failing assert prints this: never show a credential.
-        shown = {k: ("<redacted>" if k.lower() in SECRET_HEADERS else v) for k, v in self.items()}
-        return f"Headers({shown!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One request the emulator received, for tests to assert on."""
-
-    method: str
-    path: str
-    query: str
-    headers: Headers
-    body: bytes = field(repr=False)
-    status: int = 0
-
-    def json(self) -> Any:
-        return orjson.loads(self.body)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, error_code: str, message: str, headers: Sequence[tuple[str, str]] = ()) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_code = error_code
-        self.message = message
-        self.headers = tuple(headers)
-
-
-def json_response(status: int, value: Any, headers: Sequence[tuple[str, str]] = ()) -> Response:
-    return Response(status, dump_json(value, indent=False), tuple(headers))
-
-
-def error_response(status: int, error_code: str, message: str, headers: Sequence[tuple[str, str]] = ()) -> Response:
-    return json_response(status, {"error_code": error_code, "message": message}, headers)
-
-
-def allow(method: str, path: str, *methods: str) -> None:
-    if method not in methods:
-        raise ApiError(
-            405,
-            "METHOD_NOT_ALLOWED",
-            f"{method} is not allowed on {path[:200]}; allowed: {', '.join(methods)}.",
-            [("Allow", ", ".join(methods))],
-        )
-
-
-def not_found_api(method: str, path: str) -> ApiError:
-    return ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method[:16]} {path[:200]}'")
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -281,7 +185,7 @@ class MockHTTPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def __init__(
         self,
-        workspace: MockWorkspace,
+        workspace: Workspace,
         host: str = "127.0.0.1",
         port: int = 0,
         *,

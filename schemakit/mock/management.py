@@ -20,11 +20,11 @@ from schemakit.mock.core import (
     log_time,
     now_ms,
 )
-from schemakit.mock.http import ApiError, Headers, Response, allow, json_response, not_found_api
 from schemakit.mock.state import (
     PERMISSION_LEVELS,
     parse_acl,
 )
+from schemakit.mock.wire import ApiError, Headers, Response, allow, json_response, not_found_api
 
 
 class ManagementAPI(WorkspaceCore):

@@ -20,7 +20,7 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from schemakit.mock.http import ApiError, Headers, Response, allow, json_response
+from schemakit.mock.wire import ApiError, Headers, Response, allow, json_response
 
 __all__ = ["DEFAULT_OAUTH_TOKEN_SECONDS", "OAuthTokens", "basic_credentials", "host_url", "oidc_metadata"]
 

@@ -13,9 +13,9 @@ from schemakit.check.validator import compile_validator
 from schemakit.core.limits import request_limit
 from schemakit.core.model import FormatKind, InputFormat, ServedModel
 from schemakit.mock.core import WorkspaceCore, log_time, now_ms
-from schemakit.mock.http import ApiError, Headers, Response, allow, json_response
 from schemakit.mock.responses import AnswerBudget, count_rows, respond
 from schemakit.mock.streaming import SSE_CONTENT_TYPE, stream_events, wants_stream
+from schemakit.mock.wire import ApiError, Headers, Response, allow, json_response
 
 
 class QueryAPI(WorkspaceCore):

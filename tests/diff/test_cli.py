@@ -264,3 +264,22 @@ def test_help_lists_the_rules() -> None:
     assert "column-removed" in result.stdout
     assert "response-type-changed" in result.stdout
     assert "git:REV:PATH" in result.stdout
+
+
+@pytest.mark.parametrize("output", ["json", "markdown"])
+def test_a_document_with_errors_is_named_once_and_diffed(tmp_path: Path, output: str) -> None:
+    """Diff names a broken document's errors and proceeds (core/policy): one warning, never a refusal after it,
+    even when the witnesses of a breaking finding compile validators for that document."""
+    old = write(tmp_path / "old.json", doc(model("m"), version="2"))
+    broken = doc(model("m", columns=(col("a", "double", required=True),)), version="3")
+    response = broken["paths"]["/served-models/m/invocations"]["post"]["responses"]["200"]
+    response["content"]["application/json"]["schema"]["properties"]["predictions"]["items"] = {"type": "nope"}
+    new = write(tmp_path / "new.json", broken)
+    result = run("--format", output, "--fail-on", "never", old, new)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("schemakit: warning: "), lines
+    assert "[invalid-type]" in lines[0], lines
+    if output == "json":
+        assert json.loads(result.stdout)["summary"]["breaking"] >= 1

@@ -70,8 +70,8 @@ def retry_delay(
     return http.backoff(attempt, backoff, max_backoff)
 
 
-def _bearer(token: str) -> Callable[[], Mapping[str, str]]:
-    headers = {"Authorization": f"Bearer {token}"}
+def _bearer(token: str, source: str) -> Callable[[], Mapping[str, str]]:
+    headers = _auth.bearer_headers(token, f"the token from {source}")
     return lambda: headers
 
 
@@ -156,7 +156,7 @@ class Client:
                 raise MissingTokenError(
                     "no token: pass token=, set DATABRICKS_TOKEN, or use Client.from_workspace(profile=...)"
                 )
-            credentials = _bearer(resolved)
+            credentials = _bearer(resolved, "token=" if token is not None else "DATABRICKS_TOKEN")
             self._secrets: tuple[str, ...] = (resolved,)
         else:
             self._secrets = (token,) if token else ()
@@ -329,7 +329,7 @@ class AsyncClient:
                 raise MissingTokenError(
                     "no token: pass token=, set DATABRICKS_TOKEN, or use AsyncClient.from_workspace(profile=...)"
                 )
-            credentials = _bearer(resolved)
+            credentials = _bearer(resolved, "token=" if token is not None else "DATABRICKS_TOKEN")
             self._secrets: tuple[str, ...] = (resolved,)
         else:
             self._secrets = (token,) if token else ()

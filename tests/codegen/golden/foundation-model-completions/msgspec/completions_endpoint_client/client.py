@@ -80,8 +80,8 @@ def retry_delay(
     return http.backoff(attempt, backoff, max_backoff)
 
 
-def _bearer(token: str) -> Callable[[], Mapping[str, str]]:
-    headers = {"Authorization": f"Bearer {token}"}
+def _bearer(token: str, source: str) -> Callable[[], Mapping[str, str]]:
+    headers = _auth.bearer_headers(token, f"the token from {source}")
     return lambda: headers
 
 
@@ -324,7 +324,7 @@ class Client:
                 raise MissingTokenError(
                     "no token: pass token=, set DATABRICKS_TOKEN, or use Client.from_workspace(profile=...)"
                 )
-            credentials = _bearer(resolved)
+            credentials = _bearer(resolved, "token=" if token is not None else "DATABRICKS_TOKEN")
             self._secrets: tuple[str, ...] = (resolved,)
         else:
             self._secrets = (token,) if token else ()
@@ -468,11 +468,15 @@ class Client:
         url, body = self._prepare({**payload, "stream": True}, served_model, validate)
         attempt = 0
         while True:
+            # Fresh headers each attempt (a token may be renewed), checked as `http.send` checks them, so a
+            # header HTTP cannot carry never reaches httpx (whose error would hold it).
+            fresh = self._credentials()
+            http.check_credentials(fresh)
             request = self._http.build_request(
                 "POST",
                 url,
                 content=body,
-                headers={**_STREAM_HEADERS, **self._credentials()},
+                headers={**_STREAM_HEADERS, **fresh},
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
             )
             try:
@@ -553,7 +557,7 @@ class AsyncClient:
                 raise MissingTokenError(
                     "no token: pass token=, set DATABRICKS_TOKEN, or use AsyncClient.from_workspace(profile=...)"
                 )
-            credentials = _bearer(resolved)
+            credentials = _bearer(resolved, "token=" if token is not None else "DATABRICKS_TOKEN")
             self._secrets: tuple[str, ...] = (resolved,)
         else:
             self._secrets = (token,) if token else ()
@@ -697,11 +701,15 @@ class AsyncClient:
         url, body = self._prepare({**payload, "stream": True}, served_model, validate)
         attempt = 0
         while True:
+            # Fresh headers each attempt (a token may be renewed), checked as `http.send` checks them, so a
+            # header HTTP cannot carry never reaches httpx (whose error would hold it).
+            fresh = self._credentials()
+            http.check_credentials(fresh)
             request = self._http.build_request(
                 "POST",
                 url,
                 content=body,
-                headers={**_STREAM_HEADERS, **self._credentials()},
+                headers={**_STREAM_HEADERS, **fresh},
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
             )
             try:

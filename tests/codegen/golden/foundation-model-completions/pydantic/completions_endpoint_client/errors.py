@@ -34,7 +34,8 @@ class ClientError(Exception):
 
 
 class MissingTokenError(ClientError):
-    """No credentials: no token passed, none in the environment, no usable profile."""
+    """No usable credentials: no token passed, none in the environment, no usable profile, or a token
+    holding a character HTTP headers cannot carry (the message names where it came from, never the token)."""
 
 
 class InvalidPayloadError(ClientError, ValueError):

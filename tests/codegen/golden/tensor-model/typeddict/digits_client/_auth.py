@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._runtime import http
 from .errors import MissingTokenError
 
-__all__ = ["Credentials", "resolve"]
+__all__ = ["Credentials", "bearer_headers", "resolve"]
 
 # A configuration file is a few lines; a bound keeps DATABRICKS_CONFIG_FILE=/dev/zero harmless.
 _MAX_CONFIG_BYTES = 1 << 20
@@ -88,7 +89,7 @@ def resolve(
                 f"a token was found ({token_from}) but no workspace host: pass host=, set DATABRICKS_HOST "
                 "or add host to the profile"
             )
-        bearer = {"Authorization": f"Bearer {found_token}"}
+        bearer = bearer_headers(found_token, f"the token from {token_from}")
         return Credentials(workspace, f"host from {host_from}, token from {token_from}", lambda: bearer, (found_token,))
     if _sdk_installed():
         return _sdk(workspace, found_token, chosen if section is not None else None, path, auth_type)
@@ -96,6 +97,16 @@ def resolve(
         "no workspace credentials: pass host= and token=, set DATABRICKS_HOST and DATABRICKS_TOKEN, or add a "
         f"profile to {path} and pass profile= (install databricks-sdk for OAuth and cloud CLI logins)"
     )
+
+
+def bearer_headers(token: str, where: str) -> Mapping[str, str]:
+    """The Authorization header for `token`, refused up front (never showing it) when HTTP cannot carry it."""
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        http.check_credentials(headers, where)
+    except http.UnsendableCredentials as exc:
+        raise MissingTokenError(str(exc)) from None
+    return headers
 
 
 def normalize_host(host: str, source: str) -> str:
