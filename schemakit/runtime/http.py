@@ -56,6 +56,7 @@ __all__ = [
     "follow",
     "is_loopback",
     "origin",
+    "one_line",
     "origin_text",
     "parse_retry_after",
     "read_capped",

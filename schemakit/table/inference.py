@@ -36,6 +36,7 @@ from schemakit._exceptions import SchemakitError, SourceError
 __all__ = [
     "AI_GATEWAY",
     "CLEAN",
+    "COUNTS",
     "LEGACY",
     "PLAIN",
     "ROLES",
