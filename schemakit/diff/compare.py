@@ -854,30 +854,7 @@ def _response_type(old: DataType, new: DataType, scope: _ModelScope, path: str) 
     elif old.nullable and not new.nullable:
         scope.add("response-nullable-removed", where, "is no longer null", True, False)
 
-    before, after = _enum_values(old), _enum_values(new)
-    if before is not None and after is None:
-        scope.add("response-enum-removed", where, f"no longer restricted to {show_value(before)}", before, None)
-    elif before is None and after is not None:
-        scope.add("response-enum-added", where, f"now restricted to {show_value(after)}", None, after)
-    elif before is not None and after is not None:
-        added = [v for v in after if not _contains(before, v)]
-        removed = [v for v in before if not _contains(after, v)]
-        if added:
-            scope.add(
-                "response-enum-value-added",
-                where,
-                f"new enum value(s) {show_value(added)}: old clients may not expect them",
-                before,
-                added,
-            )
-        if removed:
-            scope.add(
-                "response-enum-value-removed",
-                where,
-                f"enum value(s) {show_value(removed)} no longer returned",
-                removed,
-                after,
-            )
+    _response_enum(old, new, scope, where)
     if old.kind is Kind.STRING and old.format != new.format:
         scope.add(
             "response-string-format-changed",
@@ -904,6 +881,33 @@ def _response_type(old: DataType, new: DataType, scope: _ModelScope, path: str) 
             sorted(old.variants, key=_core), sorted(new.variants, key=_core), strict=True
         ):
             _response_type(old_variant, new_variant, scope, path)
+
+
+def _response_enum(old: DataType, new: DataType, scope: _ModelScope, where: FindingLocation) -> None:
+    before, after = _enum_values(old), _enum_values(new)
+    if before is not None and after is None:
+        scope.add("response-enum-removed", where, f"no longer restricted to {show_value(before)}", before, None)
+    elif before is None and after is not None:
+        scope.add("response-enum-added", where, f"now restricted to {show_value(after)}", None, after)
+    elif before is not None and after is not None:
+        added = [v for v in after if not _contains(before, v)]
+        removed = [v for v in before if not _contains(after, v)]
+        if added:
+            scope.add(
+                "response-enum-value-added",
+                where,
+                f"new enum value(s) {show_value(added)}: old clients may not expect them",
+                before,
+                added,
+            )
+        if removed:
+            scope.add(
+                "response-enum-value-removed",
+                where,
+                f"enum value(s) {show_value(removed)} no longer returned",
+                removed,
+                after,
+            )
 
 
 def _join(path: str, name: str) -> str:

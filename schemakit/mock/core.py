@@ -206,18 +206,7 @@ class WorkspaceCore:
         self.default_settings = default_settings or EndpointSettings()
         self._add_principal(Principal(ADMIN_USER, frozenset({"admins", "users"}), admin=True), token)
 
-        file_entries: dict[str, Mapping[str, Any]] = {}
-        file_users: list[UserSpec] = []
-        if config is not None:
-            file_entries.update(config.endpoints)
-            file_users.extend(config.users)
-        state: SettingsFile | None = None
-        if self._state_file is not None:
-            state = load_settings_file(self._state_file, missing_ok=True)
-            self._state_raw = state.raw
-            for name, entry in state.endpoints.items():
-                file_entries[name] = {**file_entries.get(name, {}), **entry}
-            file_users.extend(state.users)
+        file_entries, file_users, self._state_raw = _file_settings(config, self._state_file)
         for user in [*file_users, *users]:
             try:
                 self.add_user(user.name, token=user.token, groups=user.groups, service_principal=user.service_principal)
@@ -237,28 +226,15 @@ class WorkspaceCore:
             entry = file_entries.get(name, {})
             where = f"{self._state_file or 'config'}: endpoints.{name}"
             base = default_settings or EndpointSettings()
-            endpoint_settings = explicit.get(name) or base.with_json(entry, where)
-            self._check_traffic(schema, endpoint_settings)
-            digits = schema.version
-            version = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 9 else 1
-            endpoint = Endpoint(
-                schema=schema,
+            endpoint = _new_endpoint(
+                schema,
+                entry,
+                explicit.get(name) or base.with_json(entry, where),
+                where,
                 document=docs.get(name) or document_json_bytes(schema),
-                settings=endpoint_settings,
-                id=str(entry.get("id") or endpoint_id_of(name)),
-                created_ms=int(entry.get("creation_timestamp") or created),
-                updated_ms=int(entry.get("last_updated_timestamp") or created),
-                config_version=max(version, 1),
-                stopped=bool(entry.get("stopped", False)),
-                deleted=bool(entry.get("deleted", False)),
-                deploy_started=started,
-                deploy_started_ms=created,
+                started=started,
+                created=created,
             )
-            endpoint.acl[("user_name", ADMIN_USER)] = "CAN_MANAGE"
-            if "permissions" in entry:
-                endpoint.acl = {(kind, who): level for kind, who, level in parse_acl(entry["permissions"], where)}
-            for model in schema.models:
-                endpoint.logs[model.name] = collections.deque(maxlen=LOG_LINES_PER_MODEL)
             self._endpoints[name] = endpoint
             self._by_id[endpoint.id] = name
         unknown = sorted(set(file_entries) - set(self._endpoints))
@@ -306,7 +282,7 @@ class WorkspaceCore:
         with self._lock:
             target = self._get(endpoint, allow_deleted=True)
             settings = target.settings.replace(**changes)
-            self._check_traffic(target.schema, settings)
+            _check_traffic(target.schema, settings)
             target.settings = settings
             if {"ready_after_polls", "ready_after_seconds", "deployment_failed"} & set(changes):
                 self._restart_deployment(target)
@@ -408,18 +384,6 @@ class WorkspaceCore:
         return None
 
     @staticmethod
-    def _check_traffic(schema: EndpointSchema, settings: EndpointSettings) -> None:
-        if settings.traffic is None:
-            return
-        names = {m.name for m in schema.models}
-        unknown = sorted(set(settings.traffic) - names)
-        if unknown:
-            raise SourceError(
-                f"{schema.title}: traffic names served model(s) {', '.join(unknown)} that the document lacks"
-                f" (served models: {', '.join(sorted(names))})"
-            )
-
-    @staticmethod
     def _restart_deployment(endpoint: Endpoint) -> None:
         endpoint.polls = 0
         endpoint.deploy_started = time.monotonic()
@@ -428,27 +392,7 @@ class WorkspaceCore:
     # -- who is asking --
 
     def _authenticate(self, headers: Headers, *, data_plane: bool = False) -> Principal:
-        value = headers.get("authorization")
-        if value is None:
-            raise ApiError(
-                401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API."
-            )
-        scheme, _, token = value.strip().partition(" ")
-        token = token.strip()
-        user: str | None = None
-        if scheme.lower() == "basic":
-            # `curl -u token:<PAT>`, as the Databricks docs show it: the PAT is the password.
-            credentials = basic_credentials(value)
-            if credentials is not None:
-                user, token = credentials
-            else:
-                token = ""
-        elif scheme.lower() != "bearer":
-            token = ""
-        if not token:
-            raise ApiError(
-                401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API."
-            )
+        user, token = _presented_credentials(headers)
         found: Principal | None = None
         with self._lock:
             # Compare against every token in constant time per comparison, so a guess learns nothing.
@@ -505,15 +449,105 @@ class WorkspaceCore:
     def _persist(self) -> None:
         if self._state_file is None:
             return
-        state = {
-            name: {
-                "id": e.id,
-                "stopped": e.stopped,
-                "deleted": e.deleted,
-                "creation_timestamp": e.created_ms,
-                "last_updated_timestamp": e.updated_ms,
-                "permissions": [{kind: who, "permission_level": level} for (kind, who), level in e.acl.items()],
-            }
-            for name, e in self._endpoints.items()
+        write_state_file(self._state_file, self._state_raw, _state_entries(self._endpoints))
+
+
+def _file_settings(
+    config: SettingsFile | None, state_file: Path | None
+) -> tuple[dict[str, Mapping[str, Any]], list[UserSpec], Mapping[str, Any]]:
+    """Endpoint entries and users from the config, then the state file (its entries win), and the state's raw text."""
+    entries: dict[str, Mapping[str, Any]] = {}
+    users: list[UserSpec] = []
+    raw: Mapping[str, Any] = {}
+    if config is not None:
+        entries.update(config.endpoints)
+        users.extend(config.users)
+    if state_file is not None:
+        state = load_settings_file(state_file, missing_ok=True)
+        raw = state.raw
+        for name, entry in state.endpoints.items():
+            entries[name] = {**entries.get(name, {}), **entry}
+        users.extend(state.users)
+    return entries, users, raw
+
+
+def _new_endpoint(
+    schema: EndpointSchema,
+    entry: Mapping[str, Any],
+    settings: EndpointSettings,
+    where: str,
+    *,
+    document: bytes,
+    started: float,
+    created: int,
+) -> Endpoint:
+    _check_traffic(schema, settings)
+    digits = schema.version
+    version = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 9 else 1
+    endpoint = Endpoint(
+        schema=schema,
+        document=document,
+        settings=settings,
+        id=str(entry.get("id") or endpoint_id_of(schema.title)),
+        created_ms=int(entry.get("creation_timestamp") or created),
+        updated_ms=int(entry.get("last_updated_timestamp") or created),
+        config_version=max(version, 1),
+        stopped=bool(entry.get("stopped", False)),
+        deleted=bool(entry.get("deleted", False)),
+        deploy_started=started,
+        deploy_started_ms=created,
+    )
+    endpoint.acl[("user_name", ADMIN_USER)] = "CAN_MANAGE"
+    if "permissions" in entry:
+        endpoint.acl = {(kind, who): level for kind, who, level in parse_acl(entry["permissions"], where)}
+    for model in schema.models:
+        endpoint.logs[model.name] = collections.deque(maxlen=LOG_LINES_PER_MODEL)
+    return endpoint
+
+
+def _check_traffic(schema: EndpointSchema, settings: EndpointSettings) -> None:
+    if settings.traffic is None:
+        return
+    names = {m.name for m in schema.models}
+    unknown = sorted(set(settings.traffic) - names)
+    if unknown:
+        raise SourceError(
+            f"{schema.title}: traffic names served model(s) {', '.join(unknown)} that the document lacks"
+            f" (served models: {', '.join(sorted(names))})"
+        )
+
+
+def _presented_credentials(headers: Headers) -> tuple[str | None, str]:
+    """The user name (HTTP Basic only) and the token a request presents; 401 when it presents none."""
+    value = headers.get("authorization")
+    if value is None:
+        raise ApiError(401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API.")
+    scheme, _, token = value.strip().partition(" ")
+    token = token.strip()
+    user: str | None = None
+    if scheme.lower() == "basic":
+        # `curl -u token:<PAT>`, as the Databricks docs show it: the PAT is the password.
+        credentials = basic_credentials(value)
+        if credentials is not None:
+            user, token = credentials
+        else:
+            token = ""
+    elif scheme.lower() != "bearer":
+        token = ""
+    if not token:
+        raise ApiError(401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API.")
+    return user, token
+
+
+def _state_entries(endpoints: Mapping[str, Endpoint]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {
+            "id": e.id,
+            "stopped": e.stopped,
+            "deleted": e.deleted,
+            "creation_timestamp": e.created_ms,
+            "last_updated_timestamp": e.updated_ms,
+            "permissions": [{kind: who, "permission_level": level} for (kind, who), level in e.acl.items()],
         }
-        write_state_file(self._state_file, self._state_raw, state)
+        for name, e in endpoints.items()
+    }

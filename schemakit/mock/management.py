@@ -106,75 +106,8 @@ class ManagementAPI(WorkspaceCore):
             return json_response(200, {"endpoints": out})
 
     def _details(self, endpoint: Endpoint, level: str, now: float) -> dict[str, Any]:
-        phase = endpoint.phase(now)
-        state: dict[str, str] = {
-            "ready": "READY" if phase == "ready" else "NOT_READY",
-            "config_update": {"updating": "IN_PROGRESS", "failed": "UPDATE_FAILED"}.get(phase, "NOT_UPDATING"),
-        }
-        deployment, message = {
-            "ready": ("DEPLOYMENT_READY", ""),
-            "updating": ("DEPLOYMENT_CREATING", "Creating the model server container and loading the model."),
-            "failed": ("DEPLOYMENT_FAILED", endpoint.settings.failure_message),
-            "stopped": ("DEPLOYMENT_ABORTED", "The endpoint is stopped. Start it to serve queries."),
-        }[phase]
-        entities = []
-        for model in endpoint.schema.models:
-            entity_name, entity_version = entity_of(model.name)
-            entities.append(
-                {
-                    "name": model.name,
-                    "entity_name": entity_name,
-                    "entity_version": entity_version,
-                    "workload_size": "Small",
-                    "workload_type": "CPU",
-                    "scale_to_zero_enabled": False,
-                    "state": {"deployment": deployment, "deployment_state_message": message},
-                    "creator": CREATOR,
-                    "creation_timestamp": endpoint.created_ms,
-                }
-            )
-        routes = [
-            {"served_model_name": name, "served_entity_name": name, "traffic_percentage": pct}
-            for name, pct in endpoint.traffic()
-        ]
-        config = {
-            "served_entities": entities,
-            "served_models": [
-                {
-                    "name": e["name"],
-                    "model_name": e["entity_name"],
-                    "model_version": e["entity_version"],
-                    "workload_size": e["workload_size"],
-                    "scale_to_zero_enabled": e["scale_to_zero_enabled"],
-                    "state": e["state"],
-                    "creator": e["creator"],
-                    "creation_timestamp": e["creation_timestamp"],
-                }
-                for e in entities
-            ],
-            "traffic_config": {"routes": routes},
-            "config_version": endpoint.config_version,
-        }
-        details: dict[str, Any] = {
-            "name": endpoint.name,
-            "creator": CREATOR,
-            "creation_timestamp": endpoint.created_ms,
-            "last_updated_timestamp": endpoint.updated_ms,
-            "state": state,
-        }
-        if phase == "updating" or phase == "failed":
-            # A first deployment that has not finished (or failed) has no active config, only the pending one.
-            details["pending_config"] = {**config, "start_time": endpoint.deploy_started_ms}
-        else:
-            details["config"] = config
-        request = endpoint.schema.models[0].format(FormatKind.OBJECT)
-        task = request.request.task if request is not None and request.request is not None else None
-        if task is not None:
-            details["task"] = task
-        details["id"] = endpoint.id
-        details["permission_level"] = level
-        details["route_optimized"] = False
-        return details
+        # A method, so the deployment and gateway areas can add their fields.
+        return _endpoint_details(endpoint, level, now)
 
     def _openapi(self, endpoint: Endpoint) -> Response:
         phase = endpoint.phase(time.monotonic())
@@ -295,7 +228,7 @@ class ManagementAPI(WorkspaceCore):
             allow(method, path, "GET", "PATCH", "PUT")
             if method == "GET":
                 self._require(endpoint, principal, "CAN_VIEW")
-                return json_response(200, self._acl_json(endpoint))
+                return json_response(200, _acl_json(endpoint))
             self._require(endpoint, principal, "CAN_MANAGE")
             entries = self._parse_acl_body(body)
             if method == "PUT":
@@ -303,7 +236,7 @@ class ManagementAPI(WorkspaceCore):
             for kind, who, level in entries:
                 endpoint.acl[(kind, who)] = level
             self._persist()
-            return json_response(200, self._acl_json(endpoint))
+            return json_response(200, _acl_json(endpoint))
 
     def _parse_acl_body(self, body: bytes) -> list[tuple[str, str, str]]:
         try:
@@ -322,32 +255,6 @@ class ManagementAPI(WorkspaceCore):
                 label = {"user_name": "UserName", "group_name": "GroupName"}.get(kind, "ServicePrincipalName")
                 raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Principal: {label}({who}) does not exist")
         return entries
-
-    def _acl_json(self, endpoint: Endpoint) -> dict[str, Any]:
-        acl: list[dict[str, Any]] = []
-        for (kind, who), level in endpoint.acl.items():
-            entry: dict[str, Any] = {kind: who}
-            if kind != "group_name":
-                entry["display_name"] = who
-            entry["all_permissions"] = [{"permission_level": level, "inherited": False}]
-            acl.append(entry)
-        acl.append(
-            {
-                "group_name": "admins",
-                "all_permissions": [
-                    {
-                        "permission_level": "CAN_MANAGE",
-                        "inherited": True,
-                        "inherited_from_object": ["/serving-endpoints/"],
-                    }
-                ],
-            }
-        )
-        return {
-            "object_id": f"/serving-endpoints/{endpoint.id}",
-            "object_type": "serving-endpoint",
-            "access_control_list": acl,
-        }
 
 
 def _phase_words(phase: str) -> str:
@@ -394,3 +301,102 @@ def _build_log_lines(endpoint: Endpoint, model: ServedModel, version: int, phase
     else:
         lines += [f"{t} Step 4/4: Pushing the container image", f"{t} Container image build succeeded."]
     return lines
+
+
+def _endpoint_details(endpoint: Endpoint, level: str, now: float) -> dict[str, Any]:
+    phase = endpoint.phase(now)
+    state: dict[str, str] = {
+        "ready": "READY" if phase == "ready" else "NOT_READY",
+        "config_update": {"updating": "IN_PROGRESS", "failed": "UPDATE_FAILED"}.get(phase, "NOT_UPDATING"),
+    }
+    deployment, message = {
+        "ready": ("DEPLOYMENT_READY", ""),
+        "updating": ("DEPLOYMENT_CREATING", "Creating the model server container and loading the model."),
+        "failed": ("DEPLOYMENT_FAILED", endpoint.settings.failure_message),
+        "stopped": ("DEPLOYMENT_ABORTED", "The endpoint is stopped. Start it to serve queries."),
+    }[phase]
+    entities = []
+    for model in endpoint.schema.models:
+        entity_name, entity_version = entity_of(model.name)
+        entities.append(
+            {
+                "name": model.name,
+                "entity_name": entity_name,
+                "entity_version": entity_version,
+                "workload_size": "Small",
+                "workload_type": "CPU",
+                "scale_to_zero_enabled": False,
+                "state": {"deployment": deployment, "deployment_state_message": message},
+                "creator": CREATOR,
+                "creation_timestamp": endpoint.created_ms,
+            }
+        )
+    routes = [
+        {"served_model_name": name, "served_entity_name": name, "traffic_percentage": pct}
+        for name, pct in endpoint.traffic()
+    ]
+    config = {
+        "served_entities": entities,
+        "served_models": [
+            {
+                "name": e["name"],
+                "model_name": e["entity_name"],
+                "model_version": e["entity_version"],
+                "workload_size": e["workload_size"],
+                "scale_to_zero_enabled": e["scale_to_zero_enabled"],
+                "state": e["state"],
+                "creator": e["creator"],
+                "creation_timestamp": e["creation_timestamp"],
+            }
+            for e in entities
+        ],
+        "traffic_config": {"routes": routes},
+        "config_version": endpoint.config_version,
+    }
+    details: dict[str, Any] = {
+        "name": endpoint.name,
+        "creator": CREATOR,
+        "creation_timestamp": endpoint.created_ms,
+        "last_updated_timestamp": endpoint.updated_ms,
+        "state": state,
+    }
+    if phase == "updating" or phase == "failed":
+        # A first deployment that has not finished (or failed) has no active config, only the pending one.
+        details["pending_config"] = {**config, "start_time": endpoint.deploy_started_ms}
+    else:
+        details["config"] = config
+    request = endpoint.schema.models[0].format(FormatKind.OBJECT)
+    task = request.request.task if request is not None and request.request is not None else None
+    if task is not None:
+        details["task"] = task
+    details["id"] = endpoint.id
+    details["permission_level"] = level
+    details["route_optimized"] = False
+    return details
+
+
+def _acl_json(endpoint: Endpoint) -> dict[str, Any]:
+    acl: list[dict[str, Any]] = []
+    for (kind, who), level in endpoint.acl.items():
+        entry: dict[str, Any] = {kind: who}
+        if kind != "group_name":
+            entry["display_name"] = who
+        entry["all_permissions"] = [{"permission_level": level, "inherited": False}]
+        acl.append(entry)
+    acl.append(
+        {
+            "group_name": "admins",
+            "all_permissions": [
+                {
+                    "permission_level": "CAN_MANAGE",
+                    "inherited": True,
+                    "inherited_from_object": ["/serving-endpoints/"],
+                }
+            ],
+        }
+    )
+    return {
+        "object_id": f"/serving-endpoints/{endpoint.id}",
+        "object_type": "serving-endpoint",
+        "access_control_list": acl,
+    }

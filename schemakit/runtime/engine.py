@@ -133,18 +133,11 @@ class Engine:
         max_request_bytes: int | None = None,
         fallback: SchemaFallback | None = None,
     ) -> None:
-        disabled = frozenset(disable)
-        unknown = disabled - set(SERVING_RULES)
-        if unknown:
-            raise ValueError(
-                f"unknown serving rule(s): {', '.join(sorted(unknown))}; known: {', '.join(SERVING_RULES)}"
-            )
-        if max_errors < 1:
-            raise ValueError("max_errors must be at least 1")
+        rules = _serving_rules(disable, max_errors, strict)
         self.plan = plan
         self.model: str = str(plan.get("model", ""))
         #: The switched-on serving rules, each with its severity.
-        self.rules: Mapping[str, str] = severities((c for c in SERVING_RULES if c not in disabled), strict=strict)
+        self.rules: Mapping[str, str] = rules
         self.strict = strict
         self.max_errors = max_errors
         limit = max_request_bytes if max_request_bytes is not None else plan.get("max_request_bytes")
@@ -180,12 +173,7 @@ class Engine:
             self._object_check = self._root if object_schema is root_schema else compiler.compile(object_schema)
         self._branches = {key: compiler.compile(fmt["schema"]) for key, fmt in self.formats.items()}
         self._reordered: dict[tuple[str, ...], Check] = {}
-        self._fast: FastPath | None = None
-        if msgspec is not None and self.formats and not self.unsupported and "one-format" in self.rules:
-            try:
-                self._fast = FastPath(list(self.formats.values()), frozenset(self.rules))
-            except NoFastPath:
-                self._fast = None
+        self._fast = _fast_path(self.formats, self.rules) if not self.unsupported else None
         # A report is frozen and a clean one says only the format: built once, not per payload
         # (a frozen dataclass costs about a microsecond to build, as much as a one-row decode).
         self._accepted = {
@@ -287,26 +275,7 @@ class Engine:
         if collect:
             gc.disable()  # millions of short-lived rows would trigger pointless collections
         try:
-            payload: dict[str, Any] = {}
-            for name, raw in top.items():
-                fmt = self.formats.get(name)
-                fast = self._fast.formats.get(name) if self._fast is not None else None
-                if fmt is not None and name in ROWS_KEYS:
-                    screen = fast.row_screen() if fast is not None else None
-                    payload[name] = rows_or_value(raw, format_value_schema(fmt, name), screen)
-                elif fmt is not None and name == "dataframe_split" and bytes(memoryview(raw)[:1]) == b"{":
-                    split = msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
-                    data_schema = format_value_schema(fmt, name).get("properties", {}).get("data")
-                    parts = {part: parse_json(memoryview(value)) for part, value in split.items() if part != "data"}
-                    # The screen's rows are in the document's column order: so must the payload's be.
-                    in_order = fast is not None and parts.get("columns", fast.column_names) == fast.column_names
-                    screen = fast.row_screen() if fast is not None and in_order else None
-                    payload[name] = {
-                        part: rows_or_value(value, data_schema, screen) if part == "data" else parts[part]
-                        for part, value in split.items()
-                    }
-                else:
-                    payload[name] = parse_json(memoryview(raw))
+            payload = _chunked_payload(top, self.formats, self._fast)
             del top
             return self._validate(payload)
         except (PayloadDecodeError, msgspec.ValidationError, msgspec.DecodeError):
@@ -418,25 +387,9 @@ class Engine:
         cached = self._reordered.get(names)
         if cached is not None:
             return cached
-        branch = fmt["schema"]
-        try:
-            data_schema = branch["properties"]["dataframe_split"]["properties"]["data"]
-            prefix = data_schema["items"]["prefixItems"]
-        except (KeyError, TypeError):
+        reordered = _reordered_schema(fmt, names)
+        if reordered is None:
             return None
-        by_name = {c["name"]: prefix[c["position"]] for c in fmt.get("columns") or () if c["position"] < len(prefix)}
-        row = {**data_schema["items"], "prefixItems": [by_name.get(n, True) for n in names]}
-        split_schema = branch["properties"]["dataframe_split"]
-        reordered = {
-            **branch,
-            "properties": {
-                **branch["properties"],
-                "dataframe_split": {
-                    **split_schema,
-                    "properties": {**split_schema["properties"], "data": {**data_schema, "items": row}},
-                },
-            },
-        }
         check = self._compiler.compile(reordered)
         if len(self._reordered) > 64:
             self._reordered.clear()
@@ -450,3 +403,74 @@ class Engine:
             for part in parts:
                 path = (path, part)
             sink.add(code, path, None, value, message, show_value=False)
+
+
+def _serving_rules(disable: Iterable[str], max_errors: int, strict: bool) -> Mapping[str, str]:
+    """The switched-on serving rules with their severities; ValueError for an unknown rule or a bad max_errors."""
+    disabled = frozenset(disable)
+    unknown = disabled - set(SERVING_RULES)
+    if unknown:
+        raise ValueError(f"unknown serving rule(s): {', '.join(sorted(unknown))}; known: {', '.join(SERVING_RULES)}")
+    if max_errors < 1:
+        raise ValueError("max_errors must be at least 1")
+    return severities((c for c in SERVING_RULES if c not in disabled), strict=strict)
+
+
+def _fast_path(formats: Mapping[str, Mapping[str, Any]], rules: Mapping[str, str]) -> FastPath | None:
+    if msgspec is None or not formats or "one-format" not in rules:
+        return None
+    try:
+        return FastPath(list(formats.values()), frozenset(rules))
+    except NoFastPath:
+        return None
+
+
+def _reordered_schema(fmt: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any] | None:
+    """The format's schema with the `dataframe_split` row items in the order `names` gives (None: no row items)."""
+    branch = fmt["schema"]
+    try:
+        data_schema = branch["properties"]["dataframe_split"]["properties"]["data"]
+        prefix = data_schema["items"]["prefixItems"]
+    except (KeyError, TypeError):
+        return None
+    by_name = {c["name"]: prefix[c["position"]] for c in fmt.get("columns") or () if c["position"] < len(prefix)}
+    row = {**data_schema["items"], "prefixItems": [by_name.get(n, True) for n in names]}
+    split_schema = branch["properties"]["dataframe_split"]
+    reordered = {
+        **branch,
+        "properties": {
+            **branch["properties"],
+            "dataframe_split": {
+                **split_schema,
+                "properties": {**split_schema["properties"], "data": {**data_schema, "items": row}},
+            },
+        },
+    }
+    return reordered
+
+
+def _chunked_payload(
+    top: Mapping[str, Any], formats: Mapping[str, Mapping[str, Any]], fast_path: FastPath | None
+) -> dict[str, Any]:
+    """The payload with its rows left raw (parsed a chunk at a time as the walk reads them)."""
+    payload: dict[str, Any] = {}
+    for name, raw in top.items():
+        fmt = formats.get(name)
+        fast = fast_path.formats.get(name) if fast_path is not None else None
+        if fmt is not None and name in ROWS_KEYS:
+            screen = fast.row_screen() if fast is not None else None
+            payload[name] = rows_or_value(raw, format_value_schema(fmt, name), screen)
+        elif fmt is not None and name == "dataframe_split" and bytes(memoryview(raw)[:1]) == b"{":
+            split = msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
+            data_schema = format_value_schema(fmt, name).get("properties", {}).get("data")
+            parts = {part: parse_json(memoryview(value)) for part, value in split.items() if part != "data"}
+            # The screen's rows are in the document's column order: so must the payload's be.
+            in_order = fast is not None and parts.get("columns", fast.column_names) == fast.column_names
+            screen = fast.row_screen() if fast is not None and in_order else None
+            payload[name] = {
+                part: rows_or_value(value, data_schema, screen) if part == "data" else parts[part]
+                for part, value in split.items()
+            }
+        else:
+            payload[name] = parse_json(memoryview(raw))
+    return payload

@@ -103,43 +103,11 @@ class _FastBuilder:
         name = non_null[0]
         fmt = schema.get("format")
         post: str | None = None
+        base: Any
         if name in ("integer", "number", "boolean", "string"):
-            allowed = {"type", "enum"} | (_BOUND_KEYS if name in ("integer", "number") else set())
-            if keys - allowed:
-                raise NoFastPath
-            if "enum" in schema:
-                if keys & _BOUND_KEYS:
-                    raise NoFastPath
-                base = self.literal(schema["enum"], name)
-            elif name == "integer":
-                base = self.integer(schema, fmt)
-            elif name == "number":
-                base = self.number(schema)
-            elif name == "boolean":
-                base = bool
-            else:
-                base = str
-                if fmt in ("binary", "byte") and "binary-base64" in self.rules:
-                    post = "binary"
-                elif fmt in ("date-time", "datetime") and "datetime-iso8601" in self.rules:
-                    post = "datetime"
-                if post is not None and not top:
-                    raise NoFastPath
+            base, post = self.scalar(schema, name, keys, fmt, top=top)
         elif name == "array":
-            if keys - {"type", "items", "minItems", "maxItems"}:
-                raise NoFastPath
-            item: Any = msgspec.Raw
-            if "items" in schema:
-                item, item_post = self.cell(schema["items"], top=False)
-                if item_post:
-                    raise NoFastPath
-            min_items, max_items = schema.get("minItems"), schema.get("maxItems")
-            if min_items is not None or max_items is not None:
-                if not all(b is None or type(b) is int for b in (min_items, max_items)):
-                    raise NoFastPath
-                base = Annotated[list[item], msgspec.Meta(min_length=min_items, max_length=max_items)]
-            else:
-                base = list[item]
+            base = self.array(schema, keys)
         elif name == "object":
             base = self.object(schema, keys, forbid_unknown=False)
         else:
@@ -147,6 +115,49 @@ class _FastBuilder:
         if nullable and name == "integer" and "integer-null" in self.rules:
             nullable = False  # a null in a column is refused, elsewhere the exact path says whether
         return (base | None if nullable else base), post
+
+    def scalar(
+        self, schema: Mapping[str, Any], name: str, keys: set[str], fmt: Any, *, top: bool
+    ) -> tuple[Any, str | None]:
+        post: str | None = None
+        base: Any
+        allowed = {"type", "enum"} | (_BOUND_KEYS if name in ("integer", "number") else set())
+        if keys - allowed:
+            raise NoFastPath
+        if "enum" in schema:
+            if keys & _BOUND_KEYS:
+                raise NoFastPath
+            base = self.literal(schema["enum"], name)
+        elif name == "integer":
+            base = self.integer(schema, fmt)
+        elif name == "number":
+            base = self.number(schema)
+        elif name == "boolean":
+            base = bool
+        else:
+            base = str
+            if fmt in ("binary", "byte") and "binary-base64" in self.rules:
+                post = "binary"
+            elif fmt in ("date-time", "datetime") and "datetime-iso8601" in self.rules:
+                post = "datetime"
+            if post is not None and not top:
+                raise NoFastPath
+        return base, post
+
+    def array(self, schema: Mapping[str, Any], keys: set[str]) -> Any:
+        if keys - {"type", "items", "minItems", "maxItems"}:
+            raise NoFastPath
+        item: Any = msgspec.Raw
+        if "items" in schema:
+            item, item_post = self.cell(schema["items"], top=False)
+            if item_post:
+                raise NoFastPath
+        min_items, max_items = schema.get("minItems"), schema.get("maxItems")
+        if min_items is not None or max_items is not None:
+            if not all(b is None or type(b) is int for b in (min_items, max_items)):
+                raise NoFastPath
+            return Annotated[list[item], msgspec.Meta(min_length=min_items, max_length=max_items)]
+        return list[item]
 
     def integer(self, schema: Mapping[str, Any], fmt: Any) -> Any:
         """int within int32/int64 (the `int-range` rule) and the schema's bounds; ints compare exactly."""
@@ -320,86 +331,13 @@ class _FastFormat:
             self.row_texts = getter if len(self.posts) > 1 else lambda row: (getter(row),)
             pieces = [BASE64_TEXT if post == "binary" else SAFE_DATETIME_TEXT for _attr, post in self.posts]
             self.row_pattern = re.compile("\n".join(pieces) + r"\Z", re.ASCII)
-        self.small_check = self._small_check()
-        self.small_check_direct = self._small_check(direct=True)
-
-    def _small_check(self, *, direct: bool = False) -> Any:
-        """`accepts` for a value decoded whole with no other top-level keys, with only the checks this format needs.
-
-        A one-row payload's typed decode takes well under a microsecond, so the generic
-        checks (a dozen attribute reads and calls) would double its cost. `direct`: the
-        check takes the request decoded by `typed.Direct` (the value is its `v`).
-        """
-        if self.required_others:
-            return lambda _value: False
-        unset = msgspec.UNSET
-        posts, needed = bool(self.posts or self.key_attrs), self.rows_needed
-        of = attrgetter("v") if direct else None
-        if self.key == "dataframe_split":
-            # Columns, required keys and the index's type are in the decoder's types (`_small_split_fields`).
-            texts = self._whole_texts_pass
-            data_of = attrgetter("v.data" if direct else "data")
-            if self.columns_named and "columns" not in self.small_type.__struct_fields__:
-                return lambda _value: False
-            if "index" not in self.small_type.__struct_fields__:
-                return (lambda value: texts(data_of(value))) if posts else (lambda _value: True)
-
-            def split(value: Any) -> bool:
-                if of is not None:
-                    value = of(value)
-                index = value.index
-                if index is not unset and (type(index) is not list or len(index) != len(value.data)):
-                    return False
-                return not posts or texts(value.data)
-
-            return split
-        if self.rows is not None:
-            low, high, texts = self.min_rows, self.max_rows, self._whole_texts_pass
-
-            def rows(value: list[Any]) -> bool:
-                if of is not None:
-                    value = of(value)
-                count = len(value)
-                if (count == 0 and needed) or (low is not None and count < low) or (high is not None and count > high):
-                    return False
-                return not posts or texts(value)
-
-            return rows
-        if of is not None:
-            return lambda request: not (needed and isinstance(request.v, list) and not request.v)
-        return lambda value: not (needed and isinstance(value, list) and not value)
+        self.small_check = _small_check(self)
+        self.small_check_direct = _small_check(self, direct=True)
 
     def _split(self, schema: Any, fmt: Mapping[str, Any], builder: _FastBuilder, rules: frozenset[str]) -> Any:
-        if not isinstance(schema, dict):
-            raise NoFastPath
-        if assertions(schema) - {"type", "properties", "required", "additionalProperties"}:
-            raise NoFastPath
-        if schema.get("type", "object") != "object":
-            raise NoFastPath
-        additional = schema.get("additionalProperties", True)
-        if additional is not True and additional is not False:
-            raise NoFastPath
-        properties = schema.get("properties") or {}
-        if set(properties) - {"columns", "data", "index"}:
-            raise NoFastPath
+        properties, additional, prefix = _split_shape(schema, fmt)
         self.split_required = list(schema.get("required") or [])
-        if set(self.split_required) - set(properties):
-            raise NoFastPath
-        data = properties.get("data")
-        if not isinstance(data, dict) or assertions(data) - {"type", "items"} or data.get("type", "array") != "array":
-            raise NoFastPath
-        row = data.get("items")
-        if not isinstance(row, dict) or assertions(row) - {"type", "prefixItems"}:
-            raise NoFastPath
-        if row.get("type", "array") != "array":
-            raise NoFastPath
-        prefix = row.get("prefixItems")
-        if not isinstance(prefix, list) or not prefix:
-            raise NoFastPath
-        columns = fmt.get("columns") or []
-        if len(columns) != len(prefix) or not fmt.get("named_columns", True):
-            raise NoFastPath
-        self.column_names = [c["name"] for c in columns]
+        self.column_names = [c["name"] for c in fmt.get("columns") or []]
         self.row_names = self.column_names
         fields = []
         for index, sub in enumerate(prefix):
@@ -423,7 +361,7 @@ class _FastFormat:
         elif additional is True:
             split_fields.append(("index", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
         forbid = "split-keys" in rules or additional is False
-        small_fields = self._small_split_fields(split_fields, row_type)
+        small_fields = _small_split_fields(self, split_fields, row_type)
         self.small_type = defstruct(builder.name("SmallSplit"), small_fields, forbid_unknown_fields=forbid)
         unnamed = self.columns_named and all(f[0] != "columns" for f in small_fields)  # never accepted
         if forbid and "index" not in self.split_required and not unnamed:
@@ -431,33 +369,6 @@ class _FastFormat:
             bare = [f for f in small_fields if f[0] != "index"]
             self.bare_type = defstruct(builder.name("BareSplit"), bare, forbid_unknown_fields=True)
         return defstruct(builder.name("Split"), split_fields, forbid_unknown_fields=forbid)
-
-    def _small_split_fields(self, split_fields: list[Any], row_type: Any) -> list[Any]:
-        """The split object decoded whole, with what `accepts` checks in Python moved into the types.
-
-        `data` is required (a split without it is not accepted anyway); the columns list
-        must be exactly the document's columns (a tuple of literals), required where the
-        rules require it; an index of any type the schema allows passes the serving rules
-        only as a list, so it is decoded as one. What the types refuse goes to the exact path.
-        """
-        names = self.column_names or []
-        required: list[Any] = [("data", list[row_type])]
-        optional: list[Any] = []
-        for field in split_fields:
-            name = field[0]
-            if name == "columns":
-                exact = tuple.__class_getitem__(tuple(Literal[n] for n in names))
-                if self.columns_named or "columns" in self.split_required:
-                    required.append(("columns", exact))
-                else:
-                    optional.append(("columns", exact | msgspec.UnsetType, msgspec.UNSET))
-            elif name == "index":
-                kind = list[msgspec.Raw] if field[1] == msgspec.Raw | msgspec.UnsetType else field[1]
-                if "index" in self.split_required:
-                    required.append(("index", kind))
-                else:
-                    optional.append(("index", kind | msgspec.UnsetType, msgspec.UNSET))
-        return required + optional
 
     def _rows(self, schema: Any, builder: _FastBuilder, rules: frozenset[str]) -> Any:
         if not isinstance(schema, dict) or assertions(schema) - {"type", "items", "minItems", "maxItems"}:
@@ -502,6 +413,22 @@ class _FastFormat:
 
         `decoded`: the rows were decoded with the value (`small_type`), not left raw.
         """
+        if (self.required_others or others) and not self._others_accepted(others):
+            return False
+        if self.key == "dataframe_split":
+            return self._split_accepted(value, decoded=decoded)
+        if self.rows is not None:
+            count = self._decoded_rows(value) if decoded else self._rows_accepted(value)
+            if count is None or (count == 0 and self.rows_needed):
+                return False
+            if self.min_rows is not None and count < self.min_rows:
+                return False
+            return self.max_rows is None or count <= self.max_rows
+        # An empty list of inputs is refused by the server: the exact path reports it.
+        return not (self.rows_needed and isinstance(value, list) and not value)
+
+    def _others_accepted(self, others: Mapping[str, Any]) -> bool:
+        """The top-level keys besides the format's (params, say)."""
         for name in self.required_others:
             if name not in others:
                 return False
@@ -518,37 +445,30 @@ class _FastFormat:
                     text = getattr(other, attr)
                     if type(text) is str and not (is_base64(text) if post == "binary" else is_iso8601(text)):
                         return False
-        if self.key == "dataframe_split":
-            for name in self.split_required:
-                if getattr(value, name, msgspec.UNSET) is msgspec.UNSET:
-                    return False
-            if value.data is msgspec.UNSET:
+        return True
+
+    def _split_accepted(self, value: Any, *, decoded: bool) -> bool:
+        for name in self.split_required:
+            if getattr(value, name, msgspec.UNSET) is msgspec.UNSET:
                 return False
-            index = getattr(value, "index", msgspec.UNSET)
-            if isinstance(index, msgspec.Raw):
-                try:
-                    index = msgspec.json.decode(index)
-                except msgspec.DecodeError:
-                    return False
-            if index is not msgspec.UNSET and not isinstance(index, list):
+        if value.data is msgspec.UNSET:
+            return False
+        index = getattr(value, "index", msgspec.UNSET)
+        if isinstance(index, msgspec.Raw):
+            try:
+                index = msgspec.json.decode(index)
+            except msgspec.DecodeError:
                 return False
-            columns = getattr(value, "columns", msgspec.UNSET)
-            if columns is msgspec.UNSET:
-                if self.columns_named:
-                    return False
-            elif columns != self.column_names:
+        if index is not msgspec.UNSET and not isinstance(index, list):
+            return False
+        columns = getattr(value, "columns", msgspec.UNSET)
+        if columns is msgspec.UNSET:
+            if self.columns_named:
                 return False
-            count = self._decoded_rows(value.data) if decoded else self._rows_accepted(value.data)
-            return count is not None and (index is msgspec.UNSET or len(index) == count)
-        if self.rows is not None:
-            count = self._decoded_rows(value) if decoded else self._rows_accepted(value)
-            if count is None or (count == 0 and self.rows_needed):
-                return False
-            if self.min_rows is not None and count < self.min_rows:
-                return False
-            return self.max_rows is None or count <= self.max_rows
-        # An empty list of inputs is refused by the server: the exact path reports it.
-        return not (self.rows_needed and isinstance(value, list) and not value)
+        elif columns != self.column_names:
+            return False
+        count = self._decoded_rows(value.data) if decoded else self._rows_accepted(value.data)
+        return count is not None and (index is msgspec.UNSET or len(index) == count)
 
     def _rows_accepted(self, raw: Any) -> int | None:
         """The number of rows when all are accepted, else None.
@@ -624,6 +544,114 @@ class _FastFormat:
             elif not all_texts_pass(texts, post):
                 return False
         return True
+
+
+def _split_shape(schema: Any, fmt: Mapping[str, Any]) -> tuple[Mapping[str, Any], Any, list[Any]]:
+    """The split schema's properties, additionalProperties and row prefixItems; NoFastPath unless the types can say all."""
+    if not isinstance(schema, dict):
+        raise NoFastPath
+    if assertions(schema) - {"type", "properties", "required", "additionalProperties"}:
+        raise NoFastPath
+    if schema.get("type", "object") != "object":
+        raise NoFastPath
+    additional = schema.get("additionalProperties", True)
+    if additional is not True and additional is not False:
+        raise NoFastPath
+    properties = schema.get("properties") or {}
+    if set(properties) - {"columns", "data", "index"}:
+        raise NoFastPath
+    if set(schema.get("required") or []) - set(properties):
+        raise NoFastPath
+    data = properties.get("data")
+    if not isinstance(data, dict) or assertions(data) - {"type", "items"} or data.get("type", "array") != "array":
+        raise NoFastPath
+    row = data.get("items")
+    if not isinstance(row, dict) or assertions(row) - {"type", "prefixItems"}:
+        raise NoFastPath
+    if row.get("type", "array") != "array":
+        raise NoFastPath
+    prefix = row.get("prefixItems")
+    if not isinstance(prefix, list) or not prefix:
+        raise NoFastPath
+    columns = fmt.get("columns") or []
+    if len(columns) != len(prefix) or not fmt.get("named_columns", True):
+        raise NoFastPath
+    return properties, additional, prefix
+
+
+def _small_check(fast: _FastFormat, *, direct: bool = False) -> Any:
+    """`accepts` for a value decoded whole with no other top-level keys, with only the checks this format needs.
+
+    A one-row payload's typed decode takes well under a microsecond, so the generic
+    checks (a dozen attribute reads and calls) would double its cost. `direct`: the
+    check takes the request decoded by `typed.Direct` (the value is its `v`).
+    """
+    if fast.required_others:
+        return lambda _value: False
+    unset = msgspec.UNSET
+    posts, needed = bool(fast.posts or fast.key_attrs), fast.rows_needed
+    of = attrgetter("v") if direct else None
+    if fast.key == "dataframe_split":
+        # Columns, required keys and the index's type are in the decoder's types (`_small_split_fields`).
+        texts = fast._whole_texts_pass
+        data_of = attrgetter("v.data" if direct else "data")
+        if fast.columns_named and "columns" not in fast.small_type.__struct_fields__:
+            return lambda _value: False
+        if "index" not in fast.small_type.__struct_fields__:
+            return (lambda value: texts(data_of(value))) if posts else (lambda _value: True)
+
+        def split(value: Any) -> bool:
+            if of is not None:
+                value = of(value)
+            index = value.index
+            if index is not unset and (type(index) is not list or len(index) != len(value.data)):
+                return False
+            return not posts or texts(value.data)
+
+        return split
+    if fast.rows is not None:
+        low, high, texts = fast.min_rows, fast.max_rows, fast._whole_texts_pass
+
+        def rows(value: list[Any]) -> bool:
+            if of is not None:
+                value = of(value)
+            count = len(value)
+            if (count == 0 and needed) or (low is not None and count < low) or (high is not None and count > high):
+                return False
+            return not posts or texts(value)
+
+        return rows
+    if of is not None:
+        return lambda request: not (needed and isinstance(request.v, list) and not request.v)
+    return lambda value: not (needed and isinstance(value, list) and not value)
+
+
+def _small_split_fields(fast: _FastFormat, split_fields: list[Any], row_type: Any) -> list[Any]:
+    """The split object decoded whole, with what `accepts` checks in Python moved into the types.
+
+    `data` is required (a split without it is not accepted anyway); the columns list
+    must be exactly the document's columns (a tuple of literals), required where the
+    rules require it; an index of any type the schema allows passes the serving rules
+    only as a list, so it is decoded as one. What the types refuse goes to the exact path.
+    """
+    names = fast.column_names or []
+    required: list[Any] = [("data", list[row_type])]
+    optional: list[Any] = []
+    for field in split_fields:
+        name = field[0]
+        if name == "columns":
+            exact = tuple.__class_getitem__(tuple(Literal[n] for n in names))
+            if fast.columns_named or "columns" in fast.split_required:
+                required.append(("columns", exact))
+            else:
+                optional.append(("columns", exact | msgspec.UnsetType, msgspec.UNSET))
+        elif name == "index":
+            kind = list[msgspec.Raw] if field[1] == msgspec.Raw | msgspec.UnsetType else field[1]
+            if "index" in fast.split_required:
+                required.append(("index", kind))
+            else:
+                optional.append(("index", kind | msgspec.UnsetType, msgspec.UNSET))
+    return required + optional
 
 
 #: A request's first key (bytes and text), which names its format in the usual request.

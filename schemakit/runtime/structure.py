@@ -46,34 +46,8 @@ def split_rules(
     fmt: Mapping[str, Any], split: dict[str, Any], sink: Sink, rules: Mapping[str, str]
 ) -> tuple[str, ...] | None:
     """The `dataframe_split` rules; the column names to type the rows by, when they are not the model's order."""
-    split_path = (ROOT, "dataframe_split")
     if "split-keys" in rules:
-        for name in split:
-            if name not in ("columns", "data", "index"):
-                sink.add(
-                    "split-keys",
-                    (split_path, name),
-                    "columns, data, index",
-                    None,
-                    f"dataframe_split holds only columns, data and index, not {name!r}",
-                    show_value=False,
-                )
-        if "data" not in split:
-            sink.add("split-keys", split_path, "data", None, "dataframe_split has no data", show_value=False)
-        index = split.get("index")
-        data_rows = split.get("data")
-        if "index" in split and not isinstance(index, list):
-            # pandas builds the DataFrame from index, columns and data: the server refuses a scalar index.
-            sink.add("split-keys", (split_path, "index"), "an array of row labels", index, "index must be an array")
-        elif isinstance(index, list) and isinstance(data_rows, list) and len(index) != len(data_rows):
-            sink.add(
-                "split-keys",
-                (split_path, "index"),
-                f"{len(data_rows)} row labels",
-                None,
-                f"index has {len(index)} labels for {len(data_rows)} rows",
-                show_value=False,
-            )
+        _split_keys(split, sink)
     model_columns = [c["name"] for c in fmt.get("columns") or ()]
     named = bool(fmt.get("named_columns", True))
     columns = split.get("columns")
@@ -81,50 +55,89 @@ def split_rules(
     if isinstance(columns, list) and all(isinstance(c, str) for c in columns):
         names = columns
     if names is not None and named:
-        if "duplicate-column" in rules:
-            seen: set[str] = set()
-            for index, name in enumerate(names):
-                if name in seen:
-                    sink.add(
-                        "duplicate-column",
-                        ((split_path, "columns"), index),
-                        "each column once",
-                        name,
-                        "named more than once",
-                        column=name,
-                    )
-                seen.add(name)
-        if "required-column" in rules:
-            for column in fmt.get("columns") or ():
-                if column["required"] and column["name"] not in names:
-                    sink.add(
-                        "required-column",
-                        (split_path, "columns"),
-                        column["name"],
-                        None,
-                        "required column missing from columns",
-                        column=column["name"],
-                        show_value=False,
-                    )
+        _split_column_names(fmt, names, sink, rules)
     if "columns" not in split and named and model_columns and "split-columns" in rules:
         _split_without_columns(fmt, split, sink)
     data = split.get("data")
     width = len(columns) if isinstance(columns, list) else len(model_columns)
     if "row-width" in rules and isinstance(data, list) and width:
-        data_path = (split_path, "data")
-        for index, row in enumerate(data):
-            if isinstance(row, list) and len(row) != width:
-                sink.add(
-                    "row-width",
-                    (data_path, index),
-                    f"{width} values",
-                    None,
-                    f"has {len(row)} values for {width} columns",
-                    show_value=False,
-                )
+        _row_width(data, width, sink)
     if names is not None and named and "columns-by-name" in rules and names != model_columns[: len(names)]:
         return tuple(names)
     return None
+
+
+def _split_keys(split: dict[str, Any], sink: Sink) -> None:
+    split_path = (ROOT, "dataframe_split")
+    for name in split:
+        if name not in ("columns", "data", "index"):
+            sink.add(
+                "split-keys",
+                (split_path, name),
+                "columns, data, index",
+                None,
+                f"dataframe_split holds only columns, data and index, not {name!r}",
+                show_value=False,
+            )
+    if "data" not in split:
+        sink.add("split-keys", split_path, "data", None, "dataframe_split has no data", show_value=False)
+    index = split.get("index")
+    data_rows = split.get("data")
+    if "index" in split and not isinstance(index, list):
+        # pandas builds the DataFrame from index, columns and data: the server refuses a scalar index.
+        sink.add("split-keys", (split_path, "index"), "an array of row labels", index, "index must be an array")
+    elif isinstance(index, list) and isinstance(data_rows, list) and len(index) != len(data_rows):
+        sink.add(
+            "split-keys",
+            (split_path, "index"),
+            f"{len(data_rows)} row labels",
+            None,
+            f"index has {len(index)} labels for {len(data_rows)} rows",
+            show_value=False,
+        )
+
+
+def _split_column_names(fmt: Mapping[str, Any], names: list[str], sink: Sink, rules: Mapping[str, str]) -> None:
+    split_path = (ROOT, "dataframe_split")
+    if "duplicate-column" in rules:
+        seen: set[str] = set()
+        for index, name in enumerate(names):
+            if name in seen:
+                sink.add(
+                    "duplicate-column",
+                    ((split_path, "columns"), index),
+                    "each column once",
+                    name,
+                    "named more than once",
+                    column=name,
+                )
+            seen.add(name)
+    if "required-column" in rules:
+        for column in fmt.get("columns") or ():
+            if column["required"] and column["name"] not in names:
+                sink.add(
+                    "required-column",
+                    (split_path, "columns"),
+                    column["name"],
+                    None,
+                    "required column missing from columns",
+                    column=column["name"],
+                    show_value=False,
+                )
+
+
+def _row_width(data: list[Any], width: int, sink: Sink) -> None:
+    data_path = ((ROOT, "dataframe_split"), "data")
+    for index, row in enumerate(data):
+        if isinstance(row, list) and len(row) != width:
+            sink.add(
+                "row-width",
+                (data_path, index),
+                f"{width} values",
+                None,
+                f"has {len(row)} values for {width} columns",
+                show_value=False,
+            )
 
 
 def _split_without_columns(fmt: Mapping[str, Any], split: dict[str, Any], sink: Sink) -> None:
@@ -388,43 +401,10 @@ def datetime_columns(fmt: Mapping[str, Any], key: str, value: Any, sink: Sink, s
         return
     base = (ROOT, key)
     if key == "dataframe_split":
-        if not isinstance(value, dict) or not isinstance(value.get("data"), list):
-            return
-        columns = value.get("columns")
-        located: list[tuple[int, _DatetimeColumn]] = []
-        for name in names:
-            if isinstance(columns, list):
-                if name not in columns:
-                    continue
-                position = columns.index(name)
-            else:
-                positions = [c["position"] for c in fmt.get("columns") or () if c["name"] == name]
-                if not positions:
-                    continue
-                position = positions[0]
-            located.append((position, _DatetimeColumn(name, severity)))
-        if not located:
-            return
-        data_path = (base, "data")
-        for start, rows in _datetime_chunks(value["data"], [column for _position, column in located]):
-            for index, row in enumerate(rows, start):
-                if isinstance(row, list):
-                    width = len(row)
-                    for position, column in located:
-                        if position < width:
-                            column.feed(index, row[position], ((data_path, index), position), sink)
-        for _position, column in located:
-            column.finish(sink)
+        if isinstance(value, dict) and isinstance(value.get("data"), list):
+            _datetime_split(fmt, names, value, base, sink, severity)
     elif key in ("dataframe_records", "instances") and isinstance(value, list):
-        by_name = {name: _DatetimeColumn(name, severity) for name in names}
-        for start, rows in _datetime_chunks(value, list(by_name.values())):
-            for index, row in enumerate(rows, start):
-                if isinstance(row, dict):
-                    for name, column in by_name.items():
-                        if name in row:
-                            column.feed(index, row[name], ((base, index), name), sink)
-        for column in by_name.values():
-            column.finish(sink)
+        _datetime_records(names, value, base, sink, severity)
     elif key == "inputs" and isinstance(value, dict):
         for name in names:
             cells = value.get(name)
@@ -434,6 +414,48 @@ def datetime_columns(fmt: Mapping[str, Any], key: str, value: Any, sink: Sink, s
                 for index, item in enumerate(cells):
                     column.feed(index, item, (column_path, index), sink)
                 column.finish(sink)
+
+
+def _datetime_split(
+    fmt: Mapping[str, Any], names: list[str], value: dict[str, Any], base: Path, sink: Sink, severity: str
+) -> None:
+    columns = value.get("columns")
+    located: list[tuple[int, _DatetimeColumn]] = []
+    for name in names:
+        if isinstance(columns, list):
+            if name not in columns:
+                continue
+            position = columns.index(name)
+        else:
+            positions = [c["position"] for c in fmt.get("columns") or () if c["name"] == name]
+            if not positions:
+                continue
+            position = positions[0]
+        located.append((position, _DatetimeColumn(name, severity)))
+    if not located:
+        return
+    data_path = (base, "data")
+    for start, rows in _datetime_chunks(value["data"], [column for _position, column in located]):
+        for index, row in enumerate(rows, start):
+            if isinstance(row, list):
+                width = len(row)
+                for position, column in located:
+                    if position < width:
+                        column.feed(index, row[position], ((data_path, index), position), sink)
+    for _position, column in located:
+        column.finish(sink)
+
+
+def _datetime_records(names: list[str], value: list[Any], base: Path, sink: Sink, severity: str) -> None:
+    by_name = {name: _DatetimeColumn(name, severity) for name in names}
+    for start, rows in _datetime_chunks(value, list(by_name.values())):
+        for index, row in enumerate(rows, start):
+            if isinstance(row, dict):
+                for name, column in by_name.items():
+                    if name in row:
+                        column.feed(index, row[name], ((base, index), name), sink)
+    for column in by_name.values():
+        column.finish(sink)
 
 
 # -- object requests (chat, completions, embeddings, agents) -----------------------------------

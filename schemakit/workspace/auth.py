@@ -149,27 +149,9 @@ def resolve_credentials(
     """Credentials for one workspace, from arguments, the environment and the configuration file."""
     env = os.environ if environ is None else environ
     config_path = _config_path(config_file, env)
-    host_setting = _Setting(host, "--host") if host else None
-    token_setting = _Setting(token, "--token") if token else None
-    auth_setting = _Setting(auth_type, "auth_type") if auth_type else None
-    chosen: _Profile | None = None
-
-    if profile:
-        chosen = _read_profile(config_path, profile, required=True)
-    else:
-        host_setting = host_setting or _env_setting(env, "DATABRICKS_HOST")
-        token_setting = token_setting or _env_setting(env, "DATABRICKS_TOKEN")
-        auth_setting = auth_setting or _env_setting(env, "DATABRICKS_AUTH_TYPE")
-        env_profile = env.get("DATABRICKS_CONFIG_PROFILE", "").strip()
-        if env_profile:
-            chosen = _read_profile(config_path, env_profile, required=True, via="DATABRICKS_CONFIG_PROFILE")
-        elif host_setting is None and token_setting is None and not _other_auth_in_env(env):
-            chosen = _read_default_profile(config_path)
-    if chosen is not None:
-        host_setting = host_setting or chosen.get("host")
-        token_setting = token_setting or chosen.get("token")
-        auth_setting = auth_setting or chosen.get("auth_type")
-
+    host_setting, token_setting, auth_setting, chosen = _gather_settings(
+        host, token, auth_type, profile, config_path, env
+    )
     if host_setting is not None:
         host_setting = _Setting(normalize_host(host_setting.value, host_setting.source), host_setting.source)
     if token_setting is not None:
@@ -206,15 +188,51 @@ def resolve_credentials(
     )
     if sdk_installed and (other is not None or host_setting is not None or token_setting is not None):
         return _sdk_credentials(host_setting, token_setting, chosen, config_path, auth_setting, secrets, timeout, other)
+    raise _no_credentials(other, host_setting, config_path)
+
+
+def _gather_settings(
+    host: str | None,
+    token: str | None,
+    auth_type: str | None,
+    profile: str | None,
+    config_path: Path,
+    env: Mapping[str, str],
+) -> tuple[_Setting | None, _Setting | None, _Setting | None, _Profile | None]:
+    """Host, token and auth type with where each came from: arguments, then the environment, then the profile."""
+    host_setting = _Setting(host, "--host") if host else None
+    token_setting = _Setting(token, "--token") if token else None
+    auth_setting = _Setting(auth_type, "auth_type") if auth_type else None
+    chosen: _Profile | None = None
+
+    if profile:
+        chosen = _read_profile(config_path, profile, required=True)
+    else:
+        host_setting = host_setting or _env_setting(env, "DATABRICKS_HOST")
+        token_setting = token_setting or _env_setting(env, "DATABRICKS_TOKEN")
+        auth_setting = auth_setting or _env_setting(env, "DATABRICKS_AUTH_TYPE")
+        env_profile = env.get("DATABRICKS_CONFIG_PROFILE", "").strip()
+        if env_profile:
+            chosen = _read_profile(config_path, env_profile, required=True, via="DATABRICKS_CONFIG_PROFILE")
+        elif host_setting is None and token_setting is None and not _other_auth_in_env(env):
+            chosen = _read_default_profile(config_path)
+    if chosen is not None:
+        host_setting = host_setting or chosen.get("host")
+        token_setting = token_setting or chosen.get("token")
+        auth_setting = auth_setting or chosen.get("auth_type")
+    return host_setting, token_setting, auth_setting, chosen
+
+
+def _no_credentials(other: str | None, host_setting: _Setting | None, config_path: Path) -> CredentialsError:
     if other is not None:
-        raise _missing_extra(other)
+        return _missing_extra(other)
     if host_setting is not None:
-        raise CredentialsError(
+        return CredentialsError(
             f"no token for {host_setting.value} (host from {host_setting.source}): pass --token, set "
             f"DATABRICKS_TOKEN, or add token to the profile ({_EXTRA_HINT} for OAuth and cloud CLI logins)"
         )
     where = _display_path(config_path)
-    raise CredentialsError(
+    return CredentialsError(
         "no workspace credentials: pass --host and --token, set DATABRICKS_HOST and DATABRICKS_TOKEN, "
         f"or add a profile to {where} and use --profile ({_EXTRA_HINT} for OAuth and cloud CLI logins)"
     )
