@@ -339,7 +339,7 @@ def replay(
 
             report = replay_table(table, schema, model_name, remote=spark_remote, **options)
         else:
-            from schemakit.table.replay import replay as run
+            from schemakit.table.replayer import replay as run
 
             report = run(table, schema, model=model_name, **options, **traffic_settings(*routing))
     except ImportError as exc:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from schemakit.core.model import EndpointSchema, ServedModel
-    from schemakit.table.replay import ReplayReport
+    from schemakit.table.replayer import ReplayReport
     from schemakit.table.report import TableReport
 
 __all__ = [

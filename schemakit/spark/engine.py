@@ -49,7 +49,7 @@ from schemakit.table.engine import (
     plan_table,
     text_columns,
 )
-from schemakit.table.replay import ReplayReport, ReplayTally, body_bytes, succeeded
+from schemakit.table.replayer import ReplayReport, ReplayTally, body_bytes, succeeded
 from schemakit.table.report import TableReport
 from schemakit.table.sources import DEFAULT_BATCH_ROWS, open_table
 
@@ -579,7 +579,7 @@ def replay_table(
     """
     from pathlib import Path
 
-    from schemakit.table.replay import logged_columns
+    from schemakit.table.replayer import logged_columns
 
     where = os.fspath(table)
     served = pick_served(schema, model)

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from schemakit.table.engine import check_table as check_table
-    from schemakit.table.replay import ReplayGroup as ReplayGroup
-    from schemakit.table.replay import ReplayReport as ReplayReport
-    from schemakit.table.replay import replay as replay
+    from schemakit.table.replayer import ReplayGroup as ReplayGroup
+    from schemakit.table.replayer import ReplayReport as ReplayReport
+    from schemakit.table.replayer import replay as replay
     from schemakit.table.report import SCHEMA_VERSION as SCHEMA_VERSION
     from schemakit.table.report import BatchAdvice as BatchAdvice
     from schemakit.table.report import Finding as Finding
@@ -35,14 +35,14 @@ _LAZY = {
     "TABLE_RULES": "schemakit.table.rules",
     "BatchAdvice": "schemakit.table.report",
     "Finding": "schemakit.table.report",
-    "ReplayGroup": "schemakit.table.replay",
-    "ReplayReport": "schemakit.table.replay",
+    "ReplayGroup": "schemakit.table.replayer",
+    "ReplayReport": "schemakit.table.replayer",
     "TableReport": "schemakit.table.report",
     "advise_batch_size": "schemakit.table.sizing",
     "check_table": "schemakit.table.engine",
     "from_arrow": "schemakit.table.sources",
     "open_table": "schemakit.table.sources",
-    "replay": "schemakit.table.replay",
+    "replay": "schemakit.table.replayer",
 }
 
 

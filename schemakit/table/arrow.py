@@ -238,7 +238,8 @@ class ValueChecker:
             dtype = chosen
         if arr.null_count and not dtype.nullable and dtype.kind is not Kind.ANY:
             self.hit(path, "type", f"expected {dtype.display()}, got null", arr.is_null(), arr, rows)
-        if column and arr.null_count and dtype.kind in INTEGER_KINDS:
+        if column and arr.null_count and dtype.nullable and dtype.kind in INTEGER_KINDS:
+            # A null where the type has none is a `type` finding already, as `check` gives it.
             self.hit(path, "integer-null", INTEGER_NULL_MESSAGE, arr.is_null(), arr, rows)
         t = arr.type
         if pa.types.is_null(t) or dtype.kind is Kind.ANY or arr.null_count == len(arr):
@@ -254,9 +255,9 @@ class ValueChecker:
         elif kind is Kind.STRING:
             self._strings(dtype, arr, rows, path)
         elif kind is Kind.BINARY:
-            self._binary(dtype, arr, rows, path)
+            _binary(self, dtype, arr, rows, path)
         elif kind is Kind.DATETIME:
-            self._datetimes(dtype, arr, rows, path)
+            _datetimes(self, dtype, arr, rows, path)
         elif kind is Kind.ARRAY:
             self._arrays(dtype, arr, rows, path)
         elif kind is Kind.MAP:
@@ -401,59 +402,6 @@ class ValueChecker:
                 )
             self.hit(path, "pattern", message, mask, text, rows)
 
-    def _binary(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
-        if not _is_text(arr.type):
-            return  # bytes: the request writer base64-encodes them
-        if self._text(arr, rows, path) is None:
-            return
-        maybe = pc.and_(arr.is_valid(), pc.invert(_false_for_null(pc.match_substring_regex(arr, _BASE64))))
-        if not pc.any(maybe).as_py():
-            return
-        index = pc.indices_nonzero(maybe)
-        confirmed = [not is_base64(text) for text in arr.take(index).to_pylist()]
-        self.hit(
-            path,
-            "binary-base64",
-            "expected binary (base64 text)",
-            pa.array(confirmed, pa.bool_()),
-            arr.take(index),
-            rows.take(index),
-        )
-
-    def _datetimes(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
-        t = arr.type
-        code = "datetime-iso8601"
-        if _is_text(t):
-            text = self._text(arr, rows, path)
-            if text is not None:
-                check_datetime_texts(text, rows, path, self.findings, severity(code))
-            return
-        if pa.types.is_timestamp(t) and t.tz is not None:
-            self.hit(
-                path,
-                code,
-                f"expected datetime without a UTC offset, but the table column is {t}: MLflow cannot put a "
-                "timezone-aware value in a datetime column; convert to UTC and drop the zone",
-                arr.is_valid(),
-                arr,
-                rows,
-            )
-            return
-        ticks, per = temporal_ticks(arr)
-        low, high = ns_range(per)
-        out = (ticks < low) | (ticks > high)
-        if arr.null_count:
-            out &= np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-        if out.any():
-            self.hit(
-                path,
-                code,
-                f"expected datetime from {NS_FIRST} to {NS_LAST} (the range of pandas datetime64[ns])",
-                pa.array(out),
-                arr,
-                rows,
-            )
-
     # -- nested -----------------------------------------------------------------------------
 
     def _arrays(self, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
@@ -577,6 +525,63 @@ def _cast_target(dtype: DataType) -> str:
         return str(arrow_type(dtype))
     except (KeyError, TypeError):
         return "string"
+
+
+def _binary(checker: ValueChecker, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+    """Text in a binary column must be base64 (bytes are encoded by the request writer)."""
+    if not _is_text(arr.type):
+        return  # bytes: the request writer base64-encodes them
+    if checker._text(arr, rows, path) is None:
+        return
+    maybe = pc.and_(arr.is_valid(), pc.invert(_false_for_null(pc.match_substring_regex(arr, _BASE64))))
+    if not pc.any(maybe).as_py():
+        return
+    index = pc.indices_nonzero(maybe)
+    confirmed = [not is_base64(text) for text in arr.take(index).to_pylist()]
+    checker.hit(
+        path,
+        "binary-base64",
+        "expected binary (base64 text)",
+        pa.array(confirmed, pa.bool_()),
+        arr.take(index),
+        rows.take(index),
+    )
+
+
+def _datetimes(checker: ValueChecker, dtype: DataType, arr: Any, rows: Any, path: str) -> None:
+    """Datetime text by `check`'s strict rule; native timestamps zone-free and inside datetime64[ns]."""
+    t = arr.type
+    code = "datetime-iso8601"
+    if _is_text(t):
+        text = checker._text(arr, rows, path)
+        if text is not None:
+            check_datetime_texts(text, rows, path, checker.findings, severity(code))
+        return
+    if pa.types.is_timestamp(t) and t.tz is not None:
+        checker.hit(
+            path,
+            code,
+            f"expected datetime without a UTC offset, but the table column is {t}: MLflow cannot put a "
+            "timezone-aware value in a datetime column; convert to UTC and drop the zone",
+            arr.is_valid(),
+            arr,
+            rows,
+        )
+        return
+    ticks, per = temporal_ticks(arr)
+    low, high = ns_range(per)
+    out = (ticks < low) | (ticks > high)
+    if arr.null_count:
+        out &= np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if out.any():
+        checker.hit(
+            path,
+            code,
+            f"expected datetime from {NS_FIRST} to {NS_LAST} (the range of pandas datetime64[ns])",
+            pa.array(out),
+            arr,
+            rows,
+        )
 
 
 def _bounds(checker: ValueChecker, dtype: DataType, values: Any, arr: Any, rows: Any, path: str) -> Any:

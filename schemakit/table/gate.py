@@ -26,7 +26,7 @@ from schemakit.core.model import EndpointSchema, ServedModel
 from schemakit.diff import DiffReport, Finding, diff_schemas
 from schemakit.runtime.report import plural
 from schemakit.runtime.text import markdown, terminal
-from schemakit.table.replay import (
+from schemakit.table.replayer import (
     Broken,
     CallerReport,
     ReplayReport,

@@ -244,7 +244,7 @@ def _sample(
 ) -> tuple[list[_Sampled], int, dict[str, int]]:
     """Up to `budget` answered requests, taken round robin over callers (each caller's first ones)."""
     from schemakit.table.inference import UNREADABLE, body_bytes, read_inference_table, served_key, succeeded
-    from schemakit.table.replay import Router, caller_of
+    from schemakit.table.replayer import Router, caller_of
 
     by = caller_by or ("client_request_id" if caller_prefixes is not None else "requester")
     prefixes = (caller_prefixes or ()) if by == "client_request_id" else None

@@ -16,7 +16,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 from schemakit._exceptions import SchemakitError, SourceError  # noqa: E402
 from schemakit.table import check_table  # noqa: E402
-from schemakit.table.replay import replay  # noqa: E402
+from schemakit.table.replayer import replay  # noqa: E402
 from schemakit.table.sources import open_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -184,7 +184,7 @@ def test_a_table_of_countless_entities_callers_and_days_stays_bounded(tmp_path: 
 def test_partial_tallies_merge_as_the_spark_engine_merges_them(all_types: str) -> None:
     import schemakit
     from schemakit import compile_validator
-    from schemakit.table.replay import ReplayTally
+    from schemakit.table.replayer import ReplayTally
 
     validator = compile_validator(schemakit.load(all_types).models[0])
     bad = json.dumps({"dataframe_records": [{**GOOD, "small_int": 2**40}]}).encode()

@@ -184,7 +184,7 @@ def test_a_plain_table_against_several_models_asks_for_one(tmp_path: Path, run_c
 
 def test_router_names_the_served_model() -> None:
     from schemakit.table.inference import served_key
-    from schemakit.table.replay import Router
+    from schemakit.table.replayer import Router
 
     router = Router(("ads-1", "ads-2", "ctr"), {"9c1f": "ads-2", "main.default.calib-4": "ctr"})
     assert router.resolve(served_key("9c1f", None)) == ("ads-2", "entity 9c1f")
