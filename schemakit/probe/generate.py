@@ -580,7 +580,11 @@ class _Builder:
             edges = [v for _, v in edge_values(self.fmt.tensor, self.rng) if v is not None]
             tensors = [tensor_row(self.fmt.tensor, self.rng.choice(edges)) for _ in range(5)]
             return build_payload(self.fmt, tensor_rows=tensors)
-        choices = {c.name: [v for _, v in edge_values(c.type, self.rng)] or [None] for c in self.columns}
+        # No null in an integer column: the server's DataFrame makes it NaN and refuses it (`integer-null`).
+        choices = {
+            c.name: [v for _, v in edge_values(c.type, self.rng) if v is not None or not c.type.is_integer] or [None]
+            for c in self.columns
+        }
         # pandas reads a datetime column in the form of its first value: one form per column and payload.
         fixed = {c.name: self.rng.choice(choices[c.name]) for c in self.columns if c.type.kind is Kind.DATETIME}
         rows: list[Row] = []

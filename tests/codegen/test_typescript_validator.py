@@ -77,3 +77,38 @@ def test_patterns_run_in_linear_time_and_prototype_names_are_not_columns(tmp_pat
     assert "pattern" in result["out"][7][1]  # lookahead: RE2 cannot run it, reported, not thrown
     # Backtracking took 13.8 s on the 28-character case; RE2 is linear (a generous bound, not a benchmark).
     assert result["ms"] < 5000
+
+
+def test_integer_nulls_as_check_says(tmp_path: Path) -> None:
+    columns = {"s": {"type": "string"}, "n": {"type": ["integer", "null"]}, "m": {"type": "integer"}}
+    doc = documents.document({"m-1": documents.records_model(columns, required=["s"])}, title="ints")
+    schema = schemakit.load(str(documents.write(tmp_path / "doc.json", doc)))
+    write_package(generate_package(schema, package="ints", target="typescript"), tmp_path / "src")
+    compiled = tsc_compile(tmp_path, [tmp_path / "src" / "ints" / "index.ts"])
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    bodies = [
+        [{"s": "a", "n": None}],  # null where null is allowed: integer-null
+        [{"s": "a", "m": None}],  # null where it is not: type
+        [{"s": "a", "m": 1}, {"s": "b"}],  # a key other rows have: integer-null
+        [{"s": "a"}, {"s": "b"}],  # left out of every row: fine
+        [{"s": "a", "n": 1, "m": 2}],
+    ]
+    payloads = [json.dumps({"dataframe_records": rows}) for rows in bodies]
+    (tmp_path / "cases.json").write_text(json.dumps(payloads))
+    (tmp_path / "run.js").write_text(SCRIPT)
+    assert NODE is not None
+    run = subprocess.run(
+        [NODE, str(tmp_path / "run.js"), str(tmp_path / "js" / "ints" / "index.js"), str(tmp_path / "cases.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    got = [(ok, sorted(set(codes))) for ok, codes in json.loads(run.stdout)["out"]]
+    expected = []
+    for text in payloads:
+        report = check_payload(schema, text.encode())
+        expected.append((report.ok, sorted({p.code for p in report.errors})))
+    assert got == expected
+    assert [codes for _ok, codes in got] == [["integer-null"], ["type"], ["integer-null"], [], []]

@@ -631,9 +631,19 @@ def generated(servers: dict[str, Server], tmp_path_factory: pytest.TempPathFacto
         assert result.returncode == 0, result.stderr
     sys.path.insert(0, str(out))
     try:
-        return {name: importlib.import_module(f"agreement_{name}_client.{name}") for name in servers}
+        return {name: _model_module(importlib.import_module(f"agreement_{name}_client")) for name in servers}
     finally:
         sys.path.remove(str(out))
+
+
+def _model_module(package: Any) -> Any:
+    """The package's one served-model module, found by its `NAME` (a model called `columns` gets `columns_model`:
+    the module name may not shadow one the package uses)."""
+    import types
+
+    found = [m for m in vars(package).values() if isinstance(m, types.ModuleType) and hasattr(m, "NAME")]
+    assert len(found) == 1, [m.__name__ for m in found]
+    return found[0]
 
 
 def _generated_payloads(generated: dict[str, Any]) -> list[tuple[str, str, Any]]:

@@ -3,9 +3,9 @@
 Echo models (every column type, a tensor, named tensors, the two agents, and one with optional integer
 columns), each served by `mlflow.pyfunc.scoring_server` on 127.0.0.1, are probed with payloads generated
 from the document `mlflow:MODEL` builds. What the probe finds is compared with the committed
-`probe-results.json`: the known disagreements stay known (MLflow refusing nulls in integer columns, optional
-or not; accepting and silently converting values the schema refuses; agents refusing requests their
-documents allow), and a new one (or one MLflow fixed) fails the test with the payload and the server's answer.
+`probe-results.json`: the known disagreements stay known (MLflow accepting and silently converting values
+the schema refuses; agents refusing requests their documents allow; nulls in integer columns, which both
+refuse, are no longer one), and a new one (or one MLflow fixed) fails the test with the payload and the server's answer.
 
 Regenerate after a deliberate change:
     SCHEMAKIT_PROBE_RESULTS=write .venv/bin/python -m pytest -m mlflow tests/mlflow/test_probe.py
@@ -94,17 +94,17 @@ def test_every_case_was_sent_and_answered(probed: dict[str, ProbeReport]) -> Non
         assert not [o for o in report.outcomes() if o.kind == "server-error"], name
 
 
-def test_integer_nulls_are_the_known_disagreement(probed: dict[str, ProbeReport]) -> None:
+def test_integer_nulls_are_refused_by_both(probed: dict[str, ProbeReport]) -> None:
+    # Once the known disagreement: check now refuses a null in an integer column (`integer-null`), as MLflow does.
     report = probed["optional-integers"]
-    rejected = {(o.case.format, o.case.label): o for o in report.disagreements if o.kind == "rejected-valid"}
+    outcomes = {(o.case.format, o.case.label): o for o in report.outcomes()}
     for fmt in ("dataframe_split", "dataframe_records"):
         for column in ("maybe_long", "maybe_int"):
-            outcome = rejected[(fmt, f"{column}: null")]
-            # Reported with the payload sent and the server's answer.
-            data = outcome.to_json()
-            assert json.loads(data["payload"])
-            assert data["status"] == 400
-            assert data["answer"]
+            outcome = outcomes[(fmt, f"{column}: null")]
+            assert not outcome.case.valid
+            assert outcome.case.rules == ("integer-null",)
+            assert outcome.kind == "agree"
+            assert outcome.to_json()["status"] == 400
 
 
 def test_the_disagreements_are_the_committed_ones(probed: dict[str, ProbeReport]) -> None:

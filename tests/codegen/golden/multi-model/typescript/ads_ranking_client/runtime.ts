@@ -211,8 +211,14 @@ function datetimeColumns(format: PlanFormat, key: string, value: unknown, out: P
   }
 }
 
+// Where the server builds a DataFrame: a cell ("cell") or an `inputs` column of cells ("column"), as check's `_converted`.
+type Place = "" | "cell" | "column";
+const ROW_PATH = /^\$\.(?:dataframe_records|instances)\[\d+\]$/;
+const SPLIT_ROW_PATH = /^\$\.dataframe_split\.data\[\d+\]$/;
+const INTEGER_NULL = "null in an integer column: the server's DataFrame holds it as NaN and refuses the request, optional column or not";
+
 /** Every problem of `value` against a JSON Schema (2020-12 subset the plans use) and the value rules. */
-export function schemaProblems(schema: Schema, value: unknown, path: string, out: Problem[]): void {
+export function schemaProblems(schema: Schema, value: unknown, path: string, out: Problem[], place: Place = ""): void {
   if (schema === true) return;
   if (schema === false) {
     out.push(error("false-schema", path, "nothing is allowed here"));
@@ -228,6 +234,9 @@ export function schemaProblems(schema: Schema, value: unknown, path: string, out
       out.push(error("type", path, `expected ${allowed.join(" or ")}, got ${actual}`));
       return;
     }
+    if (value === null && place === "cell" && allowed.includes("integer") && allowed.includes("null")) {
+      out.push(error("integer-null", path, INTEGER_NULL));
+    }
   }
   if (s["enum"] !== undefined && !(s["enum"] as unknown[]).some((v) => equal(v, value))) {
     out.push(error("enum", path, "not one of the allowed values"));
@@ -235,25 +244,25 @@ export function schemaProblems(schema: Schema, value: unknown, path: string, out
   if (s["const"] !== undefined && !equal(s["const"], value)) out.push(error("const", path, "not the allowed value"));
   if (typeof value === "number") numberProblems(s, value, path, out);
   if (typeof value === "string") stringProblems(s, value, path, out);
-  if (Array.isArray(value)) arrayProblems(s, value, path, out);
+  if (Array.isArray(value)) arrayProblems(s, value, path, out, place);
   if (isObject(value)) objectProblems(s, value, path, out);
-  for (const sub of (s["allOf"] as Schema[] | undefined) ?? []) schemaProblems(sub, value, path, out);
+  for (const sub of (s["allOf"] as Schema[] | undefined) ?? []) schemaProblems(sub, value, path, out, place);
   const anyOf = s["anyOf"] as Schema[] | undefined;
-  if (anyOf !== undefined && !anyOf.some((sub) => matches(sub, value, path))) {
+  if (anyOf !== undefined && !anyOf.some((sub) => matches(sub, value, path, place))) {
     out.push(error("any-of", path, "matches none of the anyOf alternatives"));
   }
   const oneOf = s["oneOf"] as Schema[] | undefined;
-  if (oneOf !== undefined && oneOf.filter((sub) => matches(sub, value, path)).length !== 1) {
+  if (oneOf !== undefined && oneOf.filter((sub) => matches(sub, value, path, place)).length !== 1) {
     out.push(error("one-of", path, "matches none, or more than one, of the oneOf alternatives"));
   }
-  if (s["not"] !== undefined && matches(s["not"] as Schema, value, path)) {
+  if (s["not"] !== undefined && matches(s["not"] as Schema, value, path, place)) {
     out.push(error("not", path, "matches a schema it must not match"));
   }
 }
 
-function matches(schema: Schema, value: unknown, path: string): boolean {
+function matches(schema: Schema, value: unknown, path: string, place: Place = ""): boolean {
   const found: Problem[] = [];
-  schemaProblems(schema, value, path, found);
+  schemaProblems(schema, value, path, found, place);
   return found.length === 0;
 }
 
@@ -296,16 +305,17 @@ function stringProblems(s: { [k: string]: unknown }, value: string, path: string
   }
 }
 
-function arrayProblems(s: { [k: string]: unknown }, value: unknown[], path: string, out: Problem[]): void {
+function arrayProblems(s: { [k: string]: unknown }, value: unknown[], path: string, out: Problem[], place: Place): void {
   if (typeof s["minItems"] === "number" && value.length < s["minItems"]) out.push(error("min-items", path, "too few items"));
   if (typeof s["maxItems"] === "number" && value.length > s["maxItems"]) out.push(error("max-items", path, "too many items"));
   if (s["uniqueItems"] === true && value.some((v, i) => value.slice(0, i).some((w) => equal(v, w)))) {
     out.push(error("unique-items", path, "items are not unique"));
   }
   const prefix = (s["prefixItems"] as Schema[] | undefined) ?? [];
+  const items: Place = place === "column" || SPLIT_ROW_PATH.test(path) ? "cell" : "";
   value.forEach((item, index) => {
     const sub = index < prefix.length ? prefix[index] : (s["items"] as Schema | undefined);
-    if (sub !== undefined) schemaProblems(sub, item, `${path}[${index}]`, out);
+    if (sub !== undefined) schemaProblems(sub, item, `${path}[${index}]`, out, items);
   });
 }
 
@@ -318,11 +328,12 @@ function objectProblems(s: { [k: string]: unknown }, value: { [k: string]: unkno
   if (typeof s["minProperties"] === "number" && keys.length < s["minProperties"]) out.push(error("min-properties", path, "too few properties"));
   if (typeof s["maxProperties"] === "number" && keys.length > s["maxProperties"]) out.push(error("max-properties", path, "too many properties"));
   const additional = s["additionalProperties"] as Schema | undefined;
+  const fields: Place = ROW_PATH.test(path) ? "cell" : path === "$.inputs" ? "column" : "";
   for (const key of keys) {
     const where = `${path}.${key}`;
-    if (has(properties, key)) schemaProblems(properties[key], value[key], where, out);
+    if (has(properties, key)) schemaProblems(properties[key], value[key], where, out, fields);
     else if (additional === false) out.push(error("additional-properties", where, "a property the schema does not allow"));
-    else if (additional !== undefined) schemaProblems(additional, value[key], where, out);
+    else if (additional !== undefined) schemaProblems(additional, value[key], where, out, fields);
   }
 }
 
@@ -364,9 +375,28 @@ function splitProblems(format: PlanFormat, payload: { [k: string]: unknown }, ou
     row.forEach((cell, i) => {
       const column = known.get(columns[i] as string);
       const schema = column && column.position !== null ? rowSchemas[column.position] : undefined;
-      if (schema !== undefined) schemaProblems(schema, cell, `${base}.data[${r}][${i}]`, out);
+      if (schema !== undefined) schemaProblems(schema, cell, `${base}.data[${r}][${i}]`, out, "cell");
     });
   });
+}
+
+/** Rows without an optional integer key that other rows have: the server's DataFrame fills them with NaN (check's `integer_keys`). */
+function integerKeys(format: PlanFormat, key: string, rows: unknown, out: Problem[]): void {
+  if ((key !== "dataframe_records" && key !== "instances") || !Array.isArray(rows) || !isObject(format.schema)) return;
+  const list = (format.schema["properties"] as { [k: string]: Schema } | undefined)?.[key];
+  const row = isObject(list) ? list["items"] : undefined;
+  if (!isObject(row) || !isObject(row["properties"])) return;
+  const required = (row["required"] as string[] | undefined) ?? [];
+  const names = Object.entries(row["properties"] as { [k: string]: Schema }).filter(([name, sub]) => {
+    const kind = isObject(sub) ? sub["type"] : undefined;
+    return !required.includes(name) && (kind === "integer" || (Array.isArray(kind) && kind.includes("integer")));
+  });
+  for (const [name] of names) {
+    if (!rows.some((r) => isObject(r) && has(r, name))) continue;
+    rows.forEach((r, index) => {
+      if (isObject(r) && !has(r, name)) out.push(error("integer-null", `$.${key}[${index}].${name}`, "no value for this integer column, which other rows have"));
+    });
+  }
 }
 
 function rowItemSchemas(format: PlanFormat): Schema[] {
@@ -444,6 +474,7 @@ export function validatePlan(plan: Plan, payload: unknown): Report {
       schemaProblems(split ? withoutSplitRows(chosen.schema) : chosen.schema, payload, "$", out);
       if (chosen.kind === "dataframe_split") splitProblems(chosen, payload, out);
       datetimeColumns(chosen, present[0], payload[present[0]], out);
+      integerKeys(chosen, present[0], payload[present[0]], out);
       const body = payload[present[0]];
       const empty = Array.isArray(body) ? body.length === 0 : isObject(body) && chosen.kind === "inputs" && Object.keys(body).length === 0;
       if (chosen.kind !== "dataframe_split" && empty) out.push(error("empty-input", `$.${present[0]}`, "at least one row"));
