@@ -755,157 +755,253 @@ def run_traffic(
     rows = read_inference_table(
         table, column_map=column_map, status_explicit=status_explicit, batch_rows=batch_rows, needed=needed
     )
-    layout = rows.layout
-    run = _Run(traffic, layout)
-    has = layout.columns
-    routed = "served_entity" in has or "request_metadata" in has or "model_name" in has or "model_version" in has
-    single: ReplayTally | Broken | None = None
-    if router is None:
-        single = target(None, "")
-    elif not routed:
-        if len(router.names) != 1:
-            raise SchemakitError(
-                f"{os.fspath(table)}: the table does not say which served model answered each request"
-                f" and SPEC serves several ({', '.join(router.names)}); pass --model NAME"
-                " (or --column-map served_entity=COLUMN)"
-            )
-        single = target(router.names[0], "")
-    by_metadata = "request_metadata" in has or "model_name" in has or "model_version" in has
-    routes: dict[Any, tuple[ReplayTally | Broken | None, str]] = {}
-    days_seen: dict[Any, str | None] = {}
-    prefixes = caller_prefixes if by == "client_request_id" else None
-    row = 0
+    run = _Run(traffic, rows.layout)
+    replay = _Replay(run, target, router, by, caller_prefixes if by == "client_request_id" else None, ignore_status)
+    replay.single = _single_target(table, target, router, rows.layout)
     with contextlib.closing(_collected(rows.batches)) as batches:
         for batch in batches:
-            n = len(batch["request"])
-            clean = batch.get(CLEAN, ())
-            nothing: list[Any] = [None] * n
-            bodies = batch["request"]
-            raw_bodies = "request" not in clean
-            statuses = None if ignore_status else batch.get("status")
-            entities = batch.get("served_entity", nothing)
-            metadata = batch.get("request_metadata", nothing)
-            names = batch.get("model_name", nothing)
-            versions = batch.get("model_version", nothing)
-            if by == "requester" and "requester" in batch:
-                callers = batch["requester"]
-                if "requester" not in clean:
-                    callers = [c if c is None or type(c) is str else str(c) for c in callers]
-            elif by == "client_request_id" and "client_request_id" in batch:
-                callers = [caller_of(None, c, prefixes) for c in batch["client_request_id"]]
-            else:
-                callers = nothing
-            day_role = "day" if "day" in batch else "time"
-            stamps = batch.get(day_role, nothing)
-            raw_days = day_role in batch and day_role not in clean
-            fractions = batch.get("sampling_fraction")
-            weights = _weights(fractions) if fractions is not None else None
-            codes = batch.get("logging_error_codes", nothing)
-            # Callers and days known up front, one sampling fraction: requests are counted per (caller, day)
-            # for the whole batch at once, and the few rows that are not checked are taken back.
-            uniform = 1.0 if not weights else weights[0]
-            bulk = not raw_days and n > 0 and (weights is None or weights.count(uniform) == n)
-            if bulk:
-                counted = batch.get(COUNTS) if by == "requester" else None
-                if counted is None:
-                    counted = [(*key, c) for key, c in Counter(zip(callers, stamps, strict=True)).items()]
-                for who, when, count in counted:
-                    traffic.count(who, when, uniform, count)
-            # Served entities are few: each distinct one routed once per batch.
-            by_entity: dict[Any, tuple[ReplayTally | Broken | None, str]] | None = None
-            if single is None and not by_metadata and "served_entity" in clean:
-                assert router is not None
-                by_entity = {}
-                for entity in set(entities):
-                    served, label = router.resolve(served_key(entity, None))
-                    by_entity[entity] = (target(served, label), label)
-            if weights is not None and bulk:
-                weights = None
-            # Each row's tally looked up in one pass (a list comprehension), not a dict lookup and unpacking per row.
-            row_tallies = [by_entity[e][0] for e in entities] if by_entity is not None else None
-            for i in range(n):
-                value = bodies[i]
-                row += 1
-                caller = callers[i]
-                if value is UNREADABLE:
-                    if bulk:
-                        traffic.count(caller, stamps[i], uniform, -1)
-                    run.unreadable += 1
-                    if len(run.unreadable_rows) < _EXAMPLES:
-                        run.unreadable_rows.append(row - 1)
-                    continue
-                day = stamps[i]
-                if raw_days and day is not None:
-                    stamp = day
-                    try:
-                        day = days_seen[stamp]
-                    except (KeyError, TypeError):
-                        day = day_of(stamp, None)
-                        if len(days_seen) < 4096:
-                            # An unhashable value (a list logged as a date) is not kept.
-                            with contextlib.suppress(TypeError):
-                                days_seen[stamp] = day
-                if not raw_bodies or value is None:
-                    body = value
-                elif type(value) is str:
-                    body = value.encode("utf-8", "surrogatepass")
-                else:
-                    body = body_bytes(value)
-                if body is UNREADABLE:
-                    if bulk:
-                        traffic.count(caller, day, uniform, -1)
-                    run.unreadable += 1
-                    if len(run.unreadable_rows) < _EXAMPLES:
-                        run.unreadable_rows.append(row - 1)
-                    continue
-                status = statuses[i] if statuses is not None else 200
-                ok = status == 200 if type(status) is int else succeeded(status)
-                if codes[i] is not None or body is None:
-                    reason = unlogged_reason(body, codes[i])
-                    if reason is not None:
-                        if bulk:
-                            traffic.count(caller, day, uniform, -1)
-                        run.unlogged[reason] = run.unlogged.get(reason, 0) + 1
-                        traffic.note(caller, 2)
-                        continue
-                weight = weights[i] if weights is not None else uniform
-                tally = single
-                label = ""
-                if row_tallies is not None:
-                    tally = row_tallies[i]
-                    if not isinstance(tally, ReplayTally):
-                        assert by_entity is not None
-                        label = by_entity[entities[i]][1]
-                elif tally is None:
-                    assert router is not None
-                    entity = entities[i]
-                    cached = routes.get(entity) if not by_metadata and type(entity) is str else None
-                    if cached is None:
-                        served, label = router.resolve(served_key(entity, metadata[i], names[i], versions[i]))
-                        cached = (target(served, label), label)
-                        if not by_metadata and type(entity) is str and len(routes) < _CACHE_ENTRIES:
-                            routes[entity] = cached
-                    tally, label = cached
-                if isinstance(tally, ReplayTally):
-                    tally.add(row - 1, body, ok, caller, day, weight, counted=bulk)
-                    continue
-                if not bulk:
-                    traffic.count(caller, day, weight)
-                if tally is None:
-                    if label not in run.unrouted and len(run.unrouted) >= _MAX_UNROUTED:
-                        label = _OTHER_UNROUTED
-                    run.unrouted[label] = run.unrouted.get(label, 0) + 1
-                    traffic.note(caller, 3)
-                    continue
-                # A served model the candidate no longer has: every request that succeeded breaks.
-                tally.total += 1
-                if ok:
-                    tally.breaking += 1
-                    traffic.note(caller, 0)
-                    traffic.broke(caller, day, weight)
-                    traffic.example(caller, (tally.model, tally.rule, None), row - 1, tally.message)
+            replay.batch(batch)
     run.lines = dict(rows.unreadable_lines)
     return run
+
+
+def _single_target(
+    table: str | os.PathLike[str],
+    target: Callable[[str | None, str], ReplayTally | Broken | None],
+    router: Router | None,
+    layout: Layout,
+) -> ReplayTally | Broken | None:
+    """The one tally every row goes to when there is nothing to route by; None to route each row."""
+    has = layout.columns
+    if router is None:
+        return target(None, "")
+    if "served_entity" in has or "request_metadata" in has or "model_name" in has or "model_version" in has:
+        return None
+    if len(router.names) != 1:
+        raise SchemakitError(
+            f"{os.fspath(table)}: the table does not say which served model answered each request"
+            f" and SPEC serves several ({', '.join(router.names)}); pass --model NAME"
+            " (or --column-map served_entity=COLUMN)"
+        )
+    return target(router.names[0], "")
+
+
+_Route = tuple[ReplayTally | Broken | None, str]
+
+
+class _Replay:
+    """The state of one pass over a table's batches: routes and days already resolved, the row number."""
+
+    def __init__(
+        self,
+        run: _Run,
+        target: Callable[[str | None, str], ReplayTally | Broken | None],
+        router: Router | None,
+        by: str,
+        prefixes: tuple[str, ...] | None,
+        ignore_status: bool,
+    ) -> None:
+        has = run.layout.columns
+        self.run = run
+        self.traffic = run.traffic
+        self.target = target
+        self.router = router
+        self.by = by
+        self.prefixes = prefixes
+        self.ignore_status = ignore_status
+        self.single: ReplayTally | Broken | None = None
+        self.by_metadata = "request_metadata" in has or "model_name" in has or "model_version" in has
+        self.routes: dict[Any, _Route] = {}
+        self.days_seen: dict[Any, str | None] = {}
+        self.row = 0
+
+    def _callers(self, batch: Mapping[str, Any], clean: Any, nothing: list[Any]) -> list[Any]:
+        by = self.by
+        if by == "requester" and "requester" in batch:
+            callers: list[Any] = batch["requester"]
+            if "requester" not in clean:
+                callers = [c if c is None or type(c) is str else str(c) for c in callers]
+            return callers
+        if by == "client_request_id" and "client_request_id" in batch:
+            prefixes = self.prefixes
+            return [caller_of(None, c, prefixes) for c in batch["client_request_id"]]
+        return nothing
+
+    def _count_bulk(self, batch: Mapping[str, Any], callers: list[Any], stamps: list[Any], uniform: float) -> None:
+        """Requests counted per (caller, day) for the whole batch at once."""
+        counted = batch.get(COUNTS) if self.by == "requester" else None
+        if counted is None:
+            counted = [(*key, c) for key, c in Counter(zip(callers, stamps, strict=True)).items()]
+        traffic = self.traffic
+        for who, when, count in counted:
+            traffic.count(who, when, uniform, count)
+
+    def _entity_routes(self, entities: list[Any]) -> dict[Any, _Route]:
+        """Served entities are few: each distinct one routed once per batch."""
+        router = self.router
+        assert router is not None
+        by_entity: dict[Any, _Route] = {}
+        for entity in set(entities):
+            served, label = router.resolve(served_key(entity, None))
+            by_entity[entity] = (self.target(served, label), label)
+        return by_entity
+
+    def _resolve(self, entity: Any, metadata: Any, name: Any, version: Any) -> _Route:
+        router = self.router
+        assert router is not None
+        served, label = router.resolve(served_key(entity, metadata, name, version))
+        route = (self.target(served, label), label)
+        if not self.by_metadata and type(entity) is str and len(self.routes) < _CACHE_ENTRIES:
+            self.routes[entity] = route
+        return route
+
+    def _day(self, stamp: Any) -> str | None:
+        day = day_of(stamp, None)
+        if len(self.days_seen) < 4096:
+            # An unhashable value (a list logged as a date) is not kept.
+            with contextlib.suppress(TypeError):
+                self.days_seen[stamp] = day
+        return day
+
+    def _unreadable(self, caller: Any, day: Any, uniform: float, bulk: bool, row: int) -> None:
+        if bulk:
+            self.traffic.count(caller, day, uniform, -1)
+        run = self.run
+        run.unreadable += 1
+        if len(run.unreadable_rows) < _EXAMPLES:
+            run.unreadable_rows.append(row)
+
+    def _unlogged(self, body: Any, code: Any, caller: Any, day: Any, uniform: float, bulk: bool) -> bool:
+        """Whether the row was not logged (and is counted so) rather than a request to check."""
+        reason = unlogged_reason(body, code)
+        if reason is None:
+            return False
+        if bulk:
+            self.traffic.count(caller, day, uniform, -1)
+        self.run.unlogged[reason] = self.run.unlogged.get(reason, 0) + 1
+        self.traffic.note(caller, 2)
+        return True
+
+    def _untallied(
+        self, tally: Broken | None, label: str, caller: Any, day: Any, weight: float, ok: bool, bulk: bool, row: int
+    ) -> None:
+        """A row routed to no tally: unrouted, or to a served model the candidate no longer has."""
+        traffic = self.traffic
+        if not bulk:
+            traffic.count(caller, day, weight)
+        if tally is None:
+            unrouted = self.run.unrouted
+            if label not in unrouted and len(unrouted) >= _MAX_UNROUTED:
+                label = _OTHER_UNROUTED
+            unrouted[label] = unrouted.get(label, 0) + 1
+            traffic.note(caller, 3)
+            return
+        # A served model the candidate no longer has: every request that succeeded breaks.
+        tally.total += 1
+        if ok:
+            tally.breaking += 1
+            traffic.note(caller, 0)
+            traffic.broke(caller, day, weight)
+            traffic.example(caller, (tally.model, tally.rule, None), row, tally.message)
+
+    def batch(self, batch: Mapping[str, Any]) -> None:
+        n = len(batch["request"])
+        clean = batch.get(CLEAN, ())
+        nothing: list[Any] = [None] * n
+        callers = self._callers(batch, clean, nothing)
+        day_role = "day" if "day" in batch else "time"
+        stamps = batch.get(day_role, nothing)
+        raw_days = day_role in batch and day_role not in clean
+        fractions = batch.get("sampling_fraction")
+        weights = _weights(fractions) if fractions is not None else None
+        # Callers and days known up front, one sampling fraction: requests are counted per (caller, day)
+        # for the whole batch at once, and the few rows that are not checked are taken back.
+        uniform = 1.0 if not weights else weights[0]
+        bulk = not raw_days and n > 0 and (weights is None or weights.count(uniform) == n)
+        if bulk:
+            self._count_bulk(batch, callers, stamps, uniform)
+            weights = None
+        entities = batch.get("served_entity", nothing)
+        by_entity: dict[Any, _Route] = {}
+        row_tallies = None
+        if self.single is None and not self.by_metadata and "served_entity" in clean:
+            by_entity = self._entity_routes(entities)
+            # Each row's tally looked up in one pass (a list comprehension), not a dict lookup and unpacking per row.
+            row_tallies = [by_entity[e][0] for e in entities]
+        self._rows(batch, n, callers, stamps, raw_days, weights, uniform, bulk, by_entity, row_tallies, nothing)
+
+    def _rows(
+        self,
+        batch: Mapping[str, Any],
+        n: int,
+        callers: list[Any],
+        stamps: list[Any],
+        raw_days: bool,
+        weights: list[float] | None,
+        uniform: float,
+        bulk: bool,
+        by_entity: dict[Any, _Route],
+        row_tallies: list[ReplayTally | Broken | None] | None,
+        nothing: list[Any],
+    ) -> None:
+        """Each row of a batch: its body read, its day, then checked by its tally or counted as not checked."""
+        bodies = batch["request"]
+        raw_bodies = "request" not in batch.get(CLEAN, ())
+        statuses = None if self.ignore_status else batch.get("status")
+        entities = batch.get("served_entity", nothing)
+        metadata = batch.get("request_metadata", nothing)
+        names = batch.get("model_name", nothing)
+        versions = batch.get("model_version", nothing)
+        codes = batch.get("logging_error_codes", nothing)
+        single = self.single
+        by_metadata = self.by_metadata
+        routes = self.routes
+        days_seen = self.days_seen
+        row = self.row
+        for i in range(n):
+            value = bodies[i]
+            row += 1
+            caller = callers[i]
+            if value is UNREADABLE:
+                self._unreadable(caller, stamps[i], uniform, bulk, row - 1)
+                continue
+            day = stamps[i]
+            if raw_days and day is not None:
+                try:
+                    day = days_seen[day]
+                except (KeyError, TypeError):
+                    day = self._day(day)
+            if not raw_bodies or value is None:
+                body = value
+            elif type(value) is str:
+                body = value.encode("utf-8", "surrogatepass")
+            else:
+                body = body_bytes(value)
+            if body is UNREADABLE:
+                self._unreadable(caller, day, uniform, bulk, row - 1)
+                continue
+            status = statuses[i] if statuses is not None else 200
+            ok = status == 200 if type(status) is int else succeeded(status)
+            if (codes[i] is not None or body is None) and self._unlogged(body, codes[i], caller, day, uniform, bulk):
+                continue
+            weight = weights[i] if weights is not None else uniform
+            tally = single
+            label = ""
+            if row_tallies is not None:
+                tally = row_tallies[i]
+                if not isinstance(tally, ReplayTally):
+                    label = by_entity[entities[i]][1]
+            elif tally is None:
+                entity = entities[i]
+                cached = routes.get(entity) if not by_metadata and type(entity) is str else None
+                if cached is None:
+                    cached = self._resolve(entity, metadata[i], names[i], versions[i])
+                tally, label = cached
+            if isinstance(tally, ReplayTally):
+                tally.add(row - 1, body, ok, caller, day, weight, counted=bulk)
+                continue
+            self._untallied(tally, label, caller, day, weight, ok, bulk, row - 1)
+        self.row = row
 
 
 _T = TypeVar("_T")

@@ -16,10 +16,10 @@ import os
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -27,6 +27,9 @@ from schemakit._exceptions import SchemakitError
 from schemakit.core.model import EndpointSchema, ServedModel
 from schemakit.runtime.http import one_line
 from schemakit.runtime.text import terminal
+
+if TYPE_CHECKING:
+    from schemakit.table.replayer import Router
 
 __all__ = ["Change", "ShadowCaller", "ShadowReport", "compare_answers", "shadow_replay"]
 
@@ -243,8 +246,8 @@ def _sample(
     budget: int,
 ) -> tuple[list[_Sampled], int, dict[str, int]]:
     """Up to `budget` answered requests, taken round robin over callers (each caller's first ones)."""
-    from schemakit.table.inference import UNREADABLE, body_bytes, read_inference_table, served_key, succeeded
-    from schemakit.table.replayer import Router, caller_of
+    from schemakit.table.inference import read_inference_table
+    from schemakit.table.replayer import Router
 
     by = caller_by or ("client_request_id" if caller_prefixes is not None else "requester")
     prefixes = (caller_prefixes or ()) if by == "client_request_id" else None
@@ -258,39 +261,32 @@ def _sample(
     rows = read_inference_table(table, column_map=column_map, needed=lambda layout: roles)
     if "response" not in rows.layout.columns:
         raise SchemakitError(f"{table}: no column 'response' of logged answers (pass --column-map response=COLUMN)")
+    per_caller, eligible, skipped = _eligible(rows.batches, by, prefixes, model, router, budget)
+    return _round_robin(per_caller, budget), eligible, skipped
+
+
+def _eligible(
+    batches: Iterable[Mapping[str, Any]],
+    by: str,
+    prefixes: tuple[str, ...] | None,
+    model: str | None,
+    router: Router,
+    budget: int,
+) -> tuple[dict[str | None, list[_Sampled]], int, dict[str, int]]:
+    """Each caller's first `budget` requests that can be resent, how many can, and why the others cannot."""
+    from schemakit.table.replayer import caller_of
+
     per_caller: dict[str | None, list[_Sampled]] = {}
     skipped: dict[str, int] = {}
     eligible = 0
     row = -1
-    for batch in rows.batches:
+    for batch in batches:
         n = len(batch["request"])
         nothing: list[Any] = [None] * n
-        statuses = batch.get("status")
         callers = batch.get(by, nothing) if by != "none" else nothing
         for i in range(n):
             row += 1
-            reason = None
-            if statuses is not None and not succeeded(statuses[i]):
-                reason = "not 200"
-            body = body_bytes(batch["request"][i])
-            response = batch["response"][i]
-            if reason is None and (body is None or body is UNREADABLE):
-                reason = "no logged request"
-            if reason is None and (response is None or response is UNREADABLE):
-                reason = "no logged response"
-            if reason is None:
-                if model is not None:
-                    served: str | None = model
-                else:
-                    key = served_key(
-                        batch.get("served_entity", nothing)[i],
-                        batch.get("request_metadata", nothing)[i],
-                        batch.get("model_name", nothing)[i],
-                        batch.get("model_version", nothing)[i],
-                    )
-                    served = router.resolve(key)[0]
-                if served is None:
-                    reason = "unrouted"
+            reason, served, body, response = _resendable(batch, i, nothing, model, router)
             if reason is not None:
                 skipped[reason] = skipped.get(reason, 0) + 1
                 continue
@@ -303,6 +299,41 @@ def _sample(
             kept = per_caller.setdefault(caller, [])
             if len(kept) < budget:
                 kept.append(_Sampled(row, caller, served, body, response))
+    return per_caller, eligible, skipped
+
+
+def _resendable(
+    batch: Mapping[str, Any], i: int, nothing: list[Any], model: str | None, router: Router
+) -> tuple[str | None, str | None, Any, Any]:
+    """Why row `i` cannot be resent (None when it can), the served model it goes to, its body and answer."""
+    from schemakit.table.inference import UNREADABLE, body_bytes, served_key, succeeded
+
+    statuses = batch.get("status")
+    reason = None
+    if statuses is not None and not succeeded(statuses[i]):
+        reason = "not 200"
+    body = body_bytes(batch["request"][i])
+    response = batch["response"][i]
+    if reason is None and (body is None or body is UNREADABLE):
+        reason = "no logged request"
+    if reason is None and (response is None or response is UNREADABLE):
+        reason = "no logged response"
+    if reason is not None:
+        return reason, None, body, response
+    served: str | None = model
+    if model is None:
+        key = served_key(
+            batch.get("served_entity", nothing)[i],
+            batch.get("request_metadata", nothing)[i],
+            batch.get("model_name", nothing)[i],
+            batch.get("model_version", nothing)[i],
+        )
+        served = router.resolve(key)[0]
+    return ("unrouted" if served is None else None), served, body, response
+
+
+def _round_robin(per_caller: Mapping[str | None, list[_Sampled]], budget: int) -> list[_Sampled]:
+    """Up to `budget` requests, one from each caller in turn."""
     chosen: list[_Sampled] = []
     queues = [iter(v) for v in per_caller.values()]
     while queues and len(chosen) < budget:
@@ -313,7 +344,7 @@ def _sample(
                 chosen.append(item)
                 alive.append(queue)
         queues = alive
-    return chosen, eligible, skipped
+    return chosen
 
 
 def _parse(value: Any) -> Any:
