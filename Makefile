@@ -53,7 +53,7 @@ quick: $(STAMP)
 	SCHEMAKIT_TSC= $(BIN)/python -m pytest -q -m "not mlflow and not spark"
 
 test: lint typecheck $(STAMP)
-	@echo "running every test: unit, MLflow's scoring server, Spark in local mode, TypeScript (about 12 min on 2 cores)"
+	@echo "running every test: unit, MLflow's scoring server, Spark in local mode, TypeScript (about 12 min on a quiet 2-core machine)"
 	SCHEMAKIT_TSC=$(if $(wildcard $(TSC)),$(abspath $(TSC)),) $(BIN)/python -m pytest -q
 
 # The fuzzing suite with many more examples and a random seed (`make test` runs it derandomized, with few), then
